@@ -1,0 +1,216 @@
+package dev.herald;
+
+import dev.herald.config.HeraldConfig;
+import dev.herald.files.StaticFiles;
+import dev.herald.server.Exchange;
+import dev.herald.server.Handler;
+import dev.herald.server.HttpServer;
+import dev.herald.server.Response;
+import dev.herald.server.Router;
+import dev.herald.server.ServerMetrics;
+import dev.herald.server.TlsSetup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running Herald server.
+ *
+ * <pre>{@code
+ * Herald herald = Herald.builder().config(HeraldConfig.builder().root(dir).build()).start();
+ * ...
+ * herald.close(); // graceful
+ * }</pre>
+ *
+ * <p>It serves {@code /healthz}, Prometheus metrics at {@code metrics.path}, the application's routes, and
+ * static files from {@code root} (or the bundled default app when no root is set).
+ */
+public final class Herald implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Herald.class);
+    /** Classpath folder of the built-in default app. */
+    public static final String DEFAULT_APP = "dev/herald/app";
+
+    private final HeraldConfig config;
+    private final HttpServer server;
+    private final ThreadPoolExecutor blocking;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicInteger closing = new AtomicInteger();
+
+    private Herald(HeraldConfig config, HttpServer server, ThreadPoolExecutor blocking) {
+        this.config = config;
+        this.server = server;
+        this.blocking = blocking;
+    }
+
+    /** Starts Herald with this configuration and no extra routes. */
+    public static Herald start(HeraldConfig config) throws Exception {
+        return builder().config(config).start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The URLs Herald listens on, TLS first. */
+    public List<String> urls() {
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("127.0.0.1")) {
+            host = "localhost";
+        } else if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        List<String> urls = new ArrayList<>(2);
+        String h = host;
+        server.tlsPort().ifPresent(p -> urls.add("https://" + h + ":" + p + "/"));
+        server.httpPort().ifPresent(p -> urls.add("http://" + h + ":" + p + "/"));
+        return urls;
+    }
+
+    /** Base64 SHA-256 of the TLS certificate's SubjectPublicKeyInfo; empty when TLS is off. */
+    public Optional<String> spkiSha256() {
+        return server.tls().map(TlsSetup::spkiSha256);
+    }
+
+    /** The TLS certificate in use, for clients that want to trust it. */
+    public Optional<java.security.cert.X509Certificate> certificate() {
+        return server.tls().map(TlsSetup::certificate);
+    }
+
+    public Optional<Integer> tlsPort() {
+        return server.tlsPort();
+    }
+
+    public Optional<Integer> httpPort() {
+        return server.httpPort();
+    }
+
+    public HeraldConfig config() {
+        return config;
+    }
+
+    /** Graceful shutdown: GOAWAY, in-flight requests finish within {@code shutdown-timeout}. Idempotent. */
+    @Override
+    public void close() {
+        if (closing.getAndIncrement() > 0) {
+            awaitClosed();
+            return;
+        }
+        LOG.info("shutting down");
+        server.close();
+        blocking.shutdown();
+        try {
+            blocking.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closed.countDown();
+        LOG.info("stopped");
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitClosed() {
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Configures and starts a {@link Herald}. */
+    public static final class Builder {
+        private HeraldConfig config = HeraldConfig.builder().build();
+        private final Map<String, Handler> exact = new LinkedHashMap<>();
+        private final Map<String, Handler> prefixes = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder config(HeraldConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /** Adds an application handler for exactly this path. */
+        public Builder route(String path, Handler handler) {
+            exact.put(path, handler);
+            return this;
+        }
+
+        /** Adds an application handler for every path under this prefix. */
+        public Builder routePrefix(String prefix, Handler handler) {
+            prefixes.put(prefix, handler);
+            return this;
+        }
+
+        public Herald start() throws Exception {
+            ThreadPoolExecutor blocking = blockingExecutor();
+            ServerMetrics metrics = new ServerMetrics();
+            Router.Builder router = Router.builder().exact("/healthz", Builder::health);
+            if (!config.metricsPath().isEmpty()) {
+                router.exact(config.metricsPath(), ex -> metrics(ex, metrics));
+            }
+            exact.forEach(router::exact);
+            prefixes.forEach(router::prefix);
+            router.fallback(config.root().isPresent()
+                    ? StaticFiles.create(config.root().get(), config, blocking)
+                    : StaticFiles.classpath(DEFAULT_APP, config));
+            try {
+                return new Herald(config, HttpServer.start(config, router.build(), metrics), blocking);
+            } catch (Exception | Error e) {
+                blocking.shutdownNow();
+                throw e;
+            }
+        }
+
+        /** Disk work (hashing, first reads) runs here, never on an event loop; a full queue answers 503. */
+        private static ThreadPoolExecutor blockingExecutor() {
+            AtomicInteger n = new AtomicInteger();
+            int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                    new ArrayBlockingQueue<>(4096), r -> {
+                        Thread t = new Thread(r, "herald-blocking-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    }, new ThreadPoolExecutor.AbortPolicy());
+            pool.allowCoreThreadTimeOut(true);
+            return pool;
+        }
+
+        private static void health(Exchange ex) {
+            if (!getOrHead(ex)) {
+                return;
+            }
+            ex.respond(Response.json(200, "{\"status\":\"ok\"}").header("cache-control", "no-store"));
+        }
+
+        private static void metrics(Exchange ex, ServerMetrics metrics) {
+            if (!getOrHead(ex)) {
+                return;
+            }
+            ex.respond(Response.status(200)
+                    .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                    .header("cache-control", "no-store")
+                    .body(metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+        }
+
+        private static boolean getOrHead(Exchange ex) {
+            String m = ex.request().method();
+            if (m.equals("GET") || m.equals("HEAD")) {
+                return true;
+            }
+            ex.respond(Response.error(405, "Method Not Allowed").header("allow", "GET, HEAD"));
+            return false;
+        }
+    }
+}

@@ -1,0 +1,466 @@
+package dev.herald.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Herald's whole configuration, immutable. Built by {@link #builder()}; {@link ConfigLoader} fills the builder
+ * from {@code herald.yaml}, {@code HERALD_*} environment variables and command-line flags, in that order.
+ *
+ * <p>Every setter validates its value where it is set and throws {@link ConfigException} with a message of the
+ * form {@code key: value (expected: ...)}.
+ */
+public final class HeraldConfig {
+    private final String host;
+    private final int tlsPort;
+    private final int httpPort;
+    private final Path dataDir;
+    private final Path tlsCert;
+    private final Path tlsKey;
+    private final Path root;
+    private final int maxConcurrentStreams;
+    private final int initialWindowSize;
+    private final int connectionWindowSize;
+    private final int maxFrameSize;
+    private final int maxHeaderListSize;
+    private final int maxRstFramesPerWindow;
+    private final int rstWindowSeconds;
+    private final int maxQueuedControlFrames;
+    private final int maxConsecutiveEmptyDataFrames;
+    private final int maxUriLength;
+    private final int maxRequestBody;
+    private final Duration shutdownTimeout;
+    private final Duration idleTimeout;
+    private final Duration handshakeTimeout;
+    private final String cacheControl;
+    private final String immutablePattern;
+    private final String immutableCacheControl;
+    private final long fileCacheBytes;
+    private final long fileCacheMaxFile;
+    private final String metricsPath;
+    private final boolean accessLog;
+    private final boolean verbose;
+
+    private HeraldConfig(Builder b) {
+        host = b.host;
+        tlsPort = b.tlsPort;
+        httpPort = b.httpPort;
+        dataDir = b.dataDir;
+        tlsCert = b.tlsCert;
+        tlsKey = b.tlsKey;
+        root = b.root;
+        maxConcurrentStreams = b.maxConcurrentStreams;
+        initialWindowSize = b.initialWindowSize;
+        connectionWindowSize = b.connectionWindowSize;
+        maxFrameSize = b.maxFrameSize;
+        maxHeaderListSize = b.maxHeaderListSize;
+        maxRstFramesPerWindow = b.maxRstFramesPerWindow;
+        rstWindowSeconds = b.rstWindowSeconds;
+        maxQueuedControlFrames = b.maxQueuedControlFrames;
+        maxConsecutiveEmptyDataFrames = b.maxConsecutiveEmptyDataFrames;
+        maxUriLength = b.maxUriLength;
+        maxRequestBody = b.maxRequestBody;
+        shutdownTimeout = b.shutdownTimeout;
+        idleTimeout = b.idleTimeout;
+        handshakeTimeout = b.handshakeTimeout;
+        cacheControl = b.cacheControl;
+        immutablePattern = b.immutablePattern;
+        immutableCacheControl = b.immutableCacheControl;
+        fileCacheBytes = b.fileCacheBytes;
+        fileCacheMaxFile = b.fileCacheMaxFile;
+        metricsPath = b.metricsPath;
+        accessLog = b.accessLog;
+        verbose = b.verbose;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration's values, to derive a changed copy. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.tlsPort = tlsPort;
+        b.httpPort = httpPort;
+        b.dataDir = dataDir;
+        b.tlsCert = tlsCert;
+        b.tlsKey = tlsKey;
+        b.root = root;
+        b.maxConcurrentStreams = maxConcurrentStreams;
+        b.initialWindowSize = initialWindowSize;
+        b.connectionWindowSize = connectionWindowSize;
+        b.maxFrameSize = maxFrameSize;
+        b.maxHeaderListSize = maxHeaderListSize;
+        b.maxRstFramesPerWindow = maxRstFramesPerWindow;
+        b.rstWindowSeconds = rstWindowSeconds;
+        b.maxQueuedControlFrames = maxQueuedControlFrames;
+        b.maxConsecutiveEmptyDataFrames = maxConsecutiveEmptyDataFrames;
+        b.maxUriLength = maxUriLength;
+        b.maxRequestBody = maxRequestBody;
+        b.shutdownTimeout = shutdownTimeout;
+        b.idleTimeout = idleTimeout;
+        b.handshakeTimeout = handshakeTimeout;
+        b.cacheControl = cacheControl;
+        b.immutablePattern = immutablePattern;
+        b.immutableCacheControl = immutableCacheControl;
+        b.fileCacheBytes = fileCacheBytes;
+        b.fileCacheMaxFile = fileCacheMaxFile;
+        b.metricsPath = metricsPath;
+        b.accessLog = accessLog;
+        b.verbose = verbose;
+        return b;
+    }
+
+    /** Address to bind both ports to. */
+    public String host() {
+        return host;
+    }
+
+    /** TLS port (h2 and http/1.1 by ALPN); 0 picks a free port, -1 disables it. */
+    public int tlsPort() {
+        return tlsPort;
+    }
+
+    /** Cleartext port (h2c prior knowledge, Upgrade: h2c, HTTP/1.1); 0 picks a free port, -1 disables it. */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** Where Herald keeps its generated certificate and its databases. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Optional<Path> tlsCert() {
+        return Optional.ofNullable(tlsCert);
+    }
+
+    public Optional<Path> tlsKey() {
+        return Optional.ofNullable(tlsKey);
+    }
+
+    /** The folder to serve; empty means the built-in default app. */
+    public Optional<Path> root() {
+        return Optional.ofNullable(root);
+    }
+
+    public int maxConcurrentStreams() {
+        return maxConcurrentStreams;
+    }
+
+    public int initialWindowSize() {
+        return initialWindowSize;
+    }
+
+    public int connectionWindowSize() {
+        return connectionWindowSize;
+    }
+
+    public int maxFrameSize() {
+        return maxFrameSize;
+    }
+
+    public int maxHeaderListSize() {
+        return maxHeaderListSize;
+    }
+
+    public int maxRstFramesPerWindow() {
+        return maxRstFramesPerWindow;
+    }
+
+    public int rstWindowSeconds() {
+        return rstWindowSeconds;
+    }
+
+    public int maxQueuedControlFrames() {
+        return maxQueuedControlFrames;
+    }
+
+    public int maxConsecutiveEmptyDataFrames() {
+        return maxConsecutiveEmptyDataFrames;
+    }
+
+    public int maxUriLength() {
+        return maxUriLength;
+    }
+
+    public int maxRequestBody() {
+        return maxRequestBody;
+    }
+
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    public String cacheControl() {
+        return cacheControl;
+    }
+
+    public String immutablePattern() {
+        return immutablePattern;
+    }
+
+    public String immutableCacheControl() {
+        return immutableCacheControl;
+    }
+
+    public long fileCacheBytes() {
+        return fileCacheBytes;
+    }
+
+    public long fileCacheMaxFile() {
+        return fileCacheMaxFile;
+    }
+
+    /** Path of the Prometheus scrape endpoint; empty disables it. */
+    public String metricsPath() {
+        return metricsPath;
+    }
+
+    public boolean accessLog() {
+        return accessLog;
+    }
+
+    public boolean verbose() {
+        return verbose;
+    }
+
+    /** Builds a {@link HeraldConfig}; every setter validates at once. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int tlsPort = 8443;
+        private int httpPort = 8080;
+        private Path dataDir = Path.of("herald-data");
+        private Path tlsCert;
+        private Path tlsKey;
+        private Path root;
+        private int maxConcurrentStreams = 256;
+        private int initialWindowSize = 1 << 20;
+        private int connectionWindowSize = 4 << 20;
+        private int maxFrameSize = 16_384;
+        private int maxHeaderListSize = 32_768;
+        private int maxRstFramesPerWindow = 200;
+        private int rstWindowSeconds = 30;
+        private int maxQueuedControlFrames = 10_000;
+        private int maxConsecutiveEmptyDataFrames = 2;
+        private int maxUriLength = 8192;
+        private int maxRequestBody = 1 << 20;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Duration idleTimeout = Duration.ofSeconds(120);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private String cacheControl = "no-cache";
+        private String immutablePattern = ".*[.-][0-9a-f]{8,}\\.[A-Za-z0-9]+";
+        private String immutableCacheControl = "public, max-age=31536000, immutable";
+        private long fileCacheBytes = 32L << 20;
+        private long fileCacheMaxFile = 256L << 10;
+        private String metricsPath = "/metrics";
+        private boolean accessLog = true;
+        private boolean verbose;
+
+        private Builder() {
+        }
+
+        public Builder host(String host) {
+            require("host", host, host != null && !host.isBlank(), "a host name or IP address");
+            this.host = host;
+            return this;
+        }
+
+        public Builder tlsPort(int port) {
+            require("port", port, port >= -1 && port <= 65535, "-1 (off), 0 (any) or 1..65535");
+            this.tlsPort = port;
+            return this;
+        }
+
+        public Builder httpPort(int port) {
+            require("http-port", port, port >= -1 && port <= 65535, "-1 (off), 0 (any) or 1..65535");
+            this.httpPort = port;
+            return this;
+        }
+
+        public Builder dataDir(Path dir) {
+            require("data-dir", dir, dir != null, "a folder path");
+            this.dataDir = dir;
+            return this;
+        }
+
+        public Builder tlsCert(Path cert) {
+            this.tlsCert = cert;
+            return this;
+        }
+
+        public Builder tlsKey(Path key) {
+            this.tlsKey = key;
+            return this;
+        }
+
+        public Builder root(Path root) {
+            this.root = root;
+            return this;
+        }
+
+        public Builder maxConcurrentStreams(int n) {
+            require("http2.max-concurrent-streams", n, n >= 1, "an integer >= 1");
+            this.maxConcurrentStreams = n;
+            return this;
+        }
+
+        public Builder initialWindowSize(int n) {
+            // RFC 9113 §6.5.2: at most 2^31-1.
+            require("http2.initial-window-size", n, n >= 1, "1..2147483647 bytes");
+            this.initialWindowSize = n;
+            return this;
+        }
+
+        public Builder connectionWindowSize(int n) {
+            require("http2.connection-window-size", n, n >= 65_535, "65535..2147483647 bytes");
+            this.connectionWindowSize = n;
+            return this;
+        }
+
+        public Builder maxFrameSize(int n) {
+            // RFC 9113 §6.5.2: 2^14..2^24-1.
+            require("http2.max-frame-size", n, n >= 16_384 && n <= 16_777_215, "16384..16777215 bytes");
+            this.maxFrameSize = n;
+            return this;
+        }
+
+        public Builder maxHeaderListSize(int n) {
+            require("http2.max-header-list-size", n, n >= 1024, "an integer >= 1024 bytes");
+            this.maxHeaderListSize = n;
+            return this;
+        }
+
+        public Builder maxRstFramesPerWindow(int n) {
+            require("http2.max-rst-frames-per-window", n, n >= 1, "an integer >= 1");
+            this.maxRstFramesPerWindow = n;
+            return this;
+        }
+
+        public Builder rstWindowSeconds(int n) {
+            require("http2.rst-window-seconds", n, n >= 1, "an integer >= 1");
+            this.rstWindowSeconds = n;
+            return this;
+        }
+
+        public Builder maxQueuedControlFrames(int n) {
+            require("http2.max-queued-control-frames", n, n >= 1, "an integer >= 1");
+            this.maxQueuedControlFrames = n;
+            return this;
+        }
+
+        public Builder maxConsecutiveEmptyDataFrames(int n) {
+            require("http2.max-consecutive-empty-data-frames", n, n >= 1, "an integer >= 1");
+            this.maxConsecutiveEmptyDataFrames = n;
+            return this;
+        }
+
+        public Builder maxUriLength(int n) {
+            require("max-uri-length", n, n >= 256, "an integer >= 256");
+            this.maxUriLength = n;
+            return this;
+        }
+
+        public Builder maxRequestBody(int n) {
+            require("max-request-body", n, n >= 0, "a size >= 0");
+            this.maxRequestBody = n;
+            return this;
+        }
+
+        public Builder shutdownTimeout(Duration d) {
+            require("shutdown-timeout", d, d != null && !d.isNegative(), "a duration >= 0 such as 10s");
+            this.shutdownTimeout = d;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            require("idle-timeout", d, d != null && !d.isNegative() && !d.isZero(), "a duration > 0 such as 120s");
+            this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration d) {
+            require("tls.handshake-timeout", d, d != null && !d.isNegative() && !d.isZero(),
+                    "a duration > 0 such as 10s");
+            this.handshakeTimeout = d;
+            return this;
+        }
+
+        public Builder cacheControl(String v) {
+            require("files.cache-control", v, v != null && !v.isBlank(), "a Cache-Control value");
+            this.cacheControl = v;
+            return this;
+        }
+
+        public Builder immutablePattern(String regex) {
+            boolean ok;
+            try {
+                java.util.regex.Pattern.compile(regex);
+                ok = true;
+            } catch (RuntimeException e) {
+                ok = false;
+            }
+            require("files.immutable-pattern", regex, ok, "a Java regular expression matched against the path");
+            this.immutablePattern = regex;
+            return this;
+        }
+
+        public Builder immutableCacheControl(String v) {
+            require("files.immutable-cache-control", v, v != null && !v.isBlank(), "a Cache-Control value");
+            this.immutableCacheControl = v;
+            return this;
+        }
+
+        public Builder fileCacheBytes(long n) {
+            require("files.cache-max-bytes", n, n >= 0, "a size >= 0");
+            this.fileCacheBytes = n;
+            return this;
+        }
+
+        public Builder fileCacheMaxFile(long n) {
+            require("files.cache-max-file-size", n, n >= 0, "a size >= 0");
+            this.fileCacheMaxFile = n;
+            return this;
+        }
+
+        public Builder metricsPath(String path) {
+            require("metrics.path", path, path != null && (path.isEmpty() || path.startsWith("/")),
+                    "a path starting with / or empty to disable");
+            this.metricsPath = path;
+            return this;
+        }
+
+        public Builder accessLog(boolean on) {
+            this.accessLog = on;
+            return this;
+        }
+
+        public Builder verbose(boolean on) {
+            this.verbose = on;
+            return this;
+        }
+
+        public HeraldConfig build() {
+            if ((tlsCert == null) != (tlsKey == null)) {
+                throw new ConfigException("tls.cert: " + tlsCert + " (expected: tls.cert and tls.key together)");
+            }
+            return new HeraldConfig(this);
+        }
+
+        private static void require(String key, Object value, boolean ok, String expected) {
+            if (!ok) {
+                throw new ConfigException(key + ": " + value + " (expected: " + expected + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.herald.server;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Per-connection facts the access log and handlers need, kept as a channel attribute. */
+final class ConnectionInfo {
+    static final AttributeKey<ConnectionInfo> KEY = AttributeKey.valueOf("herald.connection");
+    private static final AtomicLong IDS = new AtomicLong();
+
+    final long id = IDS.incrementAndGet();
+    final boolean secure;
+    final InetSocketAddress remote;
+    volatile Protocol protocol;
+    /** HTTP/1.1 request sequence number, used in place of a stream id. */
+    int requestCount;
+
+    private ConnectionInfo(boolean secure, InetSocketAddress remote) {
+        this.secure = secure;
+        this.remote = remote;
+        this.protocol = secure ? Protocol.HTTPS_1_1 : Protocol.HTTP_1_1;
+    }
+
+    static ConnectionInfo attach(Channel ch, boolean secure) {
+        SocketAddress a = ch.remoteAddress();
+        ConnectionInfo info = new ConnectionInfo(secure, a instanceof InetSocketAddress ? (InetSocketAddress) a : null);
+        ch.attr(KEY).set(info);
+        return info;
+    }
+
+    static ConnectionInfo of(Channel ch) {
+        Channel c = ch;
+        while (c != null) {
+            ConnectionInfo info = c.attr(KEY).get();
+            if (info != null) {
+                return info;
+            }
+            c = c.parent();
+        }
+        throw new IllegalStateException("no connection info on " + ch);
+    }
+
+    String scheme() {
+        return secure ? "https" : "http";
+    }
+}

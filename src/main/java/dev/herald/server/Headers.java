@@ -1,0 +1,99 @@
+package dev.herald.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BiConsumer;
+
+/**
+ * An ordered list of header fields with lower-case names, independent of the wire protocol.
+ *
+ * <p>Requests arrive as HTTP/1.1 or HTTP/2 headers and are copied into this form once, so handlers never see
+ * Netty types. Lookups are linear: a request carries a handful of fields, and a scan beats hashing them.
+ */
+public final class Headers {
+    private final ArrayList<String> entries; // name, value, name, value...
+
+    public Headers() {
+        entries = new ArrayList<>(16);
+    }
+
+    /** Adds a field; the name is lower-cased. */
+    public Headers add(String name, String value) {
+        entries.add(lower(name));
+        entries.add(value);
+        return this;
+    }
+
+    /** Replaces every field with this name by one field. */
+    public Headers set(String name, String value) {
+        remove(name);
+        return add(name, value);
+    }
+
+    /** Removes every field with this name. */
+    public Headers remove(String name) {
+        String n = lower(name);
+        for (int i = entries.size() - 2; i >= 0; i -= 2) {
+            if (entries.get(i).equals(n)) {
+                entries.remove(i + 1);
+                entries.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /** The first value of the named field, or {@code null}. */
+    public String get(String name) {
+        String n = lower(name);
+        for (int i = 0; i < entries.size(); i += 2) {
+            if (entries.get(i).equals(n)) {
+                return entries.get(i + 1);
+            }
+        }
+        return null;
+    }
+
+    /** Every value of the named field, in order. */
+    public List<String> getAll(String name) {
+        String n = lower(name);
+        List<String> values = new ArrayList<>(2);
+        for (int i = 0; i < entries.size(); i += 2) {
+            if (entries.get(i).equals(n)) {
+                values.add(entries.get(i + 1));
+            }
+        }
+        return values;
+    }
+
+    public boolean contains(String name) {
+        return get(name) != null;
+    }
+
+    public int size() {
+        return entries.size() / 2;
+    }
+
+    public void forEach(BiConsumer<String, String> action) {
+        for (int i = 0; i < entries.size(); i += 2) {
+            action.accept(entries.get(i), entries.get(i + 1));
+        }
+    }
+
+    private static String lower(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return name.toLowerCase(Locale.ROOT);
+            }
+        }
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        forEach((n, v) -> sb.append(n).append(": ").append(v).append('\n'));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,242 @@
+package dev.herald.server;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Map;
+
+/**
+ * Serves HTTP/1.1 (over TLS when ALPN picked http/1.1, or cleartext when the client neither spoke the h2c
+ * preface nor asked to upgrade). Requests arrive aggregated by {@code HttpObjectAggregator}; pipelined requests
+ * are answered strictly in order, one at a time, with a bounded queue.
+ */
+final class Http1Handler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Http1Handler.class);
+    private static final int MAX_PIPELINED = 16;
+    private static final int FILE_CHUNK = 16 * 1024;
+
+    private final ServerContext server;
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+    private Exchange1 current;
+    private boolean closeWhenIdle;
+
+    Http1Handler(ServerContext server) {
+        this.server = server;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        FullHttpRequest req = (FullHttpRequest) msg;
+        if (current == null) {
+            start(ctx, req);
+        } else if (queued.size() < MAX_PIPELINED) {
+            queued.add(req);
+        } else {
+            LOG.debug("{}: too many pipelined requests, closing", ctx.channel());
+            req.release();
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
+                || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
+            // The connection became HTTP/2: the HTTP/1.1 tail of the pipeline steps aside.
+            ConnectionInfo.of(ctx.channel()).protocol = Protocol.H2C;
+            removeHttp1Tail(ctx);
+        } else if (evt == ShutdownEvent.INSTANCE) {
+            closeWhenIdle = true;
+            if (current == null) {
+                ctx.close();
+            }
+            return;
+        } else if (evt instanceof IdleStateEvent && current == null) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static void removeHttp1Tail(ChannelHandlerContext ctx) {
+        var p = ctx.pipeline();
+        for (String name : new String[] {Pipelines.AGGREGATOR, Pipelines.CHUNKED}) {
+            if (p.get(name) != null) {
+                p.remove(name);
+            }
+        }
+        p.remove(ctx.handler());
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        queued.forEach(ReferenceCountUtil::release);
+        queued.clear();
+        ctx.fireChannelInactive();
+    }
+
+    private void start(ChannelHandlerContext ctx, FullHttpRequest req) {
+        ConnectionInfo conn = ConnectionInfo.of(ctx.channel());
+        server.metrics.openStreams.incrementAndGet();
+        try {
+            Headers headers = new Headers();
+            for (Map.Entry<String, String> e : req.headers()) {
+                headers.add(e.getKey(), e.getValue());
+            }
+            byte[] body = ByteBufUtil.getBytes(req.content());
+            Request request = new Request(req.method().name(), req.uri(), conn.scheme(),
+                    req.headers().get(HttpHeaderNames.HOST), conn.protocol, headers, body, conn.id,
+                    ++conn.requestCount, conn.remote);
+            current = new Exchange1(ctx, request, HttpUtil.isKeepAlive(req) && !closeWhenIdle);
+            if (!req.decoderResult().isSuccess()) {
+                current.respond(decodeError(req.decoderResult().cause()));
+            } else if (req.uri().length() > server.config.maxUriLength()) {
+                current.respond(Response.error(414, "URI Too Long"));
+            } else if (HttpUtil.is100ContinueExpected(req)) {
+                current.respond(Response.error(417, "Expectation Failed"));
+            } else {
+                current.dispatch();
+            }
+        } finally {
+            req.release();
+        }
+    }
+
+    private Response decodeError(Throwable cause) {
+        current.keepAlive = false;
+        if (cause instanceof TooLongHttpLineException) {
+            return Response.error(414, "URI Too Long");
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return Response.error(431, "Request Header Fields Too Large");
+        }
+        if (cause instanceof TooLongFrameException) {
+            return Response.error(413, "Content Too Large");
+        }
+        LOG.debug("bad HTTP/1.1 request: {}", cause.toString());
+        return Response.error(400, "Bad Request");
+    }
+
+    private void next(ChannelHandlerContext ctx) {
+        current = null;
+        server.metrics.openStreams.decrementAndGet();
+        FullHttpRequest req = queued.poll();
+        if (req != null) {
+            start(ctx, req);
+        } else if (closeWhenIdle) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("{}: HTTP/1.1 connection failed: {}", ctx.channel(), cause.toString());
+        ctx.close();
+    }
+
+    /** The HTTP/1.1 side of an exchange. */
+    private final class Exchange1 extends AbstractExchange {
+        private final ChannelHandlerContext ctx;
+        boolean keepAlive;
+
+        Exchange1(ChannelHandlerContext ctx, Request request, boolean keepAlive) {
+            super(Http1Handler.this.server, ctx.channel(), request);
+            this.ctx = ctx;
+            this.keepAlive = keepAlive;
+        }
+
+        @Override
+        void write(Response response) {
+            boolean body = sendsBody(response);
+            HttpResponseStatus status = HttpResponseStatus.valueOf(response.status());
+            HttpResponse head = body && response.bytes() != null
+                    ? new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                            Unpooled.wrappedBuffer(response.bytes()))
+                    : body ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, status)
+                    : new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+            response.headers().forEach((n, v) -> head.headers().add(n, v));
+            if (!response.bodyForbidden() && response.status() != 304) {
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.contentLength());
+            }
+            if (closeWhenIdle && queued.isEmpty()) {
+                keepAlive = false;
+            }
+            if (!keepAlive) {
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            ChannelFuture last = ctx.write(head);
+            if (body && response.file() != null) {
+                last = writeFile(response);
+            }
+            ctx.flush();
+            int code = response.status();
+            long len = body ? response.contentLength() : 0;
+            boolean close = !keepAlive;
+            last.addListener((ChannelFutureListener) f -> {
+                completed(code, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
+                if (close || !f.isSuccess()) {
+                    ctx.close();
+                } else {
+                    next(ctx);
+                }
+            });
+        }
+
+        private ChannelFuture writeFile(Response response) {
+            try {
+                FileChannel fc = FileChannel.open(response.file(), StandardOpenOption.READ);
+                try {
+                    if (!ConnectionInfo.of(ctx.channel()).secure) {
+                        // Cleartext: zero-copy sendfile, written as the socket drains.
+                        ctx.write(new DefaultFileRegion(fc, response.fileOffset(), response.fileLength()));
+                        return ctx.write(LastHttpContent.EMPTY_LAST_CONTENT);
+                    }
+                    return ctx.write(new HttpChunkedInput(new ChunkedNioFile(fc, response.fileOffset(),
+                            response.fileLength(), FILE_CHUNK), LastHttpContent.EMPTY_LAST_CONTENT));
+                } catch (IOException e) {
+                    Http2StreamHandler.closeQuietly(fc);
+                    throw e;
+                }
+            } catch (IOException e) {
+                // The status line is already written: the only honest signal left is closing the connection.
+                LOG.warn("{}: cannot read {}: {}", request, response.file(), e.toString());
+                keepAlive = false;
+                return ctx.write(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+    }
+}

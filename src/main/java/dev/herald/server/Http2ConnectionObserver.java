@@ -1,0 +1,74 @@
+package dev.herald.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sits after {@code Http2MultiplexHandler} and sees the connection-level frames: it sets the connection
+ * receive window, and turns idle timeouts and server shutdown into a graceful close
+ * (the frame codec sends GOAWAY and lets open streams finish within {@code shutdown-timeout}).
+ */
+final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Http2ConnectionObserver.class);
+
+    private final ServerContext server;
+
+    Http2ConnectionObserver(ServerContext server) {
+        this.server = server;
+    }
+
+    /** Brings the connection receive window to {@code http2.connection-window-size} (Netty sizes it from the stream window). */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+        Http2Connection conn = codec.connection();
+        int current = conn.local().flowController().windowSize(conn.connectionStream());
+        int delta = server.config.connectionWindowSize() - current;
+        if (delta > 0) {
+            ctx.write(new DefaultHttp2WindowUpdateFrame(delta));
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof Http2GoAwayFrame) {
+                LOG.debug("{}: GOAWAY from client: {}", ctx.channel(), ((Http2GoAwayFrame) msg).errorCode());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ShutdownEvent.INSTANCE) {
+            ctx.channel().close(); // Http2ConnectionHandler.close: GOAWAY, then wait for open streams
+            return;
+        }
+        if (evt instanceof IdleStateEvent) {
+            Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+            if (codec != null && codec.connection().numActiveStreams() > 0) {
+                return; // idle means no open stream; long-running responses keep their own heartbeats
+            }
+            LOG.debug("{}: idle, closing", ctx.channel());
+            ctx.channel().close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("{}: HTTP/2 connection failed: {}", ctx.channel(), cause.toString());
+        ctx.close();
+    }
+}

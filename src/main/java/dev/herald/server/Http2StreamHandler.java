@@ -1,0 +1,247 @@
+package dev.herald.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataChunkedInput;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * Handles one HTTP/2 stream, in its own child channel of {@code Http2MultiplexHandler}: collects the request
+ * (headers, a body bounded by {@code max-request-body}), hands it to the application, and writes the response
+ * as HEADERS and DATA frames. The child channel's writability follows the stream's flow-control window, so file
+ * bodies go through {@link ChunkedWriteHandler} and never sit in memory beyond one chunk.
+ */
+final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
+    private static final int FILE_CHUNK = 16 * 1024;
+
+    private final ServerContext server;
+    private Http2Headers headers;
+    private CompositeByteBuf body;
+    private boolean requestComplete;
+    private Exchange2 exchange;
+
+    Http2StreamHandler(ServerContext server) {
+        this.server = server;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        server.metrics.openStreams.incrementAndGet();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        server.metrics.openStreams.decrementAndGet();
+        release();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof Http2HeadersFrame) {
+                onHeaders(ctx, (Http2HeadersFrame) msg);
+            } else if (msg instanceof Http2DataFrame) {
+                onData(ctx, (Http2DataFrame) msg);
+            } else if (msg instanceof Http2ResetFrame) {
+                LOG.debug("stream {} reset by client: {}", streamId(ctx), ((Http2ResetFrame) msg).errorCode());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
+        if (headers == null) {
+            headers = frame.headers();
+            CharSequence len = headers.get("content-length");
+            if (len != null && parseLength(len) > server.config.maxRequestBody()) {
+                tooLarge(ctx);
+                return;
+            }
+        }
+        // A second HEADERS frame is the trailer section: its fields are ignored, its END_STREAM counts.
+        if (frame.isEndStream()) {
+            endOfRequest(ctx);
+        }
+    }
+
+    private void onData(ChannelHandlerContext ctx, Http2DataFrame frame) {
+        if (exchange != null || headers == null) {
+            return; // body after an early answer (413): dropped, the window is still returned by the multiplexer
+        }
+        ByteBuf content = frame.content();
+        if (content.isReadable()) {
+            if (body == null) {
+                body = ctx.alloc().compositeBuffer(64);
+            }
+            if (body.readableBytes() + content.readableBytes() > server.config.maxRequestBody()) {
+                tooLarge(ctx);
+                return;
+            }
+            body.addComponent(true, content.retain());
+        }
+        if (frame.isEndStream()) {
+            endOfRequest(ctx);
+        }
+    }
+
+    private void endOfRequest(ChannelHandlerContext ctx) {
+        requestComplete = true;
+        if (exchange != null) {
+            return;
+        }
+        byte[] bytes = body == null ? EMPTY : io.netty.buffer.ByteBufUtil.getBytes(body);
+        release();
+        exchange = new Exchange2(ctx, toRequest(ctx, headers, bytes));
+        exchange.dispatch();
+    }
+
+    private void tooLarge(ChannelHandlerContext ctx) {
+        release();
+        exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY));
+        exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
+                + server.config.maxRequestBody() + " bytes\"}"));
+    }
+
+    private Request toRequest(ChannelHandlerContext ctx, Http2Headers h, byte[] bytes) {
+        ConnectionInfo conn = ConnectionInfo.of(ctx.channel());
+        Headers copy = new Headers();
+        for (Map.Entry<CharSequence, CharSequence> e : h) {
+            CharSequence name = e.getKey();
+            if (name.length() > 0 && name.charAt(0) != ':') {
+                copy.add(name.toString(), e.getValue().toString());
+            }
+        }
+        String method = str(h.method());
+        String path = str(h.path());
+        String scheme = h.scheme() != null ? h.scheme().toString() : conn.scheme();
+        String authority = h.authority() != null ? h.authority().toString() : copy.get("host");
+        return new Request(method, path, scheme, authority, conn.protocol, copy, bytes, conn.id, streamId(ctx),
+                conn.remote);
+    }
+
+    private static String str(CharSequence s) {
+        return s == null ? "" : s.toString();
+    }
+
+    private static int streamId(ChannelHandlerContext ctx) {
+        return ((Http2StreamChannel) ctx.channel()).stream().id();
+    }
+
+    private static long parseLength(CharSequence s) {
+        try {
+            return Long.parseLong(s.toString().trim());
+        } catch (NumberFormatException e) {
+            return -1; // Netty's decoder already rejects a malformed content-length
+        }
+    }
+
+    private void release() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("stream {} failed", streamId(ctx), cause);
+        ctx.close();
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** The HTTP/2 side of an exchange. */
+    private final class Exchange2 extends AbstractExchange {
+        private final ChannelHandlerContext ctx;
+
+        Exchange2(ChannelHandlerContext ctx, Request request) {
+            super(Http2StreamHandler.this.server, ctx.channel(), request);
+            this.ctx = ctx;
+        }
+
+        @Override
+        void write(Response response) {
+            Http2Headers h = new DefaultHttp2Headers(false);
+            h.status(Integer.toString(response.status()));
+            response.headers().forEach(h::add);
+            if (!response.bodyForbidden() && response.status() != 304) {
+                h.setLong("content-length", response.contentLength());
+            }
+            boolean body = sendsBody(response);
+            int status = response.status();
+            if (body && response.file() != null && ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+                ctx.pipeline().addFirst(new ChunkedWriteHandler());
+            }
+            ChannelFuture last = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
+            long len = body ? response.contentLength() : 0;
+            if (body && response.bytes() != null) {
+                last = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true));
+            } else if (body) {
+                last = writeFile(response);
+            }
+            ctx.flush();
+            last.addListener((ChannelFutureListener) f -> {
+                completed(status, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
+                if (f.isSuccess() && !requestComplete) {
+                    // RFC 9113 §8.1: answered before the request ended; ask the client to stop sending.
+                    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+                }
+            });
+        }
+
+        private ChannelFuture writeFile(Response response) {
+            FileChannel fc;
+            try {
+                fc = FileChannel.open(response.file(), StandardOpenOption.READ);
+            } catch (IOException e) {
+                LOG.warn("{}: cannot open {}: {}", request, response.file(), e.toString());
+                return ctx.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+            }
+            try {
+                ChunkedNioFile chunks = new ChunkedNioFile(fc, response.fileOffset(), response.fileLength(),
+                        FILE_CHUNK);
+                return ctx.write(new Http2DataChunkedInput(chunks,
+                        ((Http2StreamChannel) ctx.channel()).stream()));
+            } catch (IOException e) {
+                closeQuietly(fc);
+                return ctx.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+            }
+        }
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}

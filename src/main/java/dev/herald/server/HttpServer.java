@@ -1,0 +1,160 @@
+package dev.herald.server;
+
+import dev.herald.config.HeraldConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty server: binds the TLS and cleartext ports on the epoll transport (NIO where epoll is unavailable),
+ * tracks every connection, and shuts down gracefully: stop accepting, GOAWAY on HTTP/2, let in-flight requests
+ * finish within {@code shutdown-timeout}, then close what is left.
+ */
+public final class HttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+
+    private final ServerContext context;
+    private final EventLoopGroup group;
+    private final ChannelGroup connections = new DefaultChannelGroup("herald-connections", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> listeners = new ArrayList<>();
+    private final TlsSetup tls;
+    private volatile boolean closed;
+
+    private HttpServer(ServerContext context, TlsSetup tls, EventLoopGroup group) {
+        this.context = context;
+        this.tls = tls;
+        this.group = group;
+    }
+
+    /** Starts listening; throws if a port cannot be bound. */
+    public static HttpServer start(HeraldConfig config, Handler handler, ServerMetrics metrics) throws Exception {
+        ServerContext context = new ServerContext(config, handler, metrics);
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
+                : NioServerSocketChannel.class;
+        LOG.debug("transport: {}", epoll ? "epoll" : "nio");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, io);
+        TlsSetup tls = config.tlsPort() >= 0 ? TlsSetup.load(config) : null;
+        HttpServer server = new HttpServer(context, tls, group);
+        try {
+            if (tls != null) {
+                SslContext ssl = tls.sslContext();
+                server.bind(channelType, config.tlsPort(), Pipelines.tls(context, ssl));
+            }
+            if (config.httpPort() >= 0) {
+                server.bind(channelType, config.httpPort(), Pipelines.cleartext(context));
+            }
+        } catch (Exception | Error e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void bind(Class<? extends ServerChannel> type, int port,
+                      io.netty.channel.ChannelInitializer<SocketChannel> init) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(type)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new io.netty.channel.ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (context.shuttingDown) {
+                            ch.close();
+                            return;
+                        }
+                        connections.add(ch);
+                        ch.pipeline().addLast(init);
+                    }
+                });
+        Channel ch = b.bind(context.config.host(), port).sync().channel();
+        listeners.add(ch);
+    }
+
+    /** The bound TLS port, if TLS is on. */
+    public Optional<Integer> tlsPort() {
+        return tls == null || listeners.isEmpty() ? Optional.empty() : Optional.of(port(0));
+    }
+
+    /** The bound cleartext port, if it is on. */
+    public Optional<Integer> httpPort() {
+        if (context.config.httpPort() < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(port(tls == null ? 0 : 1));
+    }
+
+    private int port(int index) {
+        return ((InetSocketAddress) listeners.get(index).localAddress()).getPort();
+    }
+
+    public Optional<TlsSetup> tls() {
+        return Optional.ofNullable(tls);
+    }
+
+    /** Registers work to run when graceful shutdown starts (ending long-running responses, for example). */
+    public void onShutdown(Runnable hook) {
+        context.shutdownHooks.add(hook);
+    }
+
+    /** Number of open client connections. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Graceful shutdown; blocks until every connection is closed or the timeout has passed. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        context.shuttingDown = true;
+        long timeoutMs = context.config.shutdownTimeout().toMillis();
+        for (Channel l : listeners) {
+            l.close().syncUninterruptibly();
+        }
+        for (Runnable hook : context.shutdownHooks) {
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                LOG.warn("shutdown hook failed", e);
+            }
+        }
+        for (Channel c : connections) {
+            c.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
+        }
+        // Connections get the configured time to finish; TLS close_notify and the final flush get a little more.
+        if (!connections.newCloseFuture().awaitUninterruptibly(timeoutMs + 1000, TimeUnit.MILLISECONDS)) {
+            LOG.warn("{} connection(s) still open after {} ms, closing them", connections.size(), timeoutMs);
+            connections.close().awaitUninterruptibly(1000);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,205 @@
+package dev.herald.server;
+
+import dev.herald.config.HeraldConfig;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.logging.LogLevel;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The channel pipelines, in one place.
+ *
+ * <pre>
+ * TLS:       flush-consolidation, idle, ssl, ALPN -> h2:       frame codec, multiplexer(stream handler), observer
+ *                                              -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
+ * cleartext: flush-consolidation, idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
+ *            aggregator, chunked writer, Http1Handler
+ * </pre>
+ */
+final class Pipelines {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipelines.class);
+    static final String AGGREGATOR = "http1-aggregator";
+    static final String CHUNKED = "http1-chunked";
+    private static final Http2FrameLogger FRAME_LOGGER = new Http2FrameLogger(LogLevel.TRACE, Http2FrameLogger.class);
+
+    private Pipelines() {
+    }
+
+    /** Accepted connections on the TLS port. */
+    static ChannelInitializer<SocketChannel> tls(ServerContext server, SslContext ssl) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ConnectionInfo.attach(ch, true);
+                track(server, ch);
+                SslHandler sslHandler = ssl.newHandler(ch.alloc());
+                sslHandler.setHandshakeTimeoutMillis(server.config.handshakeTimeout().toMillis());
+                ch.pipeline()
+                        .addLast(new FlushConsolidationHandler(256, true))
+                        .addLast(idle(server.config))
+                        .addLast(sslHandler)
+                        .addLast(new Alpn(server));
+            }
+        };
+    }
+
+    /** Accepted connections on the cleartext port. */
+    static ChannelInitializer<SocketChannel> cleartext(ServerContext server) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ConnectionInfo.attach(ch, false);
+                track(server, ch);
+                HeraldConfig c = server.config;
+                HttpServerCodec http1 = httpCodec(c);
+                HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
+                        AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                                ? new Http2ServerUpgradeCodec(frameCodec(c), multiplexer(server),
+                                        new Http2ConnectionObserver(server))
+                                : null;
+                HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
+                        c.maxRequestBody());
+                ch.pipeline()
+                        .addLast(new FlushConsolidationHandler(256, true))
+                        .addLast(idle(c))
+                        .addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new PriorKnowledge(server)))
+                        .addLast(AGGREGATOR, new HttpObjectAggregator(c.maxRequestBody()))
+                        .addLast(CHUNKED, new ChunkedWriteHandler())
+                        .addLast(new Http1Handler(server));
+            }
+        };
+    }
+
+    private static void track(ServerContext server, SocketChannel ch) {
+        server.metrics.openConnections.incrementAndGet();
+        ch.closeFuture().addListener(f -> server.metrics.openConnections.decrementAndGet());
+    }
+
+    private static IdleStateHandler idle(HeraldConfig c) {
+        return new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static HttpServerCodec httpCodec(HeraldConfig c) {
+        // The request line may hold the method, the target and the version: allow for them around the URI.
+        return new HttpServerCodec(c.maxUriLength() + 64, c.maxHeaderListSize(), 16 * 1024);
+    }
+
+    static Http2FrameCodec frameCodec(HeraldConfig c) {
+        Http2Settings settings = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(c.maxConcurrentStreams())
+                .initialWindowSize(c.initialWindowSize())
+                .maxFrameSize(c.maxFrameSize())
+                .maxHeaderListSize(c.maxHeaderListSize());
+        // No ENABLE_PUSH: it is meaningless from a server, and Netty refuses to send it (RFC 9113 §6.5.2).
+        Http2FrameCodecBuilder b = Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                .gracefulShutdownTimeoutMillis(c.shutdownTimeout().toMillis())
+                .decoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
+                .encoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
+                .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(c.maxConsecutiveEmptyDataFrames());
+        if (LoggerFactory.getLogger(Http2FrameLogger.class).isTraceEnabled()) {
+            b.frameLogger(FRAME_LOGGER);
+        }
+        return b.build();
+    }
+
+    static Http2MultiplexHandler multiplexer(ServerContext server) {
+        return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast(new Http2StreamHandler(server));
+            }
+        });
+    }
+
+    static void addHttp2(ChannelPipeline p, String after, ServerContext server) {
+        String codec = "h2-codec";
+        String mux = "h2-mux";
+        p.addAfter(after, codec, frameCodec(server.config));
+        p.addAfter(codec, mux, multiplexer(server));
+        p.addAfter(mux, "h2-observer", new Http2ConnectionObserver(server));
+    }
+
+    /** Chooses h2 or http/1.1 after the TLS handshake. */
+    private static final class Alpn extends ApplicationProtocolNegotiationHandler {
+        private final ServerContext server;
+
+        Alpn(ServerContext server) {
+            super(ApplicationProtocolNames.HTTP_1_1);
+            this.server = server;
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            ChannelPipeline p = ctx.pipeline();
+            ConnectionInfo info = ConnectionInfo.of(ctx.channel());
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                info.protocol = Protocol.H2;
+                addHttp2(p, ctx.name(), server);
+            } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+                info.protocol = Protocol.HTTPS_1_1;
+                p.addAfter(ctx.name(), "http1-codec", httpCodec(server.config));
+                p.addAfter("http1-codec", AGGREGATOR, new HttpObjectAggregator(server.config.maxRequestBody()));
+                p.addAfter(AGGREGATOR, CHUNKED, new ChunkedWriteHandler());
+                p.addAfter(CHUNKED, "http1", new Http1Handler(server));
+            } else {
+                throw new IllegalStateException("unknown ALPN protocol: " + protocol);
+            }
+        }
+
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.debug("{}: TLS handshake failed: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        }
+    }
+
+    /** Installed by the h2c detector when the client opens with the HTTP/2 preface. */
+    private static final class PriorKnowledge extends ChannelInboundHandlerAdapter {
+        private final ServerContext server;
+
+        PriorKnowledge(ServerContext server) {
+            this.server = server;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ConnectionInfo.of(ctx.channel()).protocol = Protocol.H2C;
+            addHttp2(ctx.pipeline(), ctx.name(), server);
+            ctx.pipeline().remove(this);
+        }
+    }
+
+    static boolean isHttp2(ChannelHandler h) {
+        return h instanceof Http2FrameCodec;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.herald.server;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * A complete response: status, headers and one of three bodies (none, bytes in memory, a file region).
+ *
+ * <p>File bodies are streamed by the protocol writer in chunks under flow control and never loaded whole.
+ * For HEAD requests the writer sends the headers (including {@code content-length}) and drops the body.
+ */
+public final class Response {
+    private final int status;
+    private final Headers headers = new Headers();
+    private byte[] bytes;
+    private Path file;
+    private long fileOffset;
+    private long fileLength;
+
+    private Response(int status) {
+        this.status = status;
+    }
+
+    public static Response status(int status) {
+        return new Response(status);
+    }
+
+    /** A short plain-text error body such as {@code "404 Not Found\n"}. */
+    public static Response error(int status, String reason) {
+        return status(status)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body((status + " " + reason + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A JSON body; the caller supplies the serialised document. */
+    public static Response json(int status, String json) {
+        return status(status)
+                .header("content-type", "application/json")
+                .body(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public Response header(String name, String value) {
+        headers.add(name, value);
+        return this;
+    }
+
+    public Response body(byte[] body) {
+        this.bytes = body;
+        this.file = null;
+        return this;
+    }
+
+    /** A file region, streamed from disk. */
+    public Response file(Path path, long offset, long length) {
+        this.file = path;
+        this.fileOffset = offset;
+        this.fileLength = length;
+        this.bytes = null;
+        return this;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public Headers headers() {
+        return headers;
+    }
+
+    /** The in-memory body, or {@code null}. */
+    public byte[] bytes() {
+        return bytes;
+    }
+
+    /** The file to stream, or {@code null}. */
+    public Path file() {
+        return file;
+    }
+
+    public long fileOffset() {
+        return fileOffset;
+    }
+
+    public long fileLength() {
+        return fileLength;
+    }
+
+    /** Length of the body in bytes, whichever kind it is. */
+    public long contentLength() {
+        if (bytes != null) {
+            return bytes.length;
+        }
+        return file != null ? fileLength : 0;
+    }
+
+    /** 1xx, 204 and 304 responses carry no body (RFC 9110 §6.4.1). */
+    public boolean bodyForbidden() {
+        return status < 200 || status == 204 || status == 304;
+    }
+}

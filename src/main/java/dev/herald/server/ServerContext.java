@@ -1,0 +1,24 @@
+package dev.herald.server;
+
+import dev.herald.config.HeraldConfig;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** What every connection shares: the configuration, the application, the access log and the metrics. */
+final class ServerContext {
+    final HeraldConfig config;
+    final Handler handler;
+    final AccessLog accessLog;
+    final ServerMetrics metrics;
+    /** Hooks run when graceful shutdown starts, e.g. to end long-running responses. */
+    final Set<Runnable> shutdownHooks = ConcurrentHashMap.newKeySet();
+    volatile boolean shuttingDown;
+
+    ServerContext(HeraldConfig config, Handler handler, ServerMetrics metrics) {
+        this.config = config;
+        this.handler = handler;
+        this.accessLog = new AccessLog(config.accessLog());
+        this.metrics = metrics;
+    }
+}
