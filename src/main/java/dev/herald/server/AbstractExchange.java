@@ -76,6 +76,35 @@ abstract class AbstractExchange implements Exchange {
         return responded;
     }
 
+    @Override
+    public final ResponseStream stream(int status, Headers headers) {
+        if (channel.eventLoop().inEventLoop()) {
+            return startStream(status, headers);
+        }
+        // Off the event loop (a store callback, say): wait the moment it takes the loop to write the head.
+        java.util.concurrent.CompletableFuture<ResponseStream> f = new java.util.concurrent.CompletableFuture<>();
+        channel.eventLoop().execute(() -> {
+            try {
+                f.complete(startStream(status, headers));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.join();
+    }
+
+    private ResponseStream startStream(int status, Headers headers) {
+        if (responded) {
+            throw new IllegalStateException(request + ": already answered");
+        }
+        responded = true;
+        return openStream(status, headers);
+    }
+
+    /** Writes the head of a long-running response and returns its stream (on the event loop). */
+    abstract AbstractResponseStream openStream(int status, Headers headers);
+
+
     /** Writes the response on the event loop and calls {@link #completed} when it is done. */
     abstract void write(Response response);
 

@@ -12,6 +12,12 @@ public interface Exchange {
     /** Sends the whole response. Only the first call has an effect. */
     void respond(Response response);
 
+    /**
+     * Starts a long-running response: the status and headers go out now and the body follows through the
+     * returned stream until {@link ResponseStream#end()} or a reset. Counts as this exchange's response.
+     */
+    ResponseStream stream(int status, Headers headers);
+
     /** The event loop that owns this exchange, for handlers that want to continue there. */
     Executor eventLoop();
 

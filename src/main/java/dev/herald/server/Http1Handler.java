@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpChunkedInput;
@@ -48,6 +49,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
     private Exchange1 current;
+    private Stream1 stream;
     private boolean closeWhenIdle;
 
     Http1Handler(ServerContext server) {
@@ -106,7 +108,18 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         queued.forEach(ReferenceCountUtil::release);
         queued.clear();
+        if (stream != null) {
+            stream.closed(false);
+        }
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (stream != null) {
+            stream.writabilityChanged();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     private void start(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -153,6 +166,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
 
     private void next(ChannelHandlerContext ctx) {
         current = null;
+        stream = null;
         server.metrics.openStreams.decrementAndGet();
         FullHttpRequest req = queued.poll();
         if (req != null) {
@@ -166,6 +180,35 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("{}: HTTP/1.1 connection failed: {}", ctx.channel(), cause.toString());
         ctx.close();
+    }
+
+    /** A long-running response as chunks; the connection serves the next request after it ends. */
+    private final class Stream1 extends AbstractResponseStream {
+        private final ChannelHandlerContext ctx;
+        private final boolean keepAlive;
+
+        Stream1(ChannelHandlerContext ctx, AbstractExchange exchange, int status, boolean keepAlive) {
+            super(ctx.channel(), exchange, status);
+            this.ctx = ctx;
+            this.keepAlive = keepAlive;
+        }
+
+        @Override
+        void writeChunk(byte[] data) {
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(data)));
+        }
+
+        @Override
+        void writeEnd() {
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener((ChannelFutureListener) f -> {
+                closed(f.isSuccess());
+                if (!f.isSuccess() || !keepAlive) {
+                    ctx.close();
+                } else {
+                    next(ctx);
+                }
+            });
+        }
     }
 
     /** The HTTP/1.1 side of an exchange. */
@@ -214,6 +257,22 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     next(ctx);
                 }
             });
+        }
+
+        @Override
+        AbstractResponseStream openStream(int status, Headers headers) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+            headers.forEach((n, v) -> head.headers().add(n, v));
+            HttpUtil.setTransferEncodingChunked(head, true);
+            if (closeWhenIdle) {
+                keepAlive = false;
+            }
+            if (!keepAlive) {
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            ctx.writeAndFlush(head);
+            stream = new Stream1(ctx, this, status, keepAlive);
+            return stream;
         }
 
         private ChannelFuture writeFile(Response response) {

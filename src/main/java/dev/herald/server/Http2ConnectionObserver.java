@@ -3,6 +3,7 @@ package dev.herald.server;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Connection;
@@ -68,6 +69,12 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // The frame codec tells the pipeline first, then sends GOAWAY with the right error code itself;
+            // closing here would send GOAWAY(NO_ERROR) ahead of it.
+            LOG.debug("{}: HTTP/2 protocol error: {}", ctx.channel(), cause.toString());
+            return;
+        }
         LOG.debug("{}: HTTP/2 connection failed: {}", ctx.channel(), cause.toString());
         ctx.close();
     }

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataChunkedInput;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -44,6 +45,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private CompositeByteBuf body;
     private boolean requestComplete;
     private Exchange2 exchange;
+    private Stream2 stream;
 
     Http2StreamHandler(ServerContext server) {
         this.server = server;
@@ -59,7 +61,18 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         server.metrics.openStreams.decrementAndGet();
         release();
+        if (stream != null) {
+            stream.closed(false);
+        }
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (stream != null) {
+            stream.writabilityChanged();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -172,6 +185,19 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception.StreamException) {
+            // Netty leaves inbound stream errors to the application: reset with the protocol's own code
+            // (RFC 9113 §5.4.2) rather than the CANCEL a plain close would send.
+            Http2Error error = ((Http2Exception.StreamException) cause).error();
+            if (requestComplete && error == Http2Error.PROTOCOL_ERROR) {
+                // Frames after the client's END_STREAM: the stream is half-closed (remote), and RFC 9113 §5.1
+                // names that STREAM_CLOSED; Netty reports it as a generic PROTOCOL_ERROR.
+                error = Http2Error.STREAM_CLOSED;
+            }
+            LOG.debug("stream {}: {} ({})", streamId(ctx), error, cause.getMessage());
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         LOG.debug("stream {} failed", streamId(ctx), cause);
         ctx.close();
     }
@@ -217,6 +243,16 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             });
         }
 
+        @Override
+        AbstractResponseStream openStream(int status, Headers headers) {
+            Http2Headers h = new DefaultHttp2Headers(false);
+            h.status(Integer.toString(status));
+            headers.forEach(h::add);
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            stream = new Stream2(ctx, this, status);
+            return stream;
+        }
+
         private ChannelFuture writeFile(Response response) {
             FileChannel fc;
             try {
@@ -234,6 +270,27 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 closeQuietly(fc);
                 return ctx.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
             }
+        }
+    }
+
+    /** A long-running response as DATA frames on this stream. */
+    private static final class Stream2 extends AbstractResponseStream {
+        private final ChannelHandlerContext ctx;
+
+        Stream2(ChannelHandlerContext ctx, AbstractExchange exchange, int status) {
+            super(ctx.channel(), exchange, status);
+            this.ctx = ctx;
+        }
+
+        @Override
+        void writeChunk(byte[] data) {
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(data), false));
+        }
+
+        @Override
+        void writeEnd() {
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true))
+                    .addListener(f -> closed(f.isSuccess()));
         }
     }
 

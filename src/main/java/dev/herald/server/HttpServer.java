@@ -147,6 +147,9 @@ public final class HttpServer implements AutoCloseable {
                 LOG.warn("shutdown hook failed", e);
             }
         }
+        for (ResponseStream s : context.openStreams) {
+            s.end(); // long-running responses end cleanly; clients resume elsewhere
+        }
         for (Channel c : connections) {
             c.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
         }

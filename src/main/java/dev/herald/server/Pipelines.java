@@ -121,6 +121,7 @@ final class Pipelines {
         Http2FrameCodecBuilder b = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .validateHeaders(true)
+                .validateRequiredPseudoHeaders(true)
                 .gracefulShutdownTimeoutMillis(c.shutdownTimeout().toMillis())
                 .decoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
                 .encoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())

@@ -1,0 +1,150 @@
+package dev.herald.config;
+
+import dev.herald.config.HeraldConfig.Builder;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+import static dev.herald.config.ValueType.BOOLEAN;
+import static dev.herald.config.ValueType.DURATION;
+import static dev.herald.config.ValueType.FILE;
+import static dev.herald.config.ValueType.FOLDER;
+import static dev.herald.config.ValueType.INT;
+import static dev.herald.config.ValueType.INT_SIZE;
+import static dev.herald.config.ValueType.PATH;
+import static dev.herald.config.ValueType.SIZE;
+import static dev.herald.config.ValueType.STRING;
+
+/**
+ * Every Herald option, once: its key, type, description and {@link HeraldConfig.Builder} setter. YAML loading,
+ * environment variables, the command-line flags and {@code herald --help} are all derived from this list.
+ */
+public final class Settings {
+    private static final HeraldConfig DEFAULTS = HeraldConfig.builder().build();
+
+    private static final List<Setting> ALL = List.of(
+            // Listening
+            of("host", STRING, Builder::host, HeraldConfig::host,
+                    "Address both ports bind to; 0.0.0.0 accepts connections on every interface, so other "
+                            + "devices on the network can test the site too."),
+            of("port", INT, Builder::tlsPort, HeraldConfig::tlsPort,
+                    "TLS port, h2 and HTTP/1.1 chosen by ALPN; 8443 needs no root privileges. 0 picks a free "
+                            + "port, -1 turns TLS off."),
+            of("http-port", INT, Builder::httpPort, HeraldConfig::httpPort,
+                    "Cleartext port for h2c (prior knowledge or Upgrade) and HTTP/1.1; 8080 needs no root "
+                            + "privileges. 0 picks a free port, -1 turns it off."),
+            of("data-dir", PATH, Builder::dataDir, HeraldConfig::dataDir,
+                    "Folder for the generated TLS certificate and Herald's databases; relative to the working "
+                            + "directory so each project keeps its own certificate."),
+            of("root", FOLDER, Builder::root, c -> c.root().orElse(null),
+                    "Folder to serve (also: herald serve DIR); unset serves the built-in default app."),
+
+            // TLS
+            of("tls.cert", FILE, Builder::tlsCert, c -> c.tlsCert().orElse(null),
+                    "PEM certificate chain, set together with tls.key; unset, Herald generates a self-signed "
+                            + "certificate in data-dir and keeps it across restarts.").alias("--cert"),
+            of("tls.key", FILE, Builder::tlsKey, c -> c.tlsKey().orElse(null),
+                    "PEM private key of tls.cert.").alias("--key"),
+            of("tls.handshake-timeout", DURATION, Builder::handshakeTimeout, HeraldConfig::handshakeTimeout,
+                    "Time a client gets to finish the TLS handshake; 10s is ample on slow links and frees "
+                            + "sockets held by stalled clients."),
+
+            // HTTP/2 (RFC 9113)
+            of("http2.max-concurrent-streams", INT, Builder::maxConcurrentStreams,
+                    HeraldConfig::maxConcurrentStreams,
+                    "Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); 256 covers a "
+                            + "page's assets, pushes and long-running streams while bounding per-connection memory."),
+            of("http2.initial-window-size", INT_SIZE, Builder::initialWindowSize, HeraldConfig::initialWindowSize,
+                    "Per-stream flow-control window (SETTINGS_INITIAL_WINDOW_SIZE); 1MiB keeps uploads fast "
+                            + "over high-latency links, where the protocol's 64KiB would throttle them."),
+            of("http2.connection-window-size", INT_SIZE, Builder::connectionWindowSize,
+                    HeraldConfig::connectionWindowSize,
+                    "Flow-control window shared by all streams of a connection; 4MiB lets several streams "
+                            + "progress at once while bounding what a connection buffers."),
+            of("http2.max-frame-size", INT_SIZE, Builder::maxFrameSize, HeraldConfig::maxFrameSize,
+                    "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE); 16KiB, the protocol's minimum, "
+                            + "keeps frames small so streams interleave fairly."),
+            of("http2.max-header-list-size", INT_SIZE, Builder::maxHeaderListSize, HeraldConfig::maxHeaderListSize,
+                    "Largest request header list (SETTINGS_MAX_HEADER_LIST_SIZE); 32KiB fits big cookies and "
+                            + "bounds HPACK decoding memory."),
+            of("http2.max-rst-frames-per-window", INT, Builder::maxRstFramesPerWindow,
+                    HeraldConfig::maxRstFramesPerWindow,
+                    "RST_STREAM frames a client may send per http2.rst-window-seconds before the connection is "
+                            + "closed; 200 stops rapid-reset floods (CVE-2023-44487) yet never hurts a browser."),
+            of("http2.rst-window-seconds", INT, Builder::rstWindowSeconds, HeraldConfig::rstWindowSeconds,
+                    "Length in seconds of the window http2.max-rst-frames-per-window counts in; 30."),
+            of("http2.max-queued-control-frames", INT, Builder::maxQueuedControlFrames,
+                    HeraldConfig::maxQueuedControlFrames,
+                    "Control frames (PING and SETTINGS acks, RST_STREAM) queued for a client that does not "
+                            + "read; 10000 bounds memory under ping and settings floods (CVE-2019-9512)."),
+            of("http2.max-consecutive-empty-data-frames", INT, Builder::maxConsecutiveEmptyDataFrames,
+                    HeraldConfig::maxConsecutiveEmptyDataFrames,
+                    "Empty DATA frames in a row before the connection is closed; 2 stops empty-frame floods "
+                            + "(CVE-2019-9518)."),
+
+            // Requests and connections
+            of("max-uri-length", INT, Builder::maxUriLength, HeraldConfig::maxUriLength,
+                    "Longest request target accepted, longer ones get 414; 8192 matches common proxies."),
+            of("max-request-body", INT_SIZE, Builder::maxRequestBody, HeraldConfig::maxRequestBody,
+                    "Largest request body buffered for a handler, larger ones get 413; 1MiB is ample for "
+                            + "forms and JSON and bounds memory per request."),
+            of("idle-timeout", DURATION, Builder::idleTimeout, HeraldConfig::idleTimeout,
+                    "A connection without traffic for this long is closed; 120s lets browsers reuse it between "
+                            + "page loads while idle sockets do not pile up."),
+            of("shutdown-timeout", DURATION, Builder::shutdownTimeout, HeraldConfig::shutdownTimeout,
+                    "On shutdown, time in-flight requests get to finish after GOAWAY; 10s fits within the "
+                            + "grace period of container stops."),
+
+            // Static files
+            of("files.cache-control", STRING, Builder::cacheControl, HeraldConfig::cacheControl,
+                    "Cache-Control of files without a content hash in their name; no-cache makes browsers "
+                            + "revalidate (cheap with ETags), so edits show at once."),
+            of("files.immutable-pattern", STRING, Builder::immutablePattern, HeraldConfig::immutablePattern,
+                    "Java regular expression for paths that carry a content hash (app.3f2a9c1b.js); these "
+                            + "never change, so they get files.immutable-cache-control."),
+            of("files.immutable-cache-control", STRING, Builder::immutableCacheControl,
+                    HeraldConfig::immutableCacheControl,
+                    "Cache-Control of content-hashed files; a year and immutable, since a new version gets a "
+                            + "new name."),
+            of("files.cache-max-bytes", SIZE, Builder::fileCacheBytes, HeraldConfig::fileCacheBytes,
+                    "Memory for caching file contents; 32MiB holds a typical site's assets."),
+            of("files.cache-max-file-size", SIZE, Builder::fileCacheMaxFile, HeraldConfig::fileCacheMaxFile,
+                    "Larger files are streamed from disk instead of cached; 256KiB keeps the cache for the many "
+                            + "small assets a page loads."),
+
+            // Observability
+            of("metrics.path", STRING, Builder::metricsPath, HeraldConfig::metricsPath,
+                    "Path of the Prometheus scrape endpoint; empty turns it off."),
+            of("access-log", BOOLEAN, Builder::accessLog, HeraldConfig::accessLog,
+                    "One line per request on stdout; on, since watching requests is half of developing a site."),
+            of("verbose", BOOLEAN, Builder::verbose, HeraldConfig::verbose,
+                    "Log dev.herald at DEBUG; off, so the console shows requests and problems only."));
+
+    private static final Map<String, Setting> BY_KEY = new LinkedHashMap<>();
+
+    static {
+        ALL.forEach(s -> BY_KEY.put(s.key(), s));
+    }
+
+    private Settings() {
+    }
+
+    /** Every setting, in the order {@code --help} lists them. */
+    public static List<Setting> all() {
+        return ALL;
+    }
+
+    /** The setting with this YAML key, such as {@code http2.max-concurrent-streams}. */
+    public static Optional<Setting> byKey(String key) {
+        return Optional.ofNullable(BY_KEY.get(key));
+    }
+
+    private static <T> Setting of(String key, ValueType<T> type, BiConsumer<Builder, T> setter,
+            Function<HeraldConfig, T> getter, String description) {
+        return Setting.of(key, type, setter, getter, DEFAULTS, description);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.herald.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How a setting's text (from YAML, an environment variable or a flag) becomes a value, and how a default value is
+ * shown again as text that parses back to it. Parsers only check the syntax; ranges are the builder's business.
+ */
+final class ValueType<T> {
+    private static final Pattern SIZE_SYNTAX = Pattern.compile("(\\d{1,15})\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
+    private static final Pattern DURATION_SYNTAX = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)");
+
+    static final ValueType<Integer> INT = new ValueType<>("<int>", "an integer", Integer::valueOf, String::valueOf);
+    static final ValueType<Integer> INT_SIZE = new ValueType<>("<size>",
+            "a size below 2GiB such as 16KiB or 1MiB", s -> Math.toIntExact(parseSize(s)), ValueType::formatSize);
+    static final ValueType<Long> SIZE = new ValueType<>("<size>", "a size such as 256KiB, 32MiB or 1GiB",
+            ValueType::parseSize, ValueType::formatSize);
+    static final ValueType<Duration> DURATION = new ValueType<>("<duration>",
+            "a duration such as 500ms, 10s or 2m", ValueType::parseDuration, ValueType::formatDuration);
+    static final ValueType<Path> PATH = new ValueType<>("<path>", "a path", ValueType::parsePath, Path::toString);
+    static final ValueType<Path> FILE = new ValueType<>("<file>", "an existing file",
+            s -> existing(s, Files::isRegularFile), Path::toString);
+    static final ValueType<Path> FOLDER = new ValueType<>("<dir>", "an existing folder",
+            s -> existing(s, Files::isDirectory), Path::toString);
+    static final ValueType<String> STRING = new ValueType<>("<text>", "text", s -> s, s -> s);
+    static final ValueType<Boolean> BOOLEAN = new ValueType<>("<bool>", "true or false",
+            ValueType::parseBoolean, String::valueOf);
+
+    private final String label;
+    private final String expected;
+    private final Function<String, T> parser;
+    private final Function<T, String> formatter;
+
+    private ValueType(String label, String expected, Function<String, T> parser, Function<T, String> formatter) {
+        this.label = label;
+        this.expected = expected;
+        this.parser = parser;
+        this.formatter = formatter;
+    }
+
+    /** The parameter label shown in {@code --help}, such as {@code <size>}. */
+    String label() {
+        return label;
+    }
+
+    /** What a valid text looks like, for {@code key: value (expected: ...)}. */
+    String expected() {
+        return expected;
+    }
+
+    /** The value of this (trimmed) text; throws {@link IllegalArgumentException} when it does not parse. */
+    T parse(String text) {
+        try {
+            return parser.apply(text.trim());
+        } catch (RuntimeException e) { // NumberFormatException, ArithmeticException (overflow), InvalidPathException
+            throw new IllegalArgumentException(text, e);
+        }
+    }
+
+    /** Text that {@link #parse} turns back into this value. */
+    String format(T value) {
+        return formatter.apply(value);
+    }
+
+    /** Bytes with an optional unit, all powers of 1024: {@code 512}, {@code 16k}, {@code 64KiB}, {@code 1MiB}. */
+    private static long parseSize(String s) {
+        Matcher m = SIZE_SYNTAX.matcher(s.toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException(s);
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2);
+        int shift = switch (unit.charAt(0)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        return Math.multiplyExact(n, 1L << shift);
+    }
+
+    private static String formatSize(long n) {
+        String[] units = {"GiB", "MiB", "KiB"};
+        for (int i = 0; i < units.length; i++) {
+            long unit = 1L << (30 - 10 * i);
+            if (n >= unit && n % unit == 0) {
+                return n / unit + units[i];
+            }
+        }
+        return Long.toString(n);
+    }
+
+    private static Duration parseDuration(String s) {
+        Matcher m = DURATION_SYNTAX.matcher(s);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(s);
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+
+    private static String formatDuration(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    private static Path parsePath(String s) {
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("empty path");
+        }
+        return Path.of(s);
+    }
+
+    private static Path existing(String s, Predicate<Path> test) {
+        Path p = parsePath(s);
+        if (!test.test(p)) {
+            throw new IllegalArgumentException(s);
+        }
+        return p;
+    }
+
+    private static boolean parseBoolean(String s) {
+        if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new IllegalArgumentException(s);
+    }
+}

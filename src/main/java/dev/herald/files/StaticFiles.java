@@ -1,0 +1,179 @@
+package dev.herald.files;
+
+import dev.herald.config.ConfigException;
+import dev.herald.config.HeraldConfig;
+import dev.herald.server.Exchange;
+import dev.herald.server.Handler;
+import dev.herald.server.Request;
+import dev.herald.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
+
+/**
+ * Serves static files, from a folder on disk ({@link #create}) or from a folder bundled on the classpath
+ * ({@link #classpath}), over any protocol Herald speaks.
+ *
+ * <h2>What a request goes through</h2>
+ * <ol>
+ *   <li>Method: GET and HEAD only, anything else is 405 with {@code allow: GET, HEAD}. HEAD gets the GET response;
+ *       the protocol layer drops the body and keeps {@code content-length}.</li>
+ *   <li>Length: a target (path and query) longer than {@code max-uri-length} is 414.</li>
+ *   <li>Path: decoded once and checked by {@link PathResolver} (400 for anything that could be traversal or
+ *       smuggling, 404 for dotfiles except {@code /.well-known/}); then confined to the root with symlinks
+ *       resolved ({@link DiskSource}).</li>
+ *   <li>Folders: {@code /docs/} serves {@code /docs/index.html}; {@code /docs} is redirected (301) to
+ *       {@code /docs/}, as nginx does, so relative links in the index resolve against the folder. There are no
+ *       listings: a folder without an index is 404.</li>
+ *   <li>Representation: a precompressed {@code x.br} or {@code x.gz} sibling when {@code Accept-Encoding} allows
+ *       it; validators, conditional requests and single byte ranges ({@link Responder}).</li>
+ * </ol>
+ * Every refusal is logged at DEBUG with its reason; the client only sees a short plain-text error.
+ *
+ * <h2>Threads</h2>
+ * {@link #handle} runs on the event loop. A cached small file, or a cached large file's metadata, is answered there
+ * after one {@code stat}; everything else (resolving symlinks, reading, hashing) runs on the blocking executor,
+ * which then calls {@link Exchange#respond}. Bundled resources are all in memory and always answered at once.
+ */
+public final class StaticFiles implements Handler {
+    private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
+
+    private final int maxUriLength;
+    private final DiskSource disk;
+    private final ClasspathSource bundled;
+    private final Executor blocking;
+    private final FileCache cache;
+
+    private StaticFiles(int maxUriLength, DiskSource disk, ClasspathSource bundled, Executor blocking,
+                        FileCache cache) {
+        this.maxUriLength = maxUriLength;
+        this.disk = disk;
+        this.bundled = bundled;
+        this.blocking = blocking;
+        this.cache = cache;
+    }
+
+    /**
+     * Serves the files under {@code root}.
+     *
+     * @param root             an existing folder; symlinks inside it are followed as long as they stay inside
+     * @param config           for the cache-control values, the file cache bounds and {@code max-uri-length}
+     * @param blockingExecutor where disk work runs; a rejected task surfaces as a 503 from the server
+     * @throws ConfigException if {@code root} is not an existing folder
+     */
+    public static StaticFiles create(Path root, HeraldConfig config, Executor blockingExecutor) {
+        return create(root, config, blockingExecutor, EtagCache.DEFAULT_ENTRIES, System::nanoTime);
+    }
+
+    static StaticFiles create(Path root, HeraldConfig config, Executor blockingExecutor, int etagEntries,
+                              LongSupplier nanoClock) {
+        if (blockingExecutor == null) {
+            throw new NullPointerException("blockingExecutor");
+        }
+        Path realRoot;
+        try {
+            realRoot = root.toRealPath();
+        } catch (IOException e) {
+            throw new ConfigException("root: " + root + " (expected: an existing folder)", e);
+        }
+        if (!Files.isDirectory(realRoot)) {
+            throw new ConfigException("root: " + root + " (expected: an existing folder)");
+        }
+        FileCache cache = new FileCache(config.fileCacheBytes());
+        DiskSource disk = new DiskSource(realRoot, new CachePolicy(config), config.fileCacheMaxFile(), cache,
+                new EtagCache(etagEntries), nanoClock);
+        return new StaticFiles(config.maxUriLength(), disk, null, blockingExecutor, cache);
+    }
+
+    /**
+     * Serves a folder bundled on the classpath, such as the built-in app, loaded whole into memory now.
+     *
+     * @param resourceFolder a classpath folder such as {@code dev/herald/app}, in a directory or a jar
+     * @param config         for the cache-control values and {@code max-uri-length}
+     * @throws ConfigException if the folder is missing or cannot be read
+     */
+    public static StaticFiles classpath(String resourceFolder, HeraldConfig config) {
+        ClassLoader loader = StaticFiles.class.getClassLoader();
+        ClasspathSource source;
+        try {
+            source = ClasspathSource.load(loader, resourceFolder, new CachePolicy(config), System.currentTimeMillis());
+        } catch (IOException e) {
+            throw new ConfigException("bundled folder: " + resourceFolder + " (expected: a readable classpath "
+                    + "folder; " + e.getMessage() + ")", e);
+        }
+        LOG.debug("serving {} bundled files from classpath:{}", source.size(), resourceFolder);
+        return new StaticFiles(config.maxUriLength(), null, source, Runnable::run, null);
+    }
+
+    @Override
+    public void handle(Exchange exchange) {
+        Request request = exchange.request();
+        String method = request.method();
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            exchange.respond(Response.error(405, "Method Not Allowed").header("allow", "GET, HEAD"));
+            return;
+        }
+        long targetLength = request.path().length() + (request.query() == null ? 0 : request.query().length() + 1L);
+        if (targetLength > maxUriLength) {
+            LOG.debug("{}: refused with 414: target of {} characters, more than max-uri-length {}",
+                    request, targetLength, maxUriLength);
+            exchange.respond(Response.error(414, "URI Too Long"));
+            return;
+        }
+        PathResolver.Outcome outcome = PathResolver.resolve(request.path());
+        if (outcome instanceof PathResolver.Rejected rejected) {
+            LOG.debug("{}: refused with {}: {}", request, rejected.status(), rejected.reason());
+            exchange.respond(rejected.status() == 404 ? Response.error(404, "Not Found")
+                    : Response.error(400, "Bad Request"));
+            return;
+        }
+        PathResolver.Accepted path = (PathResolver.Accepted) outcome;
+
+        if (bundled != null) {
+            exchange.respond(render(request, bundled.lookup(path)));
+            return;
+        }
+        Resource hit = disk.cached(path, request);
+        if (hit != null) {
+            exchange.respond(Responder.respond(request, hit));
+            return;
+        }
+        blocking.execute(() -> {
+            if (!exchange.isOpen()) {
+                return;
+            }
+            Response response;
+            try {
+                response = render(request, disk.load(path));
+            } catch (Exception | Error e) {
+                LOG.warn("{}: cannot serve {}", request, path.path(), e);
+                response = Response.error(500, "Internal Server Error");
+            }
+            exchange.respond(response);
+        });
+    }
+
+    private static Response render(Request request, Lookup lookup) {
+        if (lookup instanceof Lookup.Found found) {
+            return Responder.respond(request, found.resource());
+        }
+        if (lookup instanceof Lookup.Redirect redirect) {
+            String query = request.query();
+            boolean keepQuery = query != null && query.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+            return Response.error(301, "Moved Permanently")
+                    .header("location", keepQuery ? redirect.location() + '?' + query : redirect.location());
+        }
+        LOG.debug("{}: 404: {}", request, ((Lookup.Missing) lookup).reason());
+        return Response.error(404, "Not Found");
+    }
+
+    /** The in-memory file cache, for tests; {@code null} when serving bundled resources. */
+    FileCache cache() {
+        return cache;
+    }
+}

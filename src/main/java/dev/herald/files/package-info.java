@@ -1,0 +1,2 @@
+/** Static files: safe path resolution, validators, conditional and range requests, precompressed siblings. */
+package dev.herald.files;

@@ -1,0 +1,162 @@
+package dev.herald.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SettingsTest {
+    private static final HeraldConfig DEFAULTS = HeraldConfig.builder().build();
+
+    @Test
+    void keysAreTheOnesTheBuilderValidates() {
+        assertThat(Settings.all()).extracting(Setting::key).containsExactly(
+                "host", "port", "http-port", "data-dir", "root",
+                "tls.cert", "tls.key", "tls.handshake-timeout",
+                "http2.max-concurrent-streams", "http2.initial-window-size", "http2.connection-window-size",
+                "http2.max-frame-size", "http2.max-header-list-size", "http2.max-rst-frames-per-window",
+                "http2.rst-window-seconds", "http2.max-queued-control-frames",
+                "http2.max-consecutive-empty-data-frames",
+                "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
+                "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
+                "files.cache-max-bytes", "files.cache-max-file-size",
+                "metrics.path", "access-log", "verbose");
+    }
+
+    @Test
+    void flagsAndEnvironmentVariablesDeriveFromTheKey() {
+        Setting streams = Settings.byKey("http2.max-concurrent-streams").orElseThrow();
+        assertThat(streams.flags()).containsExactly("--http2-max-concurrent-streams");
+        assertThat(streams.envVar()).isEqualTo("HERALD_HTTP2_MAX_CONCURRENT_STREAMS");
+        assertThat(Settings.byKey("tls.cert").orElseThrow().flags()).containsExactly("--tls-cert", "--cert");
+        assertThat(Settings.byKey("tls.key").orElseThrow().flags()).containsExactly("--tls-key", "--key");
+        assertThat(Settings.byKey("http-port").orElseThrow().envVar()).isEqualTo("HERALD_HTTP_PORT");
+        assertThat(Settings.byKey("nope")).isEmpty();
+    }
+
+    @Test
+    void everySettingHasADescriptionAndDistinctFlags() {
+        List<String> flags = Settings.all().stream().flatMap(s -> s.flags().stream()).toList();
+        assertThat(flags).doesNotHaveDuplicates();
+        assertThat(Settings.all()).allSatisfy(s -> assertThat(s.description()).endsWith("."));
+    }
+
+    @Test
+    void defaultsShownAsTextParseBackToTheBuilderDefaults() throws Exception {
+        assertThat(Settings.byKey("http2.initial-window-size").orElseThrow().defaultValue()).contains("1MiB");
+        assertThat(Settings.byKey("idle-timeout").orElseThrow().defaultValue()).contains("120s");
+        assertThat(Settings.byKey("root").orElseThrow().defaultValue()).isEmpty();
+
+        HeraldConfig.Builder builder = HeraldConfig.builder();
+        Settings.all().forEach(s -> s.defaultValue().ifPresent(text -> s.apply(builder, text)));
+        assertThat(changedAccessors(builder.build())).isEmpty();
+    }
+
+    /** Each setting changes exactly one accessor, and together they cover every accessor: nothing is miswired. */
+    @Test
+    void eachSettingCallsItsOwnSetter(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("cert.pem"), "x");
+        Map<String, String> samples = new LinkedHashMap<>();
+        samples.put("host", "127.0.0.1");
+        samples.put("port", "9443");
+        samples.put("http-port", "9080");
+        samples.put("data-dir", "elsewhere");
+        samples.put("root", tmp.toString());
+        samples.put("tls.cert", file.toString());
+        samples.put("tls.key", file.toString());
+        samples.put("tls.handshake-timeout", "3s");
+        samples.put("http2.max-concurrent-streams", "64");
+        samples.put("http2.initial-window-size", "64KiB");
+        samples.put("http2.connection-window-size", "8MiB");
+        samples.put("http2.max-frame-size", "32KiB");
+        samples.put("http2.max-header-list-size", "16KiB");
+        samples.put("http2.max-rst-frames-per-window", "100");
+        samples.put("http2.rst-window-seconds", "10");
+        samples.put("http2.max-queued-control-frames", "500");
+        samples.put("http2.max-consecutive-empty-data-frames", "5");
+        samples.put("max-uri-length", "4096");
+        samples.put("max-request-body", "10k");
+        samples.put("idle-timeout", "1m");
+        samples.put("shutdown-timeout", "500ms");
+        samples.put("files.cache-control", "private");
+        samples.put("files.immutable-pattern", ".*\\.v\\d+\\..*");
+        samples.put("files.immutable-cache-control", "public, max-age=60");
+        samples.put("files.cache-max-bytes", "1g");
+        samples.put("files.cache-max-file-size", "1m");
+        samples.put("metrics.path", "");
+        samples.put("access-log", "false");
+        samples.put("verbose", "true");
+        assertThat(samples.keySet()).containsExactlyElementsOf(
+                Settings.all().stream().map(Setting::key).toList());
+
+        Set<String> covered = new HashSet<>();
+        for (Setting s : Settings.all()) {
+            HeraldConfig.Builder builder = HeraldConfig.builder();
+            s.apply(builder, samples.get(s.key()));
+            if (s.key().equals("tls.cert") || s.key().equals("tls.key")) { // build() wants both
+                Settings.byKey("tls.cert").orElseThrow().apply(builder, file.toString());
+                Settings.byKey("tls.key").orElseThrow().apply(builder, file.toString());
+                covered.addAll(changedAccessors(builder.build()));
+                continue;
+            }
+            Set<String> changed = changedAccessors(builder.build());
+            assertThat(changed).as(s.key()).hasSize(1);
+            covered.addAll(changed);
+        }
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(accessors().stream().map(Method::getName).toList());
+    }
+
+    @Test
+    void applyNamesTheKeyTheTextAndWhatIsExpected() {
+        Setting streams = Settings.byKey("http2.max-concurrent-streams").orElseThrow();
+        assertThatThrownBy(() -> streams.apply(HeraldConfig.builder(), "abc"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("http2.max-concurrent-streams: abc (expected: an integer)");
+        assertThatThrownBy(() -> streams.apply(HeraldConfig.builder(), "0"))
+                .hasMessage("http2.max-concurrent-streams: 0 (expected: an integer >= 1)");
+    }
+
+    @Test
+    void builderRejectionsShowTheTextAsWritten() {
+        assertThatThrownBy(() -> Settings.byKey("http2.max-frame-size").orElseThrow()
+                .apply(HeraldConfig.builder(), "8KiB"))
+                .hasMessage("http2.max-frame-size: 8KiB (expected: 16384..16777215 bytes)");
+        assertThatThrownBy(() -> Settings.byKey("idle-timeout").orElseThrow().apply(HeraldConfig.builder(), "0s"))
+                .hasMessage("idle-timeout: 0s (expected: a duration > 0 such as 120s)");
+        assertThatThrownBy(() -> Settings.byKey("files.immutable-pattern").orElseThrow()
+                .apply(HeraldConfig.builder(), "(["))
+                .hasMessage("files.immutable-pattern: ([ (expected: a Java regular expression matched against "
+                        + "the path)");
+    }
+
+    private static Set<String> changedAccessors(HeraldConfig config) throws Exception {
+        Set<String> changed = new HashSet<>();
+        for (Method m : accessors()) {
+            if (!Objects.equals(m.invoke(config), m.invoke(DEFAULTS))) {
+                changed.add(m.getName());
+            }
+        }
+        return changed;
+    }
+
+    private static List<Method> accessors() {
+        return Arrays.stream(HeraldConfig.class.getDeclaredMethods())
+                .filter(m -> Modifier.isPublic(m.getModifiers()) && !Modifier.isStatic(m.getModifiers()))
+                .filter(m -> m.getParameterCount() == 0 && m.getReturnType() != HeraldConfig.Builder.class)
+                .collect(Collectors.toList());
+    }
+}

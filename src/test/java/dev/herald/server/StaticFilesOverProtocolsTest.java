@@ -1,0 +1,185 @@
+package dev.herald.server;
+
+import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.HttpResult;
+import dev.herald.testing.TestClient;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The same static-file semantics over h2 (TLS), h2c by Upgrade, h2c prior knowledge, HTTP/1.1 and HTTPS/1.1. */
+class StaticFilesOverProtocolsTest {
+    @RegisterExtension
+    static final HeraldExtension HERALD = HeraldExtension.site("basic");
+
+    static List<TestClient> clients() throws Exception {
+        return HERALD.clients();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void servesAFileWithItsValidators(TestClient client) throws Exception {
+        HttpResult r = client.get("/hello.txt");
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.bodyText()).isEqualTo("hello, herald\n");
+        assertThat(r.header("content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(r.header("content-length")).isEqualTo("14");
+        assertThat(r.header("etag")).matches("\"[^\"]+\"");
+        assertThat(r.header("last-modified")).endsWith("GMT");
+        assertThat(r.header("cache-control")).isEqualTo("no-cache");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void speaksTheProtocolItWasAskedFor(TestClient client) throws Exception {
+        HttpResult r = client.get("/hello.txt");
+
+        String expected = client.name().startsWith("h2") ? "HTTP/2" : "HTTP/1.1";
+        assertThat(r.protocol()).as(client.name()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void ifNoneMatchGives304(TestClient client) throws Exception {
+        String etag = client.get("/hello.txt").header("etag");
+
+        HttpResult r = client.get("/hello.txt", Map.of("If-None-Match", etag));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(304);
+        assertThat(r.body()).isEmpty();
+        assertThat(r.header("etag")).isEqualTo(etag);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void ifModifiedSinceGives304(TestClient client) throws Exception {
+        String lastModified = client.get("/hello.txt").header("last-modified");
+
+        HttpResult r = client.get("/hello.txt", Map.of("If-Modified-Since", lastModified));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(304);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void headHasHeadersAndNoBody(TestClient client) throws Exception {
+        HttpResult r = client.send("HEAD", "/hello.txt", Map.of(), null);
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.body()).isEmpty();
+        assertThat(r.header("content-length")).isEqualTo("14");
+        assertThat(r.header("content-type")).isEqualTo("text/plain; charset=utf-8");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void rangeGives206(TestClient client) throws Exception {
+        HttpResult r = client.get("/hello.txt", Map.of("Range", "bytes=7-12"));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(206);
+        assertThat(r.bodyText()).isEqualTo("herald");
+        assertThat(r.header("content-range")).isEqualTo("bytes 7-12/14");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void unsatisfiableRangeGives416(TestClient client) throws Exception {
+        HttpResult r = client.get("/hello.txt", Map.of("Range", "bytes=100-200"));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(416);
+        assertThat(r.header("content-range")).isEqualTo("bytes */14");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void precompressedSiblingsFollowAcceptEncoding(TestClient client) throws Exception {
+        byte[] br = Files.readAllBytes(HeraldExtension.sitePath("basic").resolve("css/site.css.br"));
+        byte[] gz = Files.readAllBytes(HeraldExtension.sitePath("basic").resolve("css/site.css.gz"));
+        byte[] plain = Files.readAllBytes(HeraldExtension.sitePath("basic").resolve("css/site.css"));
+
+        HttpResult brotli = client.get("/css/site.css", Map.of("Accept-Encoding", "gzip, br"));
+        HttpResult gzip = client.get("/css/site.css", Map.of("Accept-Encoding", "gzip"));
+        HttpResult identity = client.get("/css/site.css", Map.of("Accept-Encoding", "identity"));
+
+        assertThat(brotli.header("content-encoding")).as(brotli.toString()).isEqualTo("br");
+        assertThat(brotli.body()).isEqualTo(br);
+        assertThat(gzip.header("content-encoding")).isEqualTo("gzip");
+        assertThat(gzip.body()).isEqualTo(gz);
+        assertThat(identity.header("content-encoding")).isNull();
+        assertThat(identity.body()).isEqualTo(plain);
+        for (HttpResult r : List.of(brotli, gzip, identity)) {
+            assertThat(r.header("vary")).as(r.toString()).containsIgnoringCase("accept-encoding");
+            assertThat(r.header("content-type")).isEqualTo("text/css; charset=utf-8");
+        }
+        assertThat(brotli.header("etag")).isNotEqualTo(identity.header("etag"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void contentTypesByExtension(TestClient client) throws Exception {
+        assertThat(client.get("/js/app.js").header("content-type")).isEqualTo("text/javascript; charset=utf-8");
+        assertThat(client.get("/img/logo.svg").header("content-type")).isEqualTo("image/svg+xml; charset=utf-8");
+        assertThat(client.get("/fonts/test.woff2").header("content-type")).isEqualTo("font/woff2");
+        assertThat(client.get("/data.json").header("content-type")).isEqualTo("application/json; charset=utf-8");
+        assertThat(client.get("/").header("content-type")).isEqualTo("text/html; charset=utf-8");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void folderServesItsIndex(TestClient client) throws Exception {
+        byte[] index = Files.readAllBytes(HeraldExtension.sitePath("basic").resolve("docs/index.html"));
+
+        HttpResult r = client.get("/docs/");
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(index);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void fingerprintedAssetsAreImmutable(TestClient client) throws Exception {
+        HttpResult r = client.get("/app.0123abcd.js");
+
+        assertThat(r.header("cache-control")).isEqualTo("public, max-age=31536000, immutable");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void errorsHaveShortPlainBodies(TestClient client) throws Exception {
+        HttpResult missing = client.get("/no-such-file.txt");
+        HttpResult dotfile = client.get("/.env");
+        HttpResult post = client.send("POST", "/hello.txt", Map.of("Content-Type", "text/plain"),
+                "x".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.bodyText()).isEqualTo("404 Not Found\n");
+        assertThat(dotfile.status()).isEqualTo(404);
+        assertThat(dotfile.bodyText()).doesNotContain("SECRET");
+        assertThat(post.status()).isEqualTo(405);
+        assertThat(post.header("allow")).isEqualTo("GET, HEAD");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void healthAndMetrics(TestClient client) throws Exception {
+        HttpResult health = client.get("/healthz");
+        HttpResult metrics = client.get("/metrics");
+
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.bodyText()).isEqualTo("{\"status\":\"ok\"}");
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.bodyText())
+                .contains("herald_requests_total{status=\"200\"}")
+                .contains("herald_response_bytes_total")
+                .contains("herald_connections_open")
+                .contains("herald_streams_open");
+    }
+}
