@@ -71,6 +71,11 @@ final class FakeExchange implements Exchange {
         return open;
     }
 
+    @Override
+    public dev.herald.server.ResponseStream stream(int status, dev.herald.server.Headers headers) {
+        throw new UnsupportedOperationException("static files never stream");
+    }
+
     void close() {
         open = false;
     }
