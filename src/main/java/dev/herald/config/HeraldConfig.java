@@ -41,6 +41,20 @@ public final class HeraldConfig {
     private final String metricsPath;
     private final boolean accessLog;
     private final boolean verbose;
+    private final String store;
+    private final boolean sqliteFullSync;
+    private final int retentionMaxEvents;
+    private final Duration retentionMaxAge;
+    private final Duration heartbeat;
+    private final int maxLagEvents;
+    private final long maxLagBytes;
+    private final int maxSubscribers;
+    private final int maxSubscribersPerConnection;
+    private final int maxEventBytes;
+    private final Duration sseRetry;
+    private final String publishToken;
+    private final String subscribeToken;
+    private final String privateTopics;
 
     private HeraldConfig(Builder b) {
         host = b.host;
@@ -72,6 +86,20 @@ public final class HeraldConfig {
         metricsPath = b.metricsPath;
         accessLog = b.accessLog;
         verbose = b.verbose;
+        store = b.store;
+        sqliteFullSync = b.sqliteFullSync;
+        retentionMaxEvents = b.retentionMaxEvents;
+        retentionMaxAge = b.retentionMaxAge;
+        heartbeat = b.heartbeat;
+        maxLagEvents = b.maxLagEvents;
+        maxLagBytes = b.maxLagBytes;
+        maxSubscribers = b.maxSubscribers;
+        maxSubscribersPerConnection = b.maxSubscribersPerConnection;
+        maxEventBytes = b.maxEventBytes;
+        sseRetry = b.sseRetry;
+        publishToken = b.publishToken;
+        subscribeToken = b.subscribeToken;
+        privateTopics = b.privateTopics;
     }
 
     public static Builder builder() {
@@ -110,6 +138,20 @@ public final class HeraldConfig {
         b.metricsPath = metricsPath;
         b.accessLog = accessLog;
         b.verbose = verbose;
+        b.store = store;
+        b.sqliteFullSync = sqliteFullSync;
+        b.retentionMaxEvents = retentionMaxEvents;
+        b.retentionMaxAge = retentionMaxAge;
+        b.heartbeat = heartbeat;
+        b.maxLagEvents = maxLagEvents;
+        b.maxLagBytes = maxLagBytes;
+        b.maxSubscribers = maxSubscribers;
+        b.maxSubscribersPerConnection = maxSubscribersPerConnection;
+        b.maxEventBytes = maxEventBytes;
+        b.sseRetry = sseRetry;
+        b.publishToken = publishToken;
+        b.subscribeToken = subscribeToken;
+        b.privateTopics = privateTopics;
         return b;
     }
 
@@ -235,6 +277,76 @@ public final class HeraldConfig {
         return verbose;
     }
 
+    /** Where events live: {@code sqlite} (a file in the data directory) or a Redis URL. */
+    public String store() {
+        return store;
+    }
+
+    /** SQLite synchronous=FULL (acknowledged events survive power loss) rather than NORMAL. */
+    public boolean sqliteFullSync() {
+        return sqliteFullSync;
+    }
+
+    /** Events kept per topic. */
+    public int retentionMaxEvents() {
+        return retentionMaxEvents;
+    }
+
+    /** Age after which events are trimmed. */
+    public Duration retentionMaxAge() {
+        return retentionMaxAge;
+    }
+
+    /** Interval of heartbeats on idle long-running streams. */
+    public Duration heartbeat() {
+        return heartbeat;
+    }
+
+    /** Events a subscriber may fall behind before it is ended as slow. */
+    public int maxLagEvents() {
+        return maxLagEvents;
+    }
+
+    /** Bytes a subscriber may fall behind before it is ended as slow. */
+    public long maxLagBytes() {
+        return maxLagBytes;
+    }
+
+    /** Subscribers in total. */
+    public int maxSubscribers() {
+        return maxSubscribers;
+    }
+
+    /** Subscribers per connection. */
+    public int maxSubscribersPerConnection() {
+        return maxSubscribersPerConnection;
+    }
+
+    /** Largest published event body. */
+    public int maxEventBytes() {
+        return maxEventBytes;
+    }
+
+    /** The SSE {@code retry} hint sent to EventSource clients. */
+    public Duration sseRetry() {
+        return sseRetry;
+    }
+
+    /** Bearer token required to publish; empty for none. */
+    public String publishToken() {
+        return publishToken;
+    }
+
+    /** Bearer token required to subscribe to private topics; empty for none. */
+    public String subscribeToken() {
+        return subscribeToken;
+    }
+
+    /** Regular expression of private topic names; empty for none. */
+    public String privateTopics() {
+        return privateTopics;
+    }
+
     /** Builds a {@link HeraldConfig}; every setter validates at once. */
     public static final class Builder {
         private String host = "0.0.0.0";
@@ -266,6 +378,20 @@ public final class HeraldConfig {
         private String metricsPath = "/metrics";
         private boolean accessLog = true;
         private boolean verbose;
+        private String store = "sqlite";
+        private boolean sqliteFullSync = true;
+        private int retentionMaxEvents = 10_000;
+        private Duration retentionMaxAge = Duration.ofDays(7);
+        private Duration heartbeat = Duration.ofSeconds(20);
+        private int maxLagEvents = 1000;
+        private long maxLagBytes = 1L << 20;
+        private int maxSubscribers = 20_000;
+        private int maxSubscribersPerConnection = 128;
+        private int maxEventBytes = 64 << 10;
+        private Duration sseRetry = Duration.ofSeconds(2);
+        private String publishToken = "";
+        private String subscribeToken = "";
+        private String privateTopics = "";
 
         private Builder() {
         }
@@ -450,11 +576,103 @@ public final class HeraldConfig {
             return this;
         }
 
+        public Builder store(String v) {
+            require("store", v, v != null && (v.equals("sqlite") || v.startsWith("redis://") || v.startsWith("rediss://")), "sqlite, or a redis:// or rediss:// URL");
+            this.store = v;
+            return this;
+        }
+
+        public Builder sqliteFullSync(boolean v) {
+            this.sqliteFullSync = v;
+            return this;
+        }
+
+        public Builder retentionMaxEvents(int v) {
+            require("retention.max-events", v, v >= 1, "an integer >= 1");
+            this.retentionMaxEvents = v;
+            return this;
+        }
+
+        public Builder retentionMaxAge(Duration v) {
+            require("retention.max-age", v, v != null && !v.isNegative() && !v.isZero(), "a duration > 0 such as 168h");
+            this.retentionMaxAge = v;
+            return this;
+        }
+
+        public Builder heartbeat(Duration v) {
+            require("streams.heartbeat", v, v != null && v.toMillis() >= 10, "a duration >= 10ms such as 20s");
+            this.heartbeat = v;
+            return this;
+        }
+
+        public Builder maxLagEvents(int v) {
+            require("streams.max-lag-events", v, v >= 1, "an integer >= 1");
+            this.maxLagEvents = v;
+            return this;
+        }
+
+        public Builder maxLagBytes(long v) {
+            require("streams.max-lag-bytes", v, v >= 1024, "a size >= 1KiB");
+            this.maxLagBytes = v;
+            return this;
+        }
+
+        public Builder maxSubscribers(int v) {
+            require("streams.max-subscribers", v, v >= 1, "an integer >= 1");
+            this.maxSubscribers = v;
+            return this;
+        }
+
+        public Builder maxSubscribersPerConnection(int v) {
+            require("streams.max-subscribers-per-connection", v, v >= 1, "an integer >= 1");
+            this.maxSubscribersPerConnection = v;
+            return this;
+        }
+
+        public Builder maxEventBytes(int v) {
+            require("streams.max-event-bytes", v, v >= 16, "a size >= 16 bytes");
+            this.maxEventBytes = v;
+            return this;
+        }
+
+        public Builder sseRetry(Duration v) {
+            require("streams.sse-retry", v, v != null && !v.isNegative(), "a duration >= 0 such as 2s");
+            this.sseRetry = v;
+            return this;
+        }
+
+        public Builder publishToken(String v) {
+            require("auth.publish-token", v, v != null, "a token, or empty for none");
+            this.publishToken = v;
+            return this;
+        }
+
+        public Builder subscribeToken(String v) {
+            require("auth.subscribe-token", v, v != null, "a token, or empty for none");
+            this.subscribeToken = v;
+            return this;
+        }
+
+        public Builder privateTopics(String v) {
+            require("auth.private-topics", v, v != null && validRegex(v), "a Java regular expression for topic names, or empty for none");
+            this.privateTopics = v;
+            return this;
+        }
+
         public HeraldConfig build() {
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new ConfigException("tls.cert: " + tlsCert + " (expected: tls.cert and tls.key together)");
             }
             return new HeraldConfig(this);
+        }
+
+        private static boolean validRegex(String regex) {
+            try {
+                java.util.regex.Pattern.compile(regex);
+                return true;
+            } catch (RuntimeException e) {
+                return false;
+            }
         }
 
         private static void require(String key, Object value, boolean ok, String expected) {

@@ -122,7 +122,42 @@ public final class Settings {
             of("access-log", BOOLEAN, Builder::accessLog, HeraldConfig::accessLog,
                     "One line per request on stdout; on, since watching requests is half of developing a site."),
             of("verbose", BOOLEAN, Builder::verbose, HeraldConfig::verbose,
-                    "Log dev.herald at DEBUG; off, so the console shows requests and problems only."));
+                    "Log dev.herald at DEBUG; off, so the console shows requests and problems only."),
+
+            // Realtime streams and their store
+            of("store", STRING, Builder::store, HeraldConfig::store,
+                    "Event log behind topics and the chat: sqlite keeps it in data-dir/herald.db, embedded and "
+                            + "durable; a redis:// URL shares it between nodes."),
+            of("sqlite.full-sync", BOOLEAN, Builder::sqliteFullSync, HeraldConfig::sqliteFullSync,
+                    "SQLite synchronous=FULL: an acknowledged event survives power loss; false (NORMAL) is "
+                            + "faster but may lose the last acknowledged events on power loss."),
+            of("retention.max-events", INT, Builder::retentionMaxEvents, HeraldConfig::retentionMaxEvents,
+                    "Events kept per topic for resume and history; 10000 covers hours of a busy chat."),
+            of("retention.max-age", DURATION, Builder::retentionMaxAge, HeraldConfig::retentionMaxAge,
+                    "Events older than this are trimmed; 168h lets a client resume after a week away."),
+            of("streams.heartbeat", DURATION, Builder::heartbeat, HeraldConfig::heartbeat,
+                    "Heartbeat on idle streams; 20s stays under the 60s idle timeouts of nginx and AWS ALB."),
+            of("streams.max-lag-events", INT, Builder::maxLagEvents, HeraldConfig::maxLagEvents,
+                    "Events a subscriber may fall behind before it is ended as slow (it can resume by id); "
+                            + "1000, like Mercure."),
+            of("streams.max-lag-bytes", SIZE, Builder::maxLagBytes, HeraldConfig::maxLagBytes,
+                    "Bytes a subscriber may fall behind before it is ended as slow; 1MiB, like Centrifugo."),
+            of("streams.max-subscribers", INT, Builder::maxSubscribers, HeraldConfig::maxSubscribers,
+                    "Subscribers in total; beyond it 503 with Retry-After. 20000 fits in a 1 GiB heap."),
+            of("streams.max-subscribers-per-connection", INT, Builder::maxSubscribersPerConnection,
+                    HeraldConfig::maxSubscribersPerConnection,
+                    "Subscribers on one connection; 128 leaves room under http2.max-concurrent-streams for "
+                            + "the page's other requests."),
+            of("streams.max-event-bytes", INT_SIZE, Builder::maxEventBytes, HeraldConfig::maxEventBytes,
+                    "Largest event body a publish may carry; 64KiB, beyond it 413."),
+            of("streams.sse-retry", DURATION, Builder::sseRetry, HeraldConfig::sseRetry,
+                    "The retry hint sent to EventSource clients; 2s reconnects quickly without a storm."),
+            of("auth.publish-token", STRING, Builder::publishToken, HeraldConfig::publishToken,
+                    "Bearer token required to publish to topics; empty, anyone may publish."),
+            of("auth.subscribe-token", STRING, Builder::subscribeToken, HeraldConfig::subscribeToken,
+                    "Bearer token required to subscribe to private topics; empty, none needed."),
+            of("auth.private-topics", STRING, Builder::privateTopics, HeraldConfig::privateTopics,
+                    "Regular expression of topic names that need auth.subscribe-token; empty, none."));
 
     private static final Map<String, Setting> BY_KEY = new LinkedHashMap<>();
 

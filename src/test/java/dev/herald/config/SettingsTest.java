@@ -34,7 +34,11 @@ class SettingsTest {
                 "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
                 "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
                 "files.cache-max-bytes", "files.cache-max-file-size",
-                "metrics.path", "access-log", "verbose");
+                "metrics.path", "access-log", "verbose",
+                "store", "sqlite.full-sync", "retention.max-events", "retention.max-age",
+                "streams.heartbeat", "streams.max-lag-events", "streams.max-lag-bytes", "streams.max-subscribers",
+                "streams.max-subscribers-per-connection", "streams.max-event-bytes", "streams.sse-retry",
+                "auth.publish-token", "auth.subscribe-token", "auth.private-topics");
     }
 
     @Test
@@ -100,6 +104,20 @@ class SettingsTest {
         samples.put("metrics.path", "");
         samples.put("access-log", "false");
         samples.put("verbose", "true");
+        samples.put("store", "redis://127.0.0.1:6379");
+        samples.put("sqlite.full-sync", "false");
+        samples.put("retention.max-events", "50");
+        samples.put("retention.max-age", "2h");
+        samples.put("streams.heartbeat", "5s");
+        samples.put("streams.max-lag-events", "10");
+        samples.put("streams.max-lag-bytes", "64KiB");
+        samples.put("streams.max-subscribers", "10");
+        samples.put("streams.max-subscribers-per-connection", "3");
+        samples.put("streams.max-event-bytes", "1KiB");
+        samples.put("streams.sse-retry", "5s");
+        samples.put("auth.publish-token", "p");
+        samples.put("auth.subscribe-token", "s");
+        samples.put("auth.private-topics", "private-.*");
         assertThat(samples.keySet()).containsExactlyElementsOf(
                 Settings.all().stream().map(Setting::key).toList());
 
