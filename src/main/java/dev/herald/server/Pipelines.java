@@ -19,7 +19,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.logging.LogLevel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
@@ -36,10 +35,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * The channel pipelines, in one place.
  *
+ * <p>No {@code FlushConsolidationHandler}: in Netty 4.2.18 it made the HTTP/2 codec overrun a client's 64 KiB
+ * connection window on cleartext connections (nghttp answered FLOW_CONTROL_ERROR a megabyte into a download) and
+ * wrote a freed buffer behind ChunkedWriteHandler. The HTTP/2 codec already flushes once per read batch.
+ *
  * <pre>
- * TLS:       flush-consolidation, idle, ssl, ALPN -> h2:       frame codec, multiplexer(stream handler), observer
+ * TLS:       idle, ssl, ALPN -> h2:       frame codec, multiplexer(stream handler), observer
  *                                              -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
- * cleartext: flush-consolidation, idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
+ * cleartext: idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
  *            aggregator, chunked writer, Http1Handler
  * </pre>
  */
@@ -62,7 +65,6 @@ final class Pipelines {
                 SslHandler sslHandler = ssl.newHandler(ch.alloc());
                 sslHandler.setHandshakeTimeoutMillis(server.config.handshakeTimeout().toMillis());
                 ch.pipeline()
-                        .addLast(new FlushConsolidationHandler(256, true))
                         .addLast(idle(server.config))
                         .addLast(sslHandler)
                         .addLast(new Alpn(server));
@@ -87,7 +89,6 @@ final class Pipelines {
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
                         c.maxRequestBody());
                 ch.pipeline()
-                        .addLast(new FlushConsolidationHandler(256, true))
                         .addLast(idle(c))
                         .addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new PriorKnowledge(server)))
                         .addLast(AGGREGATOR, new HttpObjectAggregator(c.maxRequestBody()))

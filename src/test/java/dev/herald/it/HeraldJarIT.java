@@ -1,5 +1,6 @@
 package dev.herald.it;
 
+import dev.herald.testing.ExternalTool;
 import dev.herald.testing.HeraldExtension;
 import dev.herald.testing.HeraldProcess;
 import dev.herald.testing.JdkClient;
@@ -75,7 +76,18 @@ class HeraldJarIT {
         try (HeraldProcess p = start(List.of("-Xmx48m", "-XX:+ExitOnOutOfMemoryError"), site)) {
             int http = p.awaitPort("http", 30);
             int https = p.awaitPort("https", 30);
-            for (JdkClient client : List.of(JdkClient.h2(https, certificate()), JdkClient.h2cUpgrade(http),
+            // h2c is fetched by nghttp (prior knowledge): JDK 25's HttpClient misaccounts the receive window of an
+            // upgraded stream 1 and resets it ("stream 1 flow control window exceeded") when its reader lags,
+            // although Herald stays within the 16 MiB window the client advertised (seen with Temurin 25.0.3).
+            Path viaNghttp = tmp.resolve("nghttp.out");
+            ExternalTool.Result nghttp = ExternalTool.run(120, "bash", "-c", "exec \"$0\" http://127.0.0.1:"
+                    + http + "/big.bin > \"$1\"", ExternalTool.require("nghttp", "nghttp2-client").toString(),
+                    viaNghttp.toString());
+            assertThat(nghttp.exitCode()).as(nghttp.toString()).isZero();
+            try (InputStream in = Files.newInputStream(viaNghttp)) {
+                assertThat(sha256(in)).as("h2c prior knowledge").isEqualTo(want);
+            }
+            for (JdkClient client : List.of(JdkClient.h2(https, certificate()),
                     JdkClient.http11(http), JdkClient.https11(https, certificate()))) {
                 HttpResponse<InputStream> r = client.client().send(
                         HttpRequest.newBuilder(client.uri("/big.bin")).build(),
