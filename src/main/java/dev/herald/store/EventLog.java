@@ -1,0 +1,50 @@
+package dev.herald.store;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * An append-only log of events per topic, with ids that order them ({@link EventId}, the Redis Streams form
+ * {@code <ms>-<seq>}, so that a Redis implementation can stand behind the same interface).
+ *
+ * <p>Every method returns at once: the work runs on the implementation's own threads, never on the caller's
+ * (callers are often Netty event loops). Futures complete on the store's threads; continuations that do more than
+ * hand the result to another executor should hop first.
+ *
+ * <p>Invalid arguments (null, empty topic, non-positive limits) throw at once. Conditions of the store complete the
+ * future exceptionally: {@link StoreOverloadedException} when its queue is full (map to 503 with Retry-After),
+ * {@link StoreClosedException} after {@link #close()}, {@link StoreException} on an I/O or database error.
+ */
+public interface EventLog extends AutoCloseable {
+
+    /**
+     * Appends {@code data} (a JSON document, already validated) to {@code topic}. Completes with the stored event only
+     * after the transaction that holds it committed; ids are strictly increasing per topic, even if the clock goes
+     * back.
+     */
+    CompletableFuture<Event> append(String topic, String data);
+
+    /**
+     * Replays for resume: the events of {@code topic} with an id greater than {@code afterId}, ascending, at most
+     * {@code limit}; see {@link Replay.Status} for how a trimmed, unknown or too new {@code afterId} is answered.
+     * {@link EventId#ZERO} means "from the start of the history".
+     */
+    CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit);
+
+    /** The newest {@code n} events of {@code topic}, ascending by id (callers reverse for newest-first). */
+    CompletableFuture<List<Event>> latest(String topic, int n);
+
+    /**
+     * Registers a listener called for every event after it was committed, on the store's notifier thread: in commit
+     * order, so per topic in id order. Events committed before the registration are not replayed (use
+     * {@link #readAfter} for that). The listener must not block; an exception it throws is logged and ignored.
+     *
+     * @return a handle whose {@code close()} unregisters the listener (idempotent, never throws)
+     */
+    AutoCloseable tail(Consumer<Event> listener);
+
+    /** Stops accepting work, commits the appends already queued, then releases the database. Idempotent. */
+    @Override
+    void close();
+}

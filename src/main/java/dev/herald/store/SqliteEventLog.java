@@ -1,0 +1,773 @@
+package dev.herald.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default {@link EventLog}: one SQLite file in WAL mode.
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ *   <li><b>Writer</b> ({@code herald-store-writer}): the only thread that writes. It drains a bounded queue of
+ *       appends and runs each batch as one transaction (group commit): many concurrent appends cost one fsync.
+ *       When the queue is full, {@link #append} fails at once with {@link StoreOverloadedException}. The writer also
+ *       trims retention, at most once a second and once on open.</li>
+ *   <li><b>Notifier</b> ({@code herald-store-notifier}): after a batch committed, calls the {@link #tail} listeners
+ *       for each of its events in commit order, then completes the batch's futures: when an append's future
+ *       completes, every listener registered before the commit has seen the event. User code never runs on the
+ *       writer.</li>
+ *   <li><b>Readers</b> ({@code herald-store-reader-N}): a small pool, each with its own connection; WAL lets them
+ *       read a consistent snapshot while the writer commits. The pool's queue is bounded too.</li>
+ * </ul>
+ *
+ * <h2>Ids</h2>
+ * An event's id is {@code <ms>-<seq>} as Redis Streams makes it: {@code ms = max(now, ms of the topic's last id)},
+ * {@code seq} = the last seq + 1 within the same millisecond, else 0. The last id of each topic is stored, so ids
+ * keep increasing across restarts and after the clock went back, even when all events of the topic were trimmed.
+ * A topic whose events have all expired is forgotten (bounded state); only a clock that went back by more than
+ * {@link Retention#maxAge()} could then reissue lower ids.
+ *
+ * <h2>Durability ({@code synchronous})</h2>
+ * A future from {@link #append} completes only after {@code COMMIT} returned. What that promises on a crash:
+ * <ul>
+ *   <li><b>Process crash</b> (kill -9, JVM abort), either setting: every acknowledged event survives; the WAL is in
+ *       the OS page cache and is replayed on the next open.</li>
+ *   <li><b>Power loss or OS crash with {@code fullSync = true}</b> ({@code PRAGMA synchronous=FULL}): the WAL is
+ *       fsynced at every commit, so every acknowledged event survives. Costs one fsync per batch, which group commit
+ *       shares between all appends of the batch.</li>
+ *   <li><b>Power loss or OS crash with {@code fullSync = false}</b> ({@code PRAGMA synchronous=NORMAL}): the WAL is
+ *       fsynced only at checkpoints, so the last transactions before the loss may be rolled back: acknowledged
+ *       events can be lost (clients that resume with their ids then get {@link Replay.Status#UNKNOWN}). The database
+ *       stays consistent (never corrupt), and ids never go back below the surviving last id.</li>
+ * </ul>
+ *
+ * <h2>Files</h2>
+ * {@code file}, plus {@code file-wal} and {@code file-shm} while open. Parent folders are created. Schema:
+ * {@code events(topic, ms, seq, time, data)} keyed by {@code (topic, ms, seq)} without rowid, and
+ * {@code topics(topic, last_ms, last_seq, trimmed_ms, trimmed_seq)}: the last issued and the last trimmed id.
+ */
+public final class SqliteEventLog implements EventLog {
+    private static final Logger log = LoggerFactory.getLogger(SqliteEventLog.class);
+
+    /** Appends waiting for the writer: about a second of a busy disk's group commits; beyond, 503 is the better answer. */
+    static final int DEFAULT_QUEUE_CAPACITY = 10_000;
+    /** Reader connections: reads are short index range scans; two keep one slow read from stalling the rest. */
+    static final int DEFAULT_READERS = 2;
+    /** Most appends in one transaction, so that one batch never holds the write lock for long. */
+    static final int MAX_BATCH = 1_000;
+    private static final int SCHEMA_VERSION = 1;
+    private static final int BUSY_TIMEOUT_MS = 5_000;
+    private static final long TRIM_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Path file;
+    private final Retention retention;
+    private final LongSupplier clock;
+    private final BlockingQueue<Job> queue;
+    private final int queueCapacity;
+    private final Object submitLock = new Object();
+    private volatile boolean closed;
+
+    private final Connection writer;
+    private final PreparedStatement insertEvent;
+    private final PreparedStatement upsertTopic;
+    /** Per-topic state; only the writer thread touches it (after the constructor). */
+    private final Map<String, TopicState> topics = new HashMap<>();
+    private final Thread writerThread;
+    private long lastTrimNanos;
+
+    private final ExecutorService notifier;
+    private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
+
+    private final ThreadPoolExecutor readers;
+    private final BlockingQueue<Connection> readerConnections;
+    private final List<Connection> allReaderConnections = new ArrayList<>();
+
+    private final AtomicLong commits = new AtomicLong();
+
+    private SqliteEventLog(Path file, Retention retention, boolean fullSync, LongSupplier clock, int queueCapacity,
+            int readerCount) throws SQLException, IOException {
+        this.file = file;
+        this.retention = retention;
+        this.clock = clock;
+        this.queueCapacity = queueCapacity;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        writer = DriverManager.getConnection(url);
+        try {
+            try (Statement st = writer.createStatement()) {
+                st.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MS);
+                try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
+                    String mode = rs.next() ? rs.getString(1) : "?";
+                    if (!"wal".equalsIgnoreCase(mode)) {
+                        throw new StoreException("event log " + file + ": could not enable WAL mode (journal_mode="
+                                + mode + "); is it on a network file system?");
+                    }
+                }
+                st.execute("PRAGMA synchronous=" + (fullSync ? "FULL" : "NORMAL"));
+                int version;
+                try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                    version = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (version > SCHEMA_VERSION) {
+                    throw new StoreException("event log " + file + ": schema version " + version
+                            + " is newer than this Herald's (" + SCHEMA_VERSION + "); use a newer Herald or another file");
+                }
+                st.execute("CREATE TABLE IF NOT EXISTS events(topic TEXT NOT NULL, ms INTEGER NOT NULL,"
+                        + " seq INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL,"
+                        + " PRIMARY KEY(topic, ms, seq)) WITHOUT ROWID");
+                st.execute("CREATE TABLE IF NOT EXISTS topics(topic TEXT NOT NULL PRIMARY KEY,"
+                        + " last_ms INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+                        + " trimmed_ms INTEGER NOT NULL DEFAULT 0, trimmed_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
+                st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
+            }
+            writer.setAutoCommit(false);
+            loadTopics();
+            insertEvent = writer.prepareStatement("INSERT INTO events(topic, ms, seq, time, data) VALUES(?, ?, ?, ?, ?)");
+            upsertTopic = writer.prepareStatement("INSERT INTO topics(topic, last_ms, last_seq) VALUES(?, ?, ?)"
+                    + " ON CONFLICT(topic) DO UPDATE SET last_ms = excluded.last_ms, last_seq = excluded.last_seq");
+            trim();
+
+            readerConnections = new ArrayBlockingQueue<>(readerCount);
+            for (int i = 0; i < readerCount; i++) {
+                Connection c = DriverManager.getConnection(url);
+                allReaderConnections.add(c);
+                try (Statement st = c.createStatement()) {
+                    st.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MS);
+                    st.execute("PRAGMA query_only=1");
+                }
+                c.setAutoCommit(false); // each read runs in one transaction: one consistent snapshot
+                readerConnections.add(c);
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(allReaderConnections);
+            closeQuietly(List.of(writer));
+            throw e;
+        }
+        AtomicInteger readerIds = new AtomicInteger();
+        readers = new ThreadPoolExecutor(readerCount, readerCount, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(queueCapacity),
+                r -> daemon(r, "herald-store-reader-" + readerIds.incrementAndGet()));
+        notifier = Executors.newSingleThreadExecutor(r -> daemon(r, "herald-store-notifier"));
+        writerThread = daemon(this::runWriter, "herald-store-writer");
+        writerThread.start();
+        log.info("event log {} open (WAL, synchronous={}, {} topics)", file, fullSync ? "FULL" : "NORMAL", topics.size());
+    }
+
+    /**
+     * Opens (creating it and its parent folders if needed) the event log in {@code file}, and trims what the
+     * retention no longer keeps.
+     *
+     * @param fullSync {@code true} for {@code synchronous=FULL} (acknowledged events survive power loss),
+     *                 {@code false} for {@code NORMAL} (faster; the last commits may be lost on power loss); see the
+     *                 class documentation
+     * @throws StoreException when the file cannot be opened or is not a usable event log
+     */
+    public static SqliteEventLog open(Path file, Retention retention, boolean fullSync) {
+        return open(file, retention, fullSync, System::currentTimeMillis, DEFAULT_QUEUE_CAPACITY, DEFAULT_READERS);
+    }
+
+    /** For tests: a controllable clock and queue size. */
+    static SqliteEventLog open(Path file, Retention retention, boolean fullSync, LongSupplier clock,
+            int queueCapacity, int readers) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(retention, "retention");
+        Objects.requireNonNull(clock, "clock");
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 1)");
+        }
+        if (readers < 1) {
+            throw new IllegalArgumentException("readers: " + readers + " (expected: >= 1)");
+        }
+        try {
+            return new SqliteEventLog(file, retention, fullSync, clock, queueCapacity, readers);
+        } catch (SQLException | IOException e) {
+            throw new StoreException("event log " + file + ": cannot open: " + e.getMessage(), e);
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    // ---- public API ----
+
+    @Override
+    public CompletableFuture<Event> append(String topic, String data) {
+        requireTopic(topic);
+        Objects.requireNonNull(data, "data");
+        CompletableFuture<Event> future = new CompletableFuture<>();
+        submit(new Append(topic, data, future), future);
+        return future;
+    }
+
+    @Override
+    public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit) {
+        requireTopic(topic);
+        Objects.requireNonNull(afterId, "afterId");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit: " + limit + " (expected: >= 1)");
+        }
+        return read(c -> readAfter(c, topic, afterId, limit));
+    }
+
+    @Override
+    public CompletableFuture<List<Event>> latest(String topic, int n) {
+        requireTopic(topic);
+        if (n < 0) {
+            throw new IllegalArgumentException("n: " + n + " (expected: >= 0)");
+        }
+        if (n == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return read(c -> {
+            List<Event> events = select(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
+                    + " ORDER BY ms DESC, seq DESC LIMIT ?", n);
+            Collections.reverse(events);
+            return List.copyOf(events);
+        });
+    }
+
+    @Override
+    public AutoCloseable tail(Consumer<Event> listener) {
+        Listener l = new Listener(Objects.requireNonNull(listener, "listener"));
+        listeners.add(l);
+        return () -> listeners.remove(l);
+    }
+
+    /**
+     * Stops accepting appends and reads, lets the writer commit every append already queued (their futures complete
+     * normally, their listeners run), finishes queued reads, then closes the connections. Blocks until done.
+     */
+    @Override
+    public void close() {
+        synchronized (submitLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(Stop.INSTANCE); // after every accepted job: the writer commits them, then stops
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        interrupted |= join(writerThread);
+        readers.shutdown();
+        notifier.shutdown();
+        interrupted |= await(readers);
+        interrupted |= await(notifier);
+        closeQuietly(allReaderConnections);
+        closeQuietly(List.of(writer));
+        log.info("event log {} closed", file);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Number of committed append transactions (group commits), for tests. */
+    long commits() {
+        return commits.get();
+    }
+
+    /** Trims retention now, after the appends queued before; for tests. */
+    CompletableFuture<Void> trimNow() {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        submit(new Trim(future), future);
+        return future;
+    }
+
+    private static void requireTopic(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        if (topic.isEmpty()) {
+            throw new IllegalArgumentException("topic: '' (expected: a non-empty name)");
+        }
+    }
+
+    private void submit(Job job, CompletableFuture<?> future) {
+        synchronized (submitLock) {
+            if (closed) {
+                future.completeExceptionally(closedException());
+            } else if (!queue.offer(job)) {
+                future.completeExceptionally(new StoreOverloadedException("store overloaded: " + queueCapacity
+                        + " appends already wait for the disk (event log " + file + "); retry later"));
+            }
+        }
+    }
+
+    private StoreClosedException closedException() {
+        return new StoreClosedException("event log " + file + " is closed");
+    }
+
+    // ---- writer ----
+
+    private sealed interface Job permits Append, Trim, Stop {}
+
+    private record Append(String topic, String data, CompletableFuture<Event> future) implements Job {}
+
+    private record Trim(CompletableFuture<Void> future) implements Job {}
+
+    private enum Stop implements Job { INSTANCE }
+
+    /** What the writer knows of a topic: mutable, copied per transaction and put back only after commit. */
+    private static final class TopicState {
+        long lastMs;
+        long lastSeq;
+        long count;
+        long oldestMs = Long.MAX_VALUE; // of the retained events; MAX_VALUE when none
+
+        TopicState copy() {
+            TopicState s = new TopicState();
+            s.lastMs = lastMs;
+            s.lastSeq = lastSeq;
+            s.count = count;
+            s.oldestMs = oldestMs;
+            return s;
+        }
+    }
+
+    private void loadTopics() throws SQLException {
+        try (Statement st = writer.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT topic, last_ms, last_seq FROM topics")) {
+                while (rs.next()) {
+                    TopicState s = new TopicState();
+                    s.lastMs = rs.getLong(2);
+                    s.lastSeq = rs.getLong(3);
+                    topics.put(rs.getString(1), s);
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT topic, count(*), min(ms) FROM events GROUP BY topic")) {
+                while (rs.next()) {
+                    TopicState s = topics.computeIfAbsent(rs.getString(1), t -> new TopicState());
+                    s.count = rs.getLong(2);
+                    s.oldestMs = rs.getLong(3);
+                }
+            }
+        }
+        writer.commit();
+    }
+
+    private void runWriter() {
+        lastTrimNanos = System.nanoTime();
+        List<Job> jobs = new ArrayList<>(MAX_BATCH);
+        List<Append> appends = new ArrayList<>(MAX_BATCH);
+        boolean stop = false;
+        while (!stop) {
+            Job first;
+            try {
+                long wait = TRIM_INTERVAL_NANOS - (System.nanoTime() - lastTrimNanos);
+                first = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+            } catch (InterruptedException e) {
+                continue; // only close() stops the writer, after the queued appends
+            }
+            if (first != null) {
+                jobs.add(first);
+                queue.drainTo(jobs, MAX_BATCH - 1);
+                List<Trim> trims = new ArrayList<>(0);
+                for (Job job : jobs) {
+                    if (job instanceof Append a) {
+                        appends.add(a);
+                    } else if (job instanceof Trim t) {
+                        trims.add(t);
+                    } else {
+                        stop = true; // Stop is the last job ever queued
+                    }
+                }
+                if (!appends.isEmpty()) {
+                    writeBatch(appends);
+                }
+                for (Trim t : trims) {
+                    try {
+                        trim();
+                        notifier.execute(() -> t.future().complete(null));
+                    } catch (SQLException | RuntimeException e) {
+                        log.error("event log {}: retention trimming failed", file, e);
+                        notifier.execute(() -> t.future().completeExceptionally(
+                                new StoreException("event log " + file + ": trimming failed", e)));
+                    }
+                }
+                jobs.clear();
+                appends.clear();
+            }
+            if (!stop && System.nanoTime() - lastTrimNanos >= TRIM_INTERVAL_NANOS) {
+                try {
+                    trim();
+                } catch (SQLException | RuntimeException e) {
+                    log.error("event log {}: retention trimming failed", file, e);
+                }
+            }
+        }
+    }
+
+    private void writeBatch(List<Append> appends) {
+        Map<String, TopicState> touched = new HashMap<>();
+        List<Event> events = new ArrayList<>(appends.size());
+        try {
+            for (Append a : appends) {
+                TopicState s = touched.get(a.topic());
+                if (s == null) {
+                    TopicState current = topics.get(a.topic());
+                    s = current == null ? new TopicState() : current.copy();
+                    touched.put(a.topic(), s);
+                }
+                long now = clock.getAsLong();
+                if (now <= s.lastMs) { // same millisecond, or the clock went back: stay on the last ms
+                    s.lastSeq++;
+                } else {
+                    s.lastMs = now;
+                    s.lastSeq = 0;
+                }
+                s.count++;
+                s.oldestMs = Math.min(s.oldestMs, s.lastMs);
+                insertEvent.setString(1, a.topic());
+                insertEvent.setLong(2, s.lastMs);
+                insertEvent.setLong(3, s.lastSeq);
+                insertEvent.setLong(4, now);
+                insertEvent.setString(5, a.data());
+                insertEvent.executeUpdate();
+                events.add(new Event(EventId.of(s.lastMs, s.lastSeq), a.topic(), a.data(), now));
+            }
+            for (Map.Entry<String, TopicState> e : touched.entrySet()) {
+                upsertTopic.setString(1, e.getKey());
+                upsertTopic.setLong(2, e.getValue().lastMs);
+                upsertTopic.setLong(3, e.getValue().lastSeq);
+                upsertTopic.executeUpdate();
+            }
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            rollback();
+            log.error("event log {}: could not commit {} appends", file, appends.size(), e);
+            StoreException failure = new StoreException("event log " + file + ": could not store the event: "
+                    + e.getMessage(), e);
+            notifier.execute(() -> appends.forEach(a -> a.future().completeExceptionally(failure)));
+            return;
+        }
+        topics.putAll(touched);
+        commits.incrementAndGet();
+        List<Append> done = List.copyOf(appends);
+        notifier.execute(() -> {
+            for (Event event : events) {
+                for (Listener l : listeners) {
+                    l.accept(event);
+                }
+            }
+            for (int i = 0; i < done.size(); i++) {
+                done.get(i).future().complete(events.get(i));
+            }
+        });
+    }
+
+    private void rollback() {
+        try {
+            writer.rollback();
+        } catch (SQLException e) {
+            log.warn("event log {}: rollback failed", file, e);
+        }
+    }
+
+    /** The oldest {@code ms} an event may have to be kept at time {@code now}. */
+    private long cutoffMs(long now) {
+        long age = retention.maxAgeMillis();
+        return now - age > now ? Long.MIN_VALUE : now - age; // saturate on underflow
+    }
+
+    /**
+     * Deletes, per topic, the oldest events beyond {@link Retention#maxEvents()} and those whose id ms is older than
+     * {@link Retention#maxAge()} (always a prefix of the topic: ids' ms never decrease); records the last trimmed id;
+     * forgets topics with nothing retained and a last id older than the max age.
+     */
+    private void trim() throws SQLException {
+        lastTrimNanos = System.nanoTime();
+        long cutoff = cutoffMs(clock.getAsLong());
+        int max = retention.maxEvents();
+        List<String> candidates = new ArrayList<>();
+        for (Map.Entry<String, TopicState> e : topics.entrySet()) {
+            TopicState s = e.getValue();
+            if (s.count > max || (s.count > 0 && s.oldestMs < cutoff) || (s.count == 0 && s.lastMs < cutoff)) {
+                candidates.add(e.getKey());
+            }
+        }
+        if (candidates.isEmpty()) {
+            return;
+        }
+        Map<String, TopicState> changed = new HashMap<>();
+        List<String> forgotten = new ArrayList<>();
+        long deletedTotal = 0;
+        try (PreparedStatement byCount = writer.prepareStatement(
+                     "SELECT ms, seq FROM events WHERE topic = ? ORDER BY ms, seq LIMIT 1 OFFSET ?");
+             PreparedStatement byAge = writer.prepareStatement(
+                     "SELECT ms, seq FROM events WHERE topic = ? AND ms < ? ORDER BY ms DESC, seq DESC LIMIT 1");
+             PreparedStatement delete = writer.prepareStatement(
+                     "DELETE FROM events WHERE topic = ? AND (ms < ? OR (ms = ? AND seq <= ?))");
+             PreparedStatement markTrimmed = writer.prepareStatement(
+                     "UPDATE topics SET trimmed_ms = ?, trimmed_seq = ? WHERE topic = ?");
+             PreparedStatement oldest = writer.prepareStatement(
+                     "SELECT ms FROM events WHERE topic = ? ORDER BY ms, seq LIMIT 1");
+             PreparedStatement forget = writer.prepareStatement("DELETE FROM topics WHERE topic = ?")) {
+            for (String topic : candidates) {
+                TopicState s = topics.get(topic).copy();
+                EventId through = null;
+                if (s.count > max) {
+                    byCount.setString(1, topic);
+                    byCount.setLong(2, s.count - max - 1);
+                    through = firstId(byCount);
+                }
+                if (s.count > 0 && s.oldestMs < cutoff) {
+                    byAge.setString(1, topic);
+                    byAge.setLong(2, cutoff);
+                    EventId aged = firstId(byAge);
+                    if (aged != null && (through == null || aged.compareTo(through) > 0)) {
+                        through = aged;
+                    }
+                }
+                if (through != null) {
+                    delete.setString(1, topic);
+                    delete.setLong(2, through.ms());
+                    delete.setLong(3, through.ms());
+                    delete.setLong(4, through.seq());
+                    int deleted = delete.executeUpdate();
+                    deletedTotal += deleted;
+                    markTrimmed.setLong(1, through.ms());
+                    markTrimmed.setLong(2, through.seq());
+                    markTrimmed.setString(3, topic);
+                    markTrimmed.executeUpdate();
+                    s.count -= deleted;
+                    oldest.setString(1, topic);
+                    try (ResultSet rs = oldest.executeQuery()) {
+                        s.oldestMs = rs.next() ? rs.getLong(1) : Long.MAX_VALUE;
+                    }
+                }
+                if (s.count == 0 && s.lastMs < cutoff) {
+                    forget.setString(1, topic);
+                    forget.executeUpdate();
+                    forgotten.add(topic);
+                } else {
+                    changed.put(topic, s);
+                }
+            }
+            writer.commit();
+        } catch (SQLException | RuntimeException e) {
+            rollback();
+            throw e;
+        }
+        topics.putAll(changed);
+        forgotten.forEach(topics::remove);
+        if (deletedTotal > 0 || !forgotten.isEmpty()) {
+            log.debug("event log {}: trimmed {} events, forgot {} expired topics", file, deletedTotal, forgotten.size());
+        }
+    }
+
+    private static EventId firstId(PreparedStatement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery()) {
+            return rs.next() ? EventId.of(rs.getLong(1), rs.getLong(2)) : null;
+        }
+    }
+
+    // ---- readers ----
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> CompletableFuture<T> read(Read<T> read) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        if (closed) {
+            future.completeExceptionally(closedException());
+            return future;
+        }
+        try {
+            readers.execute(() -> {
+                Connection c = readerConnections.poll(); // never empty: as many connections as reader threads
+                try {
+                    T result = read.run(c);
+                    c.commit();
+                    future.complete(result);
+                } catch (SQLException | RuntimeException e) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException ignored) {
+                        // the read failed already; its error is the one to report
+                    }
+                    log.error("event log {}: read failed", file, e);
+                    future.completeExceptionally(new StoreException("event log " + file + ": read failed: "
+                            + e.getMessage(), e));
+                } finally {
+                    readerConnections.add(c);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            future.completeExceptionally(closed ? closedException() : new StoreOverloadedException(
+                    "store overloaded: " + queueCapacity + " reads already wait (event log " + file + "); retry later"));
+        }
+        return future;
+    }
+
+    private Replay readAfter(Connection c, String topic, EventId after, int limit) throws SQLException {
+        EventId last;
+        EventId trimmed;
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT last_ms, last_seq, trimmed_ms, trimmed_seq FROM topics WHERE topic = ?")) {
+            st.setString(1, topic);
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) {
+                    // Never written, or every event expired and the topic was forgotten.
+                    long cutoff = cutoffMs(clock.getAsLong());
+                    Replay.Status status = after.equals(EventId.ZERO) ? Replay.Status.OK
+                            : after.ms() >= 0 && after.ms() < cutoff ? Replay.Status.RESET : Replay.Status.UNKNOWN;
+                    return new Replay(status, List.of());
+                }
+                last = EventId.of(rs.getLong(1), rs.getLong(2));
+                trimmed = EventId.of(rs.getLong(3), rs.getLong(4));
+            }
+        }
+        if (after.compareTo(last) > 0) {
+            return new Replay(Replay.Status.UNKNOWN, List.of());
+        }
+        if (after.compareTo(trimmed) < 0) {
+            return new Replay(Replay.Status.RESET, select(c, topic,
+                    "SELECT ms, seq, time, data FROM events WHERE topic = ? ORDER BY ms, seq LIMIT ?", limit));
+        }
+        // trimmed <= after <= last: every event after it is retained; after must be a real position.
+        boolean known = after.equals(EventId.ZERO) || after.equals(trimmed) || after.equals(last)
+                || (after.seq() >= 0 && exists(c, topic, after)); // seq >= 0: fits SQLite's signed INTEGER
+        if (!known) {
+            if (after.ms() >= 0 && after.ms() < cutoffMs(clock.getAsLong())) {
+                // Older than the retention: its history expired (perhaps the topic was forgotten and began anew).
+                return new Replay(Replay.Status.RESET, select(c, topic,
+                        "SELECT ms, seq, time, data FROM events WHERE topic = ? ORDER BY ms, seq LIMIT ?", limit));
+            }
+            return new Replay(Replay.Status.UNKNOWN, List.of());
+        }
+        try (PreparedStatement st = c.prepareStatement("SELECT ms, seq, time, data FROM events WHERE topic = ?"
+                + " AND (ms > ? OR (ms = ? AND seq > ?)) ORDER BY ms, seq LIMIT ?")) {
+            st.setString(1, topic);
+            st.setLong(2, after.ms());
+            st.setLong(3, after.ms());
+            st.setLong(4, after.seq());
+            st.setInt(5, limit);
+            return new Replay(Replay.Status.OK, events(st, topic));
+        }
+    }
+
+    private static boolean exists(Connection c, String topic, EventId id) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM events WHERE topic = ? AND ms = ? AND seq = ?")) {
+            st.setString(1, topic);
+            st.setLong(2, id.ms());
+            st.setLong(3, id.seq());
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static List<Event> select(Connection c, String topic, String sql, int limit) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.setString(1, topic);
+            st.setInt(2, limit);
+            return events(st, topic);
+        }
+    }
+
+    private static List<Event> events(PreparedStatement st, String topic) throws SQLException {
+        List<Event> events = new ArrayList<>();
+        try (ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                events.add(new Event(EventId.of(rs.getLong(1), rs.getLong(2)), topic, rs.getString(4), rs.getLong(3)));
+            }
+        }
+        return events;
+    }
+
+    // ---- tail and lifecycle helpers ----
+
+    /** A registration: its own identity, so that the same consumer registered twice is removed once per handle. */
+    private static final class Listener {
+        private final Consumer<Event> consumer;
+
+        Listener(Consumer<Event> consumer) {
+            this.consumer = consumer;
+        }
+
+        void accept(Event event) {
+            try {
+                consumer.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("event log tail listener {} failed on event {} of {}", consumer, event.id(), event.topic(), e);
+            }
+        }
+    }
+
+    private static boolean join(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
+
+    private static boolean await(ExecutorService executor) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (executor.awaitTermination(1, TimeUnit.MINUTES)) {
+                    return interrupted;
+                }
+                log.warn("event log: {} still busy after a minute; waiting", executor);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
+
+    private static void closeQuietly(List<Connection> connections) {
+        for (Connection c : connections) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.warn("event log: closing a connection failed", e);
+            }
+        }
+    }
+}
