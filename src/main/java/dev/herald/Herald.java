@@ -1,7 +1,10 @@
 package dev.herald;
 
+import dev.herald.chat.ChatHandler;
+import dev.herald.chat.ChatSettings;
+import dev.herald.config.ConfigException;
 import dev.herald.config.HeraldConfig;
-import dev.herald.files.StaticFiles;
+import dev.herald.push.PushingFiles;
 import dev.herald.server.Exchange;
 import dev.herald.server.Handler;
 import dev.herald.server.HttpServer;
@@ -9,10 +12,14 @@ import dev.herald.server.Response;
 import dev.herald.server.Router;
 import dev.herald.server.ServerMetrics;
 import dev.herald.server.TlsSetup;
+import dev.herald.store.EventLog;
+import dev.herald.store.Retention;
+import dev.herald.store.SqliteEventLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,24 +40,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * herald.close(); // graceful
  * }</pre>
  *
- * <p>It serves {@code /healthz}, Prometheus metrics at {@code metrics.path}, the application's routes, and
- * static files from {@code root} (or the bundled default app when no root is set).
+ * <p>It serves {@code /healthz}, Prometheus metrics at {@code metrics.path}, the chat's {@code /msgs}, the
+ * application's routes, and static files from {@code root} (or the bundled chat page, extracted into
+ * {@code data-dir/app}, when no root is set), with push or early hints for what each page needs. Events
+ * live in the event log chosen by {@code store} (SQLite in the data directory by default).
  */
 public final class Herald implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Herald.class);
-    /** Classpath folder of the built-in default app. */
+    /** Classpath folder of the built-in default app: the realtime chat page. */
     public static final String DEFAULT_APP = "dev/herald/app";
+    /** The SQLite file, in the data directory. */
+    public static final String DATABASE = "herald.db";
 
     private final HeraldConfig config;
     private final HttpServer server;
     private final ThreadPoolExecutor blocking;
+    private final List<AutoCloseable> resources;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicInteger closing = new AtomicInteger();
 
-    private Herald(HeraldConfig config, HttpServer server, ThreadPoolExecutor blocking) {
+    private Herald(HeraldConfig config, HttpServer server, ThreadPoolExecutor blocking, List<AutoCloseable> resources) {
         this.config = config;
         this.server = server;
         this.blocking = blocking;
+        this.resources = resources;
     }
 
     /** Starts Herald with this configuration and no extra routes. */
@@ -108,6 +121,7 @@ public final class Herald implements AutoCloseable {
         }
         LOG.info("shutting down");
         server.close();
+        closeAll(resources);
         blocking.shutdown();
         try {
             blocking.awaitTermination(2, TimeUnit.SECONDS);
@@ -116,6 +130,16 @@ public final class Herald implements AutoCloseable {
         }
         closed.countDown();
         LOG.info("stopped");
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", r, e);
+            }
+        }
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -156,21 +180,44 @@ public final class Herald implements AutoCloseable {
         public Herald start() throws Exception {
             ThreadPoolExecutor blocking = blockingExecutor();
             ServerMetrics metrics = new ServerMetrics();
+            // Closed in reverse order on shutdown: handlers before the store they use.
+            List<AutoCloseable> resources = new ArrayList<>();
+            EventLog log = openStore(config);
+            resources.add(log);
+            ChatHandler chat = new ChatHandler(log, ChatSettings.defaults()
+                    .withHeartbeat(config.heartbeat(), ChatSettings.HeartbeatStyle.STATE)
+                    .withMaxSubscribers(config.maxSubscribers()));
+            resources.add(0, chat);
             Router.Builder router = Router.builder().exact("/healthz", Builder::health);
             if (!config.metricsPath().isEmpty()) {
                 router.exact(config.metricsPath(), ex -> metrics(ex, metrics));
             }
+            router.exact("/msgs", chat);
             exact.forEach(router::exact);
             prefixes.forEach(router::prefix);
-            router.fallback(config.root().isPresent()
-                    ? StaticFiles.create(config.root().get(), config, blocking)
-                    : StaticFiles.classpath(DEFAULT_APP, config));
+            Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
+            router.fallback(PushingFiles.create(root, config, blocking));
             try {
-                return new Herald(config, HttpServer.start(config, router.build(), metrics), blocking);
+                return new Herald(config, HttpServer.start(config, router.build(), metrics), blocking, resources);
             } catch (Exception | Error e) {
                 blocking.shutdownNow();
+                closeAll(resources);
                 throw e;
             }
+        }
+
+        private static EventLog openStore(HeraldConfig config) {
+            if (!config.store().equals("sqlite")) {
+                throw new ConfigException("store: " + redact(config.store())
+                        + " (expected: sqlite; Redis Streams are not built yet)");
+            }
+            return SqliteEventLog.open(config.dataDir().resolve(DATABASE),
+                    new Retention(config.retentionMaxEvents(), config.retentionMaxAge()), config.sqliteFullSync());
+        }
+
+        /** A store URL without its password, for messages. */
+        private static String redact(String url) {
+            return url.replaceAll("//[^@/]*@", "//***@");
         }
 
         /** Disk work (hashing, first reads) runs here, never on an event loop; a full queue answers 503. */

@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -17,12 +19,66 @@ abstract class AbstractExchange implements Exchange {
     final Channel channel;
     final Request request;
     final long startNanos = System.nanoTime();
+    /** Whether this exchange answers a pushed (promised) request: it never pushes or hints itself. */
+    final boolean pushed;
     private boolean responded;
+    private boolean preloaded;
+    /** Link field values for the final response, from {@link #preload}. */
+    private List<String> links = List.of();
 
     AbstractExchange(ServerContext server, Channel channel, Request request) {
+        this(server, channel, request, false);
+    }
+
+    AbstractExchange(ServerContext server, Channel channel, Request request, boolean pushed) {
         this.server = server;
         this.channel = channel;
         this.request = request;
+        this.pushed = pushed;
+    }
+
+    @Override
+    public final void preload(List<Preload> resources) {
+        if (!channel.eventLoop().inEventLoop()) {
+            List<Preload> copy = List.copyOf(resources);
+            channel.eventLoop().execute(() -> preload(copy));
+            return;
+        }
+        if (preloaded || responded || pushed || resources.isEmpty() || !channel.isActive()) {
+            return;
+        }
+        preloaded = true;
+        if (!"GET".equals(request.method()) || isConditional(request)) {
+            return;
+        }
+        List<Preload> rest = push(resources);
+        if (rest.isEmpty()) {
+            return;
+        }
+        List<String> values = new ArrayList<>(rest.size());
+        for (Preload p : rest) {
+            values.add(p.linkValue());
+        }
+        links = values;
+        earlyHints(values);
+    }
+
+    /**
+     * Pushes what the protocol and the client allow, on the event loop, and returns the resources left to hint
+     * (not pushed, and not already known to the client). HTTP/1.1 pushes nothing.
+     */
+    List<Preload> push(List<Preload> resources) {
+        return resources;
+    }
+
+    /** Writes a {@code 103 Early Hints} response with these Link values (on the event loop). */
+    abstract void earlyHints(List<String> linkValues);
+
+    /** Conditional or partial: the client already holds (part of) the page, so it holds its assets. */
+    static boolean isConditional(Request r) {
+        Headers h = r.headers();
+        return h.contains("if-none-match") || h.contains("if-modified-since") || h.contains("if-match")
+                || h.contains("if-unmodified-since") || h.contains("range") || h.contains("if-range");
     }
 
     @Override
@@ -68,6 +124,11 @@ abstract class AbstractExchange implements Exchange {
         if (!channel.isActive()) {
             completed(response.status(), -1, "reset");
             return;
+        }
+        if (!links.isEmpty() && response.status() >= 200 && response.status() < 300) {
+            for (String link : links) {
+                response.header("link", link);
+            }
         }
         write(response);
     }

@@ -23,4 +23,19 @@ public interface Exchange {
 
     /** Whether the stream or connection is still open (false after a reset or disconnect). */
     boolean isOpen();
+
+    /**
+     * Announces the resources this response's page needs, before {@link #respond}: on HTTP/2, when the client
+     * allows push, they are promised (PUSH_PROMISE on this stream, ahead of the response HEADERS) and served on
+     * the promised streams by the same application handler; whatever is not pushed is sent as
+     * {@code 103 Early Hints} with one {@code Link: <path>; rel=preload} line each, and the same lines go on the
+     * final response.
+     *
+     * <p>Nothing is announced for a request that is not GET, that is conditional ({@code If-None-Match},
+     * {@code If-Modified-Since}, {@code Range}...: the client holds the page, so it holds its assets), that was
+     * itself pushed, or once the response has started. Only the first call has an effect. The default does
+     * nothing, for exchanges that cannot announce (tests' fakes).
+     */
+    default void preload(java.util.List<Preload> resources) {
+    }
 }

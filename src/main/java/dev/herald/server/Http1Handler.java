@@ -34,6 +34,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -135,6 +136,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     req.headers().get(HttpHeaderNames.HOST), conn.protocol, headers, body, conn.id,
                     ++conn.requestCount, conn.remote);
             current = new Exchange1(ctx, request, HttpUtil.isKeepAlive(req) && !closeWhenIdle);
+            current.http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
             if (!req.decoderResult().isSuccess()) {
                 current.respond(decodeError(req.decoderResult().cause()));
             } else if (req.uri().length() > server.config.maxUriLength()) {
@@ -215,6 +217,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     private final class Exchange1 extends AbstractExchange {
         private final ChannelHandlerContext ctx;
         boolean keepAlive;
+        /** HTTP/1.0 clients get no 1xx responses (RFC 9110 §15.2). */
+        boolean http10;
 
         Exchange1(ChannelHandlerContext ctx, Request request, boolean keepAlive) {
             super(Http1Handler.this.server, ctx.channel(), request);
@@ -257,6 +261,17 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     next(ctx);
                 }
             });
+        }
+
+        @Override
+        void earlyHints(List<String> linkValues) {
+            if (http10) {
+                return;
+            }
+            DefaultFullHttpResponse hints = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(103), Unpooled.EMPTY_BUFFER);
+            linkValues.forEach(v -> hints.headers().add("link", v));
+            ctx.writeAndFlush(hints);
         }
 
         @Override

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,9 +47,32 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private boolean requestComplete;
     private Exchange2 exchange;
     private Stream2 stream;
+    /** For a pushed stream: its connection's pusher, the promised request, and where the push stands. */
+    private final Http2Pusher pusher;
+    Request pushedRequest;
+    Http2Pusher.State state;
+    private ChannelHandlerContext ctx;
 
     Http2StreamHandler(ServerContext server) {
+        this(server, null);
+    }
+
+    /** The handler of a stream the server promised ({@code pusher} non-null). */
+    Http2StreamHandler(ServerContext server, Http2Pusher pusher) {
         this.server = server;
+        this.pusher = pusher;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Serves the promised request through the application, on the event loop (called by the pusher). */
+    void startPush() {
+        requestComplete = true;
+        exchange = new Exchange2(ctx, pushedRequest, true);
+        exchange.dispatch();
     }
 
     @Override
@@ -63,6 +87,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         release();
         if (stream != null) {
             stream.closed(false);
+        }
+        if (pusher != null) {
+            pusher.closed(this);
         }
         ctx.fireChannelInactive();
     }
@@ -83,7 +110,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof Http2DataFrame) {
                 onData(ctx, (Http2DataFrame) msg);
             } else if (msg instanceof Http2ResetFrame) {
-                LOG.debug("stream {} reset by client: {}", streamId(ctx), ((Http2ResetFrame) msg).errorCode());
+                LOG.debug("stream {} reset by client: {}{}", streamId(ctx), ((Http2ResetFrame) msg).errorCode(),
+                        pusher != null ? " (push cancelled)" : "");
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -132,13 +160,17 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] bytes = body == null ? EMPTY : io.netty.buffer.ByteBufUtil.getBytes(body);
         release();
-        exchange = new Exchange2(ctx, toRequest(ctx, headers, bytes));
+        Request request = toRequest(ctx, headers, bytes);
+        if ("GET".equals(request.method()) || request.isHead()) {
+            Http2Pusher.of(ctx.channel()).requested(request.path());
+        }
+        exchange = new Exchange2(ctx, request, false);
         exchange.dispatch();
     }
 
     private void tooLarge(ChannelHandlerContext ctx) {
         release();
-        exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY));
+        exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
         exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
                 + server.config.maxRequestBody() + " bytes\"}"));
     }
@@ -208,9 +240,23 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private final class Exchange2 extends AbstractExchange {
         private final ChannelHandlerContext ctx;
 
-        Exchange2(ChannelHandlerContext ctx, Request request) {
-            super(Http2StreamHandler.this.server, ctx.channel(), request);
+        Exchange2(ChannelHandlerContext ctx, Request request, boolean pushed) {
+            super(Http2StreamHandler.this.server, ctx.channel(), request, pushed);
             this.ctx = ctx;
+        }
+
+        @Override
+        List<Preload> push(List<Preload> resources) {
+            return Http2Pusher.of(ctx.channel()).push(server, (Http2StreamChannel) ctx.channel(), request,
+                    resources);
+        }
+
+        @Override
+        void earlyHints(List<String> linkValues) {
+            Http2Headers h = new DefaultHttp2Headers(false);
+            h.status("103");
+            linkValues.forEach(v -> h.add("link", v));
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
         }
 
         @Override

@@ -1,0 +1,144 @@
+package dev.herald.chat;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Validates what a client posts to /msgs (and what arrives on the "chat" topic by other paths), so that nothing
+ * malformed is ever stored or shown. Each failure is a {@link Rejected} with the HTTP status and a message that
+ * says what to fix.
+ */
+final class MessageInput {
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private MessageInput() {
+    }
+
+    /** A valid message: user and text, checked. */
+    record Valid(String user, String text) {
+    }
+
+    /** Why input was refused: the status and the JSON error document's two fields. */
+    static final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String error;
+
+        Rejected(int status, String error, String detail) {
+            super(detail, null, false, false);
+            this.status = status;
+            this.error = error;
+        }
+
+        String detail() {
+            return getMessage();
+        }
+    }
+
+    /** Checks a POST: content type, size, UTF-8, JSON object, then the fields. */
+    static Valid parseRequest(String contentType, byte[] body, ChatSettings s) throws Rejected {
+        checkContentType(contentType);
+        if (body.length > s.maxBodyBytes()) {
+            throw new Rejected(413, "payload too large",
+                    "the body has " + body.length + " bytes (expected: at most " + s.maxBodyBytes() + ")");
+        }
+        if (body.length == 0) {
+            throw new Rejected(400, "invalid message", "the body is empty (expected: a JSON object {\"user\",\"text\"})");
+        }
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new Rejected(400, "invalid message", "the body is not valid UTF-8");
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new Rejected(400, "invalid JSON", e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new Rejected(400, "invalid message",
+                    "the body is " + (node == null ? "empty" : "a JSON " + node.getNodeType().name().toLowerCase(Locale.ROOT))
+                            + " (expected: a JSON object {\"user\",\"text\"})");
+        }
+        return fields(node, s);
+    }
+
+    /** Checks the two fields of a parsed object. */
+    static Valid fields(JsonNode node, ChatSettings s) throws Rejected {
+        String user = string(node, "user", s.maxUserChars(), false);
+        String text = string(node, "text", s.maxTextChars(), true);
+        return new Valid(user, text);
+    }
+
+    private static String string(JsonNode node, String name, int max, boolean newlines) throws Rejected {
+        JsonNode v = node.get(name);
+        if (v == null || v.isNull()) {
+            throw new Rejected(400, "invalid message", "\"" + name + "\" is missing (expected: a non-empty string)");
+        }
+        if (!v.isTextual()) {
+            throw new Rejected(400, "invalid message", "\"" + name + "\" is a "
+                    + v.getNodeType().name().toLowerCase(Locale.ROOT) + " (expected: a non-empty string)");
+        }
+        String s = v.textValue();
+        if (s.isBlank()) {
+            throw new Rejected(400, "invalid message", "\"" + name + "\" is empty (expected: a non-empty string)");
+        }
+        int codePoints = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new Rejected(400, "invalid message", "\"" + name + "\" contains an unpaired surrogate at "
+                        + i + " (expected: valid Unicode)");
+            } else if (Character.getType(c) == Character.CONTROL && !(newlines && c == '\n')) {
+                throw new Rejected(400, "invalid message", String.format(Locale.ROOT,
+                        "\"%s\" contains the control character U+%04X at %d (expected: none%s)", name, (int) c, i,
+                        newlines ? " except \\n" : ""));
+            }
+            codePoints++;
+        }
+        if (codePoints > max) {
+            throw new Rejected(400, "invalid message", "\"" + name + "\" has " + codePoints
+                    + " characters (expected: at most " + max + ")");
+        }
+        return s;
+    }
+
+    /** application/json or any +json type; a charset other than UTF-8 is refused. */
+    static void checkContentType(String contentType) throws Rejected {
+        if (contentType == null || contentType.isBlank()) {
+            throw new Rejected(415, "unsupported media type", "no content-type (expected: application/json)");
+        }
+        String[] parts = contentType.split(";");
+        String type = parts[0].trim().toLowerCase(Locale.ROOT);
+        if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
+            throw new Rejected(415, "unsupported media type",
+                    "content-type " + type + " (expected: application/json)");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i].trim();
+            int eq = p.indexOf('=');
+            if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase("charset")) {
+                String cs = p.substring(eq + 1).trim().replace("\"", "");
+                if (!cs.equalsIgnoreCase("utf-8") && !cs.equalsIgnoreCase("utf8")) {
+                    throw new Rejected(415, "unsupported media type", "charset " + cs + " (expected: utf-8)");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.herald.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2PushPromiseFrame;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Server push on one HTTP/2 connection (RFC 9113 §8.4), kept as an attribute of the connection channel and used
+ * only on its event loop.
+ *
+ * <h2>How a push goes</h2>
+ * <ol>
+ *   <li>A child stream channel is opened with {@link Http2StreamChannelBootstrap} (so it has the multiplexer's
+ *       flow-controlled writability, and a client RST_STREAM closes it), and its still id-less stream is named as
+ *       the promised stream of a PUSH_PROMISE written on the parent stream through the {@link Http2FrameCodec}
+ *       (netty#4527: a child channel cannot write PUSH_PROMISE itself). The codec gives it the next even id; the
+ *       stream is then RESERVED_LOCAL.</li>
+ *   <li>The promises are written synchronously before the page's HEADERS, which the caller writes afterwards on
+ *       the same event loop, so PUSH_PROMISE always precedes them on the wire.</li>
+ *   <li>Each reserved stream waits its turn, then the promised request goes through the same application handler
+ *       as any request (static files), and its HEADERS and DATA go out on the promised stream.</li>
+ * </ol>
+ *
+ * <h2>Limits</h2>
+ * <ul>
+ *   <li>ENABLE_PUSH=0 or MAX_CONCURRENT_STREAMS=0 from the client, or a GOAWAY either way: no promise at all
+ *       ({@code allowPushTo()} is checked before each one: Netty makes a promise the client refused a connection
+ *       error).</li>
+ *   <li>Open pushed streams never exceed the client's MAX_CONCURRENT_STREAMS: promised streams beyond it are
+ *       <b>queued</b> (reserved, which RFC 9113 §5.1.2 does not count), and the next one starts when one closes.
+ *       Queueing rather than skipping because the promise is already a commitment the client waits on; at most
+ *       {@value #MAX_RESERVED} streams are reserved at once, beyond that nothing more is promised.</li>
+ *   <li>The diary: a path pushed on this connection, or requested by the client on it, is never pushed again on
+ *       it; it remembers the last {@value #DIARY_ENTRIES} paths (Apache's diary size).</li>
+ * </ul>
+ */
+final class Http2Pusher {
+    private static final Logger LOG = LoggerFactory.getLogger(Http2Pusher.class);
+    private static final AttributeKey<Http2Pusher> KEY = AttributeKey.valueOf("herald.pusher");
+    /** Paths remembered per connection: bounds memory, large enough for any page's dependencies. */
+    static final int DIARY_ENTRIES = 256;
+    /** Promised streams not yet answered, per connection; below Netty's default reserved-stream cap (100). */
+    static final int MAX_RESERVED = 32;
+
+    /** A pushed stream's life, RFC 9113 §5.1 seen from the server. */
+    enum State {
+        /** PUSH_PROMISE sent (reserved (local)); waiting for a free concurrent-stream slot. */
+        RESERVED,
+        /** HEADERS sent or being produced (half-closed (remote)); counts against MAX_CONCURRENT_STREAMS. */
+        OPEN,
+        /** Finished, reset by the client, or failed. */
+        CLOSED
+    }
+
+    private final Channel parent;
+    private final Http2FrameCodec codec;
+    private final ChannelHandlerContext codecWriter;
+    private final Set<String> diary = Collections.newSetFromMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > DIARY_ENTRIES;
+        }
+    });
+    private final ArrayDeque<Http2StreamHandler> waiting = new ArrayDeque<>();
+    private int reserved;
+    private int open;
+
+    private Http2Pusher(Channel parent) {
+        this.parent = parent;
+        this.codec = parent.pipeline().get(Http2FrameCodec.class);
+        // Written from the multiplexer's context, exactly like child channels write, so frames keep their order.
+        this.codecWriter = parent.pipeline().context(Http2MultiplexHandler.class);
+    }
+
+    /** The pusher of the connection that carries this stream channel (on its event loop). */
+    static Http2Pusher of(Channel streamChannel) {
+        Channel parent = streamChannel.parent();
+        Http2Pusher p = parent.attr(KEY).get();
+        if (p == null) {
+            p = new Http2Pusher(parent);
+            parent.attr(KEY).set(p);
+        }
+        return p;
+    }
+
+    /** Notes a path the client requested itself: it is never pushed to it on this connection. */
+    void requested(String path) {
+        diary.add(path);
+    }
+
+    /** Whether this connection may carry a new promise now. */
+    private boolean mayPromise() {
+        if (codec == null || codecWriter == null || !parent.isActive()) {
+            return false;
+        }
+        Http2Connection c = codec.connection();
+        return !c.goAwaySent() && !c.goAwayReceived() && c.remote().allowPushTo()
+                && c.local().maxActiveStreams() > 0 && reserved < MAX_RESERVED;
+    }
+
+    /**
+     * Promises what it can of {@code resources} on {@code parentStream} and returns what is left to hint: the
+     * resources not pushed (refused by settings, {@code nopush}, over limits), minus those the client already has
+     * on this connection (diary).
+     */
+    List<Preload> push(ServerContext server, Http2StreamChannel parentStream, Request request,
+                       List<Preload> resources) {
+        List<Preload> rest = new ArrayList<>(resources.size());
+        String authority = request.authority();
+        boolean promised = false;
+        for (Preload p : resources) {
+            if (diary.contains(p.path())) {
+                continue; // pushed or requested on this connection: the client has it
+            }
+            if (!p.push() || authority == null || !mayPromise()) {
+                rest.add(p);
+                continue;
+            }
+            if (promise(server, parentStream, request, p)) {
+                diary.add(p.path());
+                promised = true;
+            } else {
+                rest.add(p);
+            }
+        }
+        if (promised) {
+            codecWriter.flush();
+        }
+        return rest;
+    }
+
+    private boolean promise(ServerContext server, Http2StreamChannel parentStream, Request request, Preload p) {
+        Http2StreamHandler handler = new Http2StreamHandler(server, this);
+        Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(parent).handler(handler).open();
+        if (!opened.isDone() || !opened.isSuccess()) {
+            // On the event loop the child channel registers at once; anything else is unexpected: hint instead.
+            LOG.debug("{}: cannot open a stream to push {}: {}", parent, p.path(), opened.cause());
+            opened.addListener(f -> {
+                if (f.isSuccess()) {
+                    ((Http2StreamChannel) f.getNow()).close();
+                }
+            });
+            return false;
+        }
+        Http2StreamChannel child = opened.getNow();
+        Http2Headers h = new DefaultHttp2Headers(false)
+                .method("GET").scheme(request.scheme()).authority(request.authority()).path(p.path());
+        Headers copied = new Headers();
+        for (String name : new String[] {"accept-encoding", "accept-language", "user-agent"}) {
+            for (String v : request.headers().getAll(name)) {
+                h.add(name, v);
+                copied.add(name, v);
+            }
+        }
+        reserved++;
+        handler.state = State.RESERVED;
+        codecWriter.write(new DefaultHttp2PushPromiseFrame(h).stream(parentStream.stream())
+                .pushStream(child.stream())).addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        LOG.debug("{}: PUSH_PROMISE for {} failed: {}", parent, p.path(), f.cause().toString());
+                        child.close();
+                    }
+                });
+        int promisedId = child.stream().id();
+        if (promisedId <= 0 || !child.isActive()) {
+            child.close();
+            return false;
+        }
+        ConnectionInfo conn = ConnectionInfo.of(parent);
+        handler.pushedRequest = new Request("GET", p.path(), request.scheme(), request.authority(), conn.protocol,
+                copied, new byte[0], conn.id, promisedId, conn.remote);
+        LOG.debug("{}: promised {} on stream {} (parent stream {})", parent, p.path(), promisedId,
+                parentStream.stream().id());
+        waiting.add(handler);
+        // Started after the current task, once the page's own HEADERS are written behind the promises.
+        parent.eventLoop().execute(this::drain);
+        return true;
+    }
+
+    /** Starts waiting pushes while the client's MAX_CONCURRENT_STREAMS leaves room. */
+    private void drain() {
+        Http2Connection c = codec.connection();
+        while (!waiting.isEmpty() && open < c.local().maxActiveStreams() && c.local().canOpenStream()) {
+            Http2StreamHandler h = waiting.poll();
+            if (h.state != State.RESERVED) {
+                continue;
+            }
+            reserved--;
+            open++;
+            h.state = State.OPEN;
+            h.startPush();
+        }
+    }
+
+    /** A pushed stream's channel closed (finished, reset by the client, or the connection went). */
+    void closed(Http2StreamHandler h) {
+        if (h.state == State.RESERVED) {
+            reserved--;
+            waiting.remove(h);
+        } else if (h.state == State.OPEN) {
+            open--;
+        }
+        h.state = State.CLOSED;
+        if (parent.isActive()) {
+            drain();
+            // Netty may count the stream as active until its close event is fully processed: look again.
+            parent.eventLoop().execute(this::drain);
+        }
+    }
+}

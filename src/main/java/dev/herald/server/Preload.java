@@ -1,0 +1,155 @@
+package dev.herald.server;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A resource the page will need, announced before the page's response: pushed on HTTP/2 when the client allows
+ * push, otherwise sent as a {@code Link: <path>; rel=preload} line in a {@code 103 Early Hints} response and on
+ * the final response.
+ *
+ * <p>The path is same-origin and absolute ({@code /css/site.css}, optionally with a query). {@link #push()} false
+ * means "hint, never push" (the {@code nopush} of a Link header, or a resource beyond the push budget).
+ */
+public final class Preload {
+    /**
+     * What the resource is, for the {@code as} attribute of the Link line and for push order (CSS and fonts first,
+     * then scripts, then the rest).
+     */
+    public enum Type {
+        STYLE("style", 0), FONT("font", 0), SCRIPT("script", 1), MODULE("script", 1), IMAGE("image", 2),
+        FETCH("fetch", 2);
+
+        private final String as;
+        private final int rank;
+
+        Type(String as, int rank) {
+            this.as = as;
+            this.rank = rank;
+        }
+
+        /** The {@code as} value of a preload link. */
+        public String as() {
+            return as;
+        }
+
+        /** Push order: 0 render-blocking (CSS, fonts), 1 scripts, 2 the rest. */
+        public int rank() {
+            return rank;
+        }
+
+        /** Guesses the type from the path's extension; {@link #FETCH} when unknown. */
+        public static Type ofPath(String path) {
+            String p = path.toLowerCase(Locale.ROOT);
+            int q = p.indexOf('?');
+            if (q >= 0) {
+                p = p.substring(0, q);
+            }
+            if (p.endsWith(".css")) {
+                return STYLE;
+            }
+            if (p.endsWith(".js") || p.endsWith(".mjs")) {
+                return SCRIPT;
+            }
+            if (p.endsWith(".woff2") || p.endsWith(".woff") || p.endsWith(".ttf") || p.endsWith(".otf")) {
+                return FONT;
+            }
+            for (String ext : new String[] {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico"}) {
+                if (p.endsWith(ext)) {
+                    return IMAGE;
+                }
+            }
+            return FETCH;
+        }
+    }
+
+    private final String path;
+    private final Type type;
+    private final boolean push;
+    private final long size;
+
+    private Preload(String path, Type type, boolean push, long size) {
+        this.path = Objects.requireNonNull(path, "path");
+        this.type = Objects.requireNonNull(type, "type");
+        if (!path.startsWith("/") || path.startsWith("//")) {
+            throw new IllegalArgumentException("path: " + path + " (expected: a same-origin absolute path)");
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '>' || c == '<' || c == '"') {
+                throw new IllegalArgumentException("path: " + path + " (expected: no spaces, controls or <>\")");
+            }
+        }
+        this.push = push;
+        this.size = size;
+    }
+
+    /** A resource that may be pushed; its type from the extension. */
+    public static Preload of(String path) {
+        return new Preload(path, Type.ofPath(path), true, -1);
+    }
+
+    public static Preload of(String path, Type type) {
+        return new Preload(path, type, true, -1);
+    }
+
+    /** The same resource, hinted but never pushed. */
+    public Preload noPush() {
+        return new Preload(path, type, false, size);
+    }
+
+    /** The same resource with its size in bytes (for budgets; -1 when unknown). */
+    public Preload size(long bytes) {
+        return new Preload(path, type, push, bytes);
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public boolean push() {
+        return push;
+    }
+
+    /** Size in bytes, or -1 when unknown. */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * The Link field value: {@code </a.css>; rel=preload; as=style}; module scripts use
+     * {@code rel=modulepreload}; fonts and fetches carry {@code crossorigin} (they are fetched in CORS mode, and a
+     * preload without it would not be reused).
+     */
+    public String linkValue() {
+        StringBuilder sb = new StringBuilder().append('<').append(path).append('>');
+        if (type == Type.MODULE) {
+            sb.append("; rel=modulepreload");
+        } else {
+            sb.append("; rel=preload; as=").append(type.as());
+        }
+        if (type == Type.FONT || type == Type.FETCH) {
+            sb.append("; crossorigin");
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Preload p && p.path.equals(path) && p.type == type && p.push == push && p.size == size;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(path, type, push, size);
+    }
+
+    @Override
+    public String toString() {
+        return linkValue() + (push ? "" : "; nopush");
+    }
+}
