@@ -15,6 +15,8 @@ import dev.herald.server.TlsSetup;
 import dev.herald.store.EventLog;
 import dev.herald.store.Retention;
 import dev.herald.store.SqliteEventLog;
+import dev.herald.stream.StreamSettings;
+import dev.herald.stream.TopicsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.regex.Pattern;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -188,11 +191,14 @@ public final class Herald implements AutoCloseable {
                     .withHeartbeat(config.heartbeat(), ChatSettings.HeartbeatStyle.STATE)
                     .withMaxSubscribers(config.maxSubscribers()));
             resources.add(0, chat);
+            TopicsHandler topics = new TopicsHandler(log, streamSettings(config), metrics.registry());
+            resources.add(0, topics);
             Router.Builder router = Router.builder().exact("/healthz", Builder::health);
             if (!config.metricsPath().isEmpty()) {
                 router.exact(config.metricsPath(), ex -> metrics(ex, metrics));
             }
             router.exact("/msgs", chat);
+            router.prefix("/topics/", topics);
             exact.forEach(router::exact);
             prefixes.forEach(router::prefix);
             Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
@@ -213,6 +219,20 @@ public final class Herald implements AutoCloseable {
             }
             return SqliteEventLog.open(config.dataDir().resolve(DATABASE),
                     new Retention(config.retentionMaxEvents(), config.retentionMaxAge()), config.sqliteFullSync());
+        }
+
+        private static StreamSettings streamSettings(HeraldConfig c) {
+            try {
+                return new StreamSettings(c.heartbeat(), c.maxLagEvents(), c.maxLagBytes(), c.maxSubscribers(),
+                        c.maxSubscribersPerConnection(), c.maxEventBytes(), c.sseRetry(), nonEmpty(c.publishToken()),
+                        nonEmpty(c.subscribeToken()), nonEmpty(c.privateTopics()).map(Pattern::compile));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage(), e);
+            }
+        }
+
+        private static Optional<String> nonEmpty(String s) {
+            return s.isEmpty() ? Optional.empty() : Optional.of(s);
         }
 
         /** A store URL without its password, for messages. */

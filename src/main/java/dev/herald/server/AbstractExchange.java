@@ -159,7 +159,11 @@ abstract class AbstractExchange implements Exchange {
             throw new IllegalStateException(request + ": already answered");
         }
         responded = true;
-        return openStream(status, headers);
+        AbstractResponseStream stream = openStream(status, headers);
+        if (!channel.isActive()) {
+            stream.closed(false); // the client left before the stream started: onClose still fires
+        }
+        return stream;
     }
 
     /** Writes the head of a long-running response and returns its stream (on the event loop). */

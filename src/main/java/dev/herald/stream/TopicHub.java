@@ -1,0 +1,235 @@
+package dev.herald.stream;
+
+import dev.herald.store.Event;
+import dev.herald.store.EventLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * Owns the subscribers of every topic and fans committed events out to them.
+ *
+ * <h2>Fan-out</h2>
+ * One {@link EventLog#tail} listener serves the whole hub. For each committed event it looks up the topic's
+ * subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily, also once) to each
+ * subscriber's bounded queue. The offer only touches atomics and a lock-free queue; writing happens on the
+ * subscriber's own event loop, where queued events are batched into one write while the stream is writable. So
+ * a stalled subscriber only ever fills its own queue, and no subscriber can delay another.
+ *
+ * <h2>Memory</h2>
+ * Each subscriber's queue is bounded by {@link StreamSettings#maxLagEvents()} and
+ * {@link StreamSettings#maxLagBytes()}; a live subscriber beyond either bound is ended as slow (it may resume by
+ * id). Replay pages are at most {@link #replayPage()} events.
+ *
+ * <h2>Threads</h2>
+ * The tail listener runs on the store's notifier thread; heartbeats are scheduled on one hub timer thread and
+ * hop to each subscriber's event loop; everything that touches a stream runs on that stream's event loop.
+ */
+public final class TopicHub implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
+    static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+    final EventLog log;
+    final StreamSettings settings;
+    private final ConcurrentHashMap<String, Set<Subscriber>> topics = new ConcurrentHashMap<>();
+    private final Set<Subscriber> all = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger slots = new AtomicInteger();
+    private final ConcurrentHashMap<Long, AtomicInteger> perConnection = new ConcurrentHashMap<>();
+    private final AtomicLong peakQueuedBytes = new AtomicLong();
+    private final AutoCloseable tail;
+    final ScheduledExecutorService timer;
+    final Counter delivered;
+    final Counter slowDisconnects;
+    private volatile boolean closed;
+
+    TopicHub(EventLog log, StreamSettings settings, MeterRegistry metrics) {
+        this.log = log;
+        this.settings = settings;
+        Gauge.builder("herald.topics.subscribers", slots, AtomicInteger::get)
+                .description("open topic subscriber streams").register(metrics);
+        delivered = Counter.builder("herald.topics.events.delivered")
+                .description("events written to subscriber streams").register(metrics);
+        slowDisconnects = Counter.builder("herald.topics.slow.disconnects")
+                .description("subscribers ended because they fell too far behind").register(metrics);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "herald-topics-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        long hb = settings.heartbeat().toMillis();
+        timer.scheduleAtFixedRate(this::heartbeats, hb / 2, hb / 2, TimeUnit.MILLISECONDS);
+        tail = log.tail(this::onEvent);
+    }
+
+    /**
+     * Publishes {@code json} to {@code topic} from code, with the same validation as an HTTP publish.
+     *
+     * @return the stored event, once committed
+     * @throws IllegalArgumentException when the topic name or the JSON is invalid or too large
+     */
+    public CompletableFuture<Event> publish(String topic, String json) {
+        if (!validTopic(topic)) {
+            throw new IllegalArgumentException("topic: " + topic + " (expected: " + TOPIC.pattern() + ")");
+        }
+        byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length > settings.maxEventBytes()) {
+            throw new IllegalArgumentException("event: " + bytes.length + " bytes (expected: <= "
+                    + settings.maxEventBytes() + ")");
+        }
+        String problem = JsonCheck.problem(bytes);
+        if (problem != null) {
+            throw new IllegalArgumentException("event: " + problem);
+        }
+        return log.append(topic, json.strip());
+    }
+
+    /** Open subscriber streams, all topics. */
+    public int subscriberCount() {
+        return slots.get();
+    }
+
+    /** Ends every subscriber stream and stops listening to the log. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timer.shutdownNow();
+        try {
+            tail.close();
+        } catch (Exception e) {
+            LOG.warn("closing the event log listener failed", e);
+        }
+        for (Subscriber s : List.copyOf(all)) {
+            s.shutdown();
+        }
+    }
+
+    static boolean validTopic(String name) {
+        return name != null && TOPIC.matcher(name).matches();
+    }
+
+    /** Events per replay read; also bounds the events a resuming subscriber holds outside its queue. */
+    int replayPage() {
+        return Math.min(settings.maxLagEvents(), 512);
+    }
+
+    /** Reserves a subscriber slot, or says why not. */
+    String reserve(long connectionId) {
+        if (closed) {
+            return "the hub is shutting down";
+        }
+        if (slots.incrementAndGet() > settings.maxSubscribers()) {
+            slots.decrementAndGet();
+            return "too many subscribers (limit " + settings.maxSubscribers() + ")";
+        }
+        AtomicInteger c = perConnection.computeIfAbsent(connectionId, k -> new AtomicInteger());
+        if (c.incrementAndGet() > settings.maxSubscribersPerConnection()) {
+            release(connectionId);
+            return "too many subscribers on this connection (limit " + settings.maxSubscribersPerConnection() + ")";
+        }
+        return null;
+    }
+
+    void release(long connectionId) {
+        slots.decrementAndGet();
+        perConnection.computeIfPresent(connectionId, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+    }
+
+    void register(Subscriber s) {
+        all.add(s);
+        topics.compute(s.topic, (k, set) -> {
+            Set<Subscriber> v = set != null ? set : ConcurrentHashMap.newKeySet();
+            v.add(s);
+            return v;
+        });
+    }
+
+    void unregister(Subscriber s) {
+        all.remove(s);
+        topics.computeIfPresent(s.topic, (k, set) -> {
+            set.remove(s);
+            return set.isEmpty() ? null : set;
+        });
+    }
+
+    void queued(long bytes) {
+        peakQueuedBytes.accumulateAndGet(bytes, Math::max);
+    }
+
+    /** The most bytes any one subscriber ever had queued; never above {@code maxLagBytes}. For tests. */
+    long peakQueuedBytes() {
+        return peakQueuedBytes.get();
+    }
+
+    /** The live subscribers of a topic. For tests. */
+    List<Subscriber> subscribers(String topic) {
+        Set<Subscriber> set = topics.get(topic);
+        return set == null ? List.of() : new ArrayList<>(set);
+    }
+
+    private void onEvent(Event e) {
+        Set<Subscriber> subs = topics.get(e.topic());
+        if (subs == null || subs.isEmpty()) {
+            return;
+        }
+        Queued q = new Queued(e);
+        for (Subscriber s : subs) {
+            s.offer(q);
+        }
+    }
+
+    private void heartbeats() {
+        try {
+            for (Subscriber s : all) {
+                s.loop.execute(s::heartbeat);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat round failed", e);
+        }
+    }
+
+    /** An event as queued for subscribers: encoded once per representation, shared by every subscriber. */
+    static final class Queued {
+        final Event event;
+        final byte[] ndjson;
+        private volatile byte[] sse;
+
+        Queued(Event event) {
+            this.event = event;
+            this.ndjson = Format.ndjson(event);
+        }
+
+        /** What this event costs a queue: its NDJSON size (the SSE form differs by a few bytes). */
+        int size() {
+            return ndjson.length + 32;
+        }
+
+        byte[] bytes(Format f) {
+            if (f == Format.NDJSON) {
+                return ndjson;
+            }
+            byte[] b = sse;
+            if (b == null) {
+                b = Format.SSE.event(event); // a benign race: at worst encoded twice
+                sse = b;
+            }
+            return b;
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package dev.herald.stream;
+
+import dev.herald.server.Exchange;
+import dev.herald.server.Handler;
+import dev.herald.server.Request;
+import dev.herald.server.Response;
+import dev.herald.store.EventId;
+import dev.herald.store.EventLog;
+import dev.herald.store.StoreOverloadedException;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The topic hub over HTTP, routed at the prefix {@code /topics/}.
+ *
+ * <ul>
+ *   <li>{@code GET /topics/{name}} subscribes: SSE when Accept names {@code text/event-stream}, NDJSON
+ *       otherwise. {@code Last-Event-ID} (preferred) or {@code ?since=ID} resumes after that id: the missed
+ *       events come from the store, then the stream goes live with no gap and no duplicate. An id older than the
+ *       retention gets a {@code reset} message first; an unknown or malformed id gets 400.</li>
+ *   <li>{@code POST /topics/{name}} publishes one JSON value (JSON content type, at most
+ *       {@link StreamSettings#maxEventBytes()}), answering 201 {@code {"id":...}} once committed.</li>
+ *   <li>Other methods get 405 with {@code Allow}. Errors are {@code {"error","detail"}} and a log line.</li>
+ * </ul>
+ */
+public final class TopicsHandler implements Handler, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicsHandler.class);
+    private static final String PREFIX = "/topics/";
+
+    private final TopicHub hub;
+    private final StreamSettings settings;
+    private final Optional<byte[]> publishToken;
+    private final Optional<byte[]> subscribeToken;
+
+    public TopicsHandler(EventLog log, StreamSettings settings, MeterRegistry metrics) {
+        this.settings = settings;
+        this.hub = new TopicHub(log, settings, metrics);
+        this.publishToken = settings.publishToken().map(TopicsHandler::digest);
+        this.subscribeToken = settings.subscribeToken().map(TopicsHandler::digest);
+    }
+
+    /** The hub: programmatic publishing, subscriber count, shutdown. */
+    public TopicHub hub() {
+        return hub;
+    }
+
+    /** Ends every subscriber stream. */
+    @Override
+    public void close() {
+        hub.close();
+    }
+
+    @Override
+    public void handle(Exchange exchange) {
+        Request r = exchange.request();
+        String method = r.method();
+        if (!method.equals("GET") && !method.equals("POST")) {
+            exchange.respond(errorResponse(405, "method not allowed", method + " is not supported on topics")
+                    .header("allow", "GET, POST"));
+            log(r, 405, "method not allowed");
+            return;
+        }
+        String path = r.path();
+        String name = path.startsWith(PREFIX) ? path.substring(PREFIX.length()) : "";
+        if (!TopicHub.validTopic(name)) {
+            String shown = name.length() > 64 ? name.substring(0, 64) + "…(" + name.length() + " chars)" : name;
+            error(exchange, 400, "bad topic name",
+                    "topic '" + shown + "' (expected: 1 to 128 of A-Z a-z 0-9 . _ -)");
+            return;
+        }
+        if (method.equals("GET")) {
+            subscribe(exchange, name);
+        } else {
+            publish(exchange, name);
+        }
+    }
+
+    private void subscribe(Exchange exchange, String topic) {
+        Request r = exchange.request();
+        if (settings.privateTopics().map(p -> p.matcher(topic).matches()).orElse(false)
+                && !authorized(exchange, subscribeToken.orElseThrow())) {
+            return;
+        }
+        EventId after;
+        try {
+            after = resumeId(r);
+        } catch (IllegalArgumentException e) {
+            error(exchange, 400, "bad event id", e.getMessage());
+            return;
+        }
+        String refused = hub.reserve(r.connectionId());
+        if (refused != null) {
+            exchange.respond(errorResponse(503, "too many subscribers", refused).header("retry-after", "5"));
+            log(r, 503, refused);
+            return;
+        }
+        Subscriber s = new Subscriber(hub, topic, Format.negotiate(r.header("accept")), exchange);
+        if (after == null) {
+            s.startLive();
+        } else {
+            s.startResume(after);
+        }
+    }
+
+    /** {@code Last-Event-ID} wins over {@code ?since=}: EventSource sends the header on reconnect to the same URL. */
+    private static EventId resumeId(Request r) {
+        String id = r.header("last-event-id");
+        if (id == null) {
+            id = queryParam(r.query(), "since");
+        }
+        if (id == null) {
+            return null;
+        }
+        id = id.strip();
+        if (id.isEmpty()) {
+            return null; // EventSource sends an empty Last-Event-ID before it has seen an id
+        }
+        return EventId.parse(id);
+    }
+
+    static String queryParam(String query, String name) {
+        if (query == null) {
+            return null;
+        }
+        for (String part : query.split("&")) {
+            int eq = part.indexOf('=');
+            String k = eq < 0 ? part : part.substring(0, eq);
+            if (k.equals(name)) {
+                try {
+                    return eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("since: malformed percent-encoding");
+                }
+            }
+        }
+        return null;
+    }
+
+    private void publish(Exchange exchange, String topic) {
+        Request r = exchange.request();
+        if (publishToken.isPresent() && !authorized(exchange, publishToken.get())) {
+            return;
+        }
+        String type = r.header("content-type");
+        if (!isJson(type)) {
+            error(exchange, 415, "unsupported media type",
+                    "content-type " + (type == null ? "missing" : "'" + type + "'")
+                            + " (expected: application/json; charset=utf-8)");
+            return;
+        }
+        byte[] body = r.body();
+        if (body.length > settings.maxEventBytes()) {
+            error(exchange, 413, "event too large",
+                    body.length + " bytes (expected: at most " + settings.maxEventBytes() + ")");
+            return;
+        }
+        String problem = JsonCheck.problem(body);
+        if (problem != null) {
+            error(exchange, 400, "invalid event", problem);
+            return;
+        }
+        hub.log.append(topic, new String(body, StandardCharsets.UTF_8).strip()).whenComplete((e, err) -> {
+            if (err != null) {
+                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                        ? err.getCause() : err;
+                if (cause instanceof StoreOverloadedException) {
+                    exchange.respond(errorResponse(503, "store overloaded", cause.getMessage())
+                            .header("retry-after", "1"));
+                    log(r, 503, cause.getMessage());
+                    return;
+                }
+                LOG.warn("publish to {} failed", topic, cause);
+                error(exchange, 503, "store unavailable", "the event could not be stored; retry");
+            } else {
+                exchange.respond(Response.json(201, "{\"id\":\"" + e.id() + "\"}"));
+            }
+        });
+    }
+
+    /** {@code application/json} or any {@code +json} type; a charset, when given, must be UTF-8. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String[] parts = contentType.split(";");
+        String mt = parts[0].strip().toLowerCase(Locale.ROOT);
+        if (!mt.equals("application/json") && !(mt.startsWith("application/") && mt.endsWith("+json"))) {
+            return false;
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i].strip().toLowerCase(Locale.ROOT);
+            if (p.startsWith("charset=")) {
+                String cs = p.substring(8).replace("\"", "");
+                if (!cs.equals("utf-8") && !cs.equals("utf8")) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Bearer check in constant time (digests of equal length are compared); answers 401/403 itself. */
+    private boolean authorized(Exchange exchange, byte[] expected) {
+        String auth = exchange.request().header("authorization");
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            exchange.respond(errorResponse(401, "unauthorized", "a bearer token is required")
+                    .header("www-authenticate", "Bearer"));
+            log(exchange.request(), 401, "missing token");
+            return false;
+        }
+        if (!MessageDigest.isEqual(digest(auth.substring(7).strip()), expected)) {
+            error(exchange, 403, "forbidden", "the bearer token is not valid for this topic");
+            return false;
+        }
+        return true;
+    }
+
+    private static byte[] digest(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void error(Exchange exchange, int status, String error, String detail) {
+        exchange.respond(errorResponse(status, error, detail));
+        log(exchange.request(), status, detail);
+    }
+
+    private static Response errorResponse(int status, String error, String detail) {
+        return Response.json(status, "{\"error\":" + quote(error) + ",\"detail\":" + quote(detail) + "}");
+    }
+
+    private static void log(Request r, int status, String detail) {
+        LOG.info("{} {} -> {}: {}", r.method(), r.path().length() > 200 ? r.path().substring(0, 200) + "…" : r.path(),
+                status, detail);
+    }
+
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+}
