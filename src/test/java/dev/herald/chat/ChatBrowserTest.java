@@ -3,6 +3,7 @@ package dev.herald.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.herald.store.EventLog;
+import dev.herald.testing.Chromium;
 import dev.herald.testing.HeraldExtension;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
-package dev.herald.chat;
+package dev.herald.testing;
 
-import dev.herald.testing.ExternalTool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +14,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * A real headless Chromium (Debian's {@code chromium} and {@code chromedriver}) driven by Selenium, trusting
  * exactly Herald's key by its SPKI hash. A missing browser fails the test with the install command.
  */
-final class Chromium implements AutoCloseable {
-    final ChromeDriver driver;
+public final class Chromium implements AutoCloseable {
+    public final ChromeDriver driver;
     private final Path profile;
 
     private Chromium(ChromeDriver driver, Path profile) {
@@ -24,7 +23,7 @@ final class Chromium implements AutoCloseable {
         this.profile = profile;
     }
 
-    static Chromium launch(String spkiSha256) throws IOException {
+    public static Chromium launch(String spkiSha256) throws IOException {
         Path browser = ExternalTool.require("chromium", "chromium");
         Path chromedriver = ExternalTool.require("chromedriver", "chromium-driver");
         // Selenium Manager must not download anything: point it at the Debian binaries
