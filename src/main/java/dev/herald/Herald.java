@@ -15,6 +15,8 @@ import dev.herald.server.TlsSetup;
 import dev.herald.store.EventLog;
 import dev.herald.store.Retention;
 import dev.herald.store.SqliteEventLog;
+import dev.herald.store.StoreException;
+import dev.herald.store.redis.RedisEventLog;
 import dev.herald.stream.StreamSettings;
 import dev.herald.stream.TopicsHandler;
 import org.slf4j.Logger;
@@ -213,12 +215,15 @@ public final class Herald implements AutoCloseable {
         }
 
         private static EventLog openStore(HeraldConfig config) {
+            Retention retention = new Retention(config.retentionMaxEvents(), config.retentionMaxAge());
             if (!config.store().equals("sqlite")) {
-                throw new ConfigException("store: " + redact(config.store())
-                        + " (expected: sqlite; Redis Streams are not built yet)");
+                try {
+                    return RedisEventLog.open(config.store(), retention);
+                } catch (IllegalArgumentException | StoreException e) {
+                    throw new ConfigException("store: " + redact(config.store()) + ": " + e.getMessage(), e);
+                }
             }
-            return SqliteEventLog.open(config.dataDir().resolve(DATABASE),
-                    new Retention(config.retentionMaxEvents(), config.retentionMaxAge()), config.sqliteFullSync());
+            return SqliteEventLog.open(config.dataDir().resolve(DATABASE), retention, config.sqliteFullSync());
         }
 
         private static StreamSettings streamSettings(HeraldConfig c) {

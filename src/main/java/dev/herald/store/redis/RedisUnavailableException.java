@@ -1,0 +1,16 @@
+package dev.herald.store.redis;
+
+import dev.herald.store.StoreException;
+
+/**
+ * Redis could not be reached (down, restarting, network cut, or no answer within the command timeout): the work was
+ * not done, or not known to be done. Transient; an HTTP layer answers 503 with Retry-After.
+ */
+public final class RedisUnavailableException extends StoreException {
+    private static final long serialVersionUID = 1L;
+
+    /** With a message for the user (it names the Redis host, never its credentials) and the client's error. */
+    public RedisUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
