@@ -54,6 +54,8 @@ public final class Herald implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Herald.class);
     /** Classpath folder of the built-in default app: the realtime chat page. */
     public static final String DEFAULT_APP = "dev/herald/app";
+    /** Push dependencies learned from Referer, saved at shutdown and loaded at start, in the data directory. */
+    public static final String LEARNED_PUSHES = "push-learned.tsv";
     /** The SQLite file, in the data directory. */
     public static final String DATABASE = "herald.db";
 
@@ -204,7 +206,15 @@ public final class Herald implements AutoCloseable {
             exact.forEach(router::exact);
             prefixes.forEach(router::prefix);
             Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
-            router.fallback(PushingFiles.create(root, config, blocking));
+            PushingFiles pushing = PushingFiles.create(root, config, blocking);
+            Path learned = config.dataDir().resolve(LEARNED_PUSHES);
+            try {
+                pushing.loadLearned(learned);
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot load learned push lists from {}: {}", learned, e.toString());
+            }
+            resources.add(0, () -> pushing.dumpLearned(learned));
+            router.fallback(pushing);
             try {
                 return new Herald(config, HttpServer.start(config, router.build(), metrics), blocking, resources);
             } catch (Exception | Error e) {

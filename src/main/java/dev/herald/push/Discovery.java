@@ -46,6 +46,7 @@ final class Discovery {
     private final Map<String, Preload.Type> found = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new LinkedHashMap<>();
     private final Map<Path, Stamp> stamps = new LinkedHashMap<>();
+    private final Map<String, Long> keys = new LinkedHashMap<>();
 
     private Discovery(Path root) {
         this.root = root;
@@ -63,8 +64,11 @@ final class Discovery {
         }
     }
 
-    /** What one page needs, in push order, with the stamps of every file read to find it. */
-    record Manifest(List<Preload> resources, Map<Path, Stamp> stamps) {
+    /**
+     * What one page needs, in push order, with the stamps of every file read to find it and the
+     * {@link CacheDigest#key cache-digest key} of each resource's (path, ETag).
+     */
+    record Manifest(List<Preload> resources, Map<Path, Stamp> stamps, Map<String, Long> keys) {
         boolean fresh() {
             for (Map.Entry<Path, Stamp> e : stamps.entrySet()) {
                 if (!Stamp.of(e.getKey()).equals(e.getValue())) {
@@ -102,7 +106,7 @@ final class Discovery {
             }
             out.add(p);
         }
-        return new Manifest(List.copyOf(out), Map.copyOf(d.stamps));
+        return new Manifest(List.copyOf(out), Map.copyOf(d.stamps), Map.copyOf(d.keys));
     }
 
     private void html(Path file, String urlPath) throws IOException {
@@ -157,6 +161,27 @@ final class Discovery {
         }
     }
 
+    /**
+     * The strong ETag the static files send for this file: {@code "} + base64url of the first 16 bytes of the
+     * content's SHA-256 + {@code "} (the formula of {@code dev.herald.files.EntityTags}), read in 64 KiB chunks.
+     */
+    static String etag(Path file) throws IOException {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+        byte[] buffer = new byte[64 << 10];
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return '"' + java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(java.util.Arrays.copyOf(digest.digest(), 16)) + '"';
+    }
+
     /** Resolves {@code ref} against the URL path of the file that names it, and records it if it is ours. */
     private void add(String basePath, String ref, Preload.Type type, int depth) throws IOException {
         if (found.size() >= MAX_DEPENDENCIES) {
@@ -172,6 +197,7 @@ final class Discovery {
         }
         found.put(path, type);
         sizes.put(path, Files.size(file));
+        keys.put(path, CacheDigest.key(path, etag(file)));
         stamps.put(file, Stamp.of(file));
         if (type == Preload.Type.STYLE) {
             css(file, path, depth);

@@ -13,8 +13,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -36,6 +39,23 @@ import java.util.concurrent.Executor;
  * Manifests are kept per page file ({@link #MAX_PAGES} pages, least recently used out) and rebuilt when the page
  * or any file read to build it changes modification time or size. Checking costs one {@code stat} per file on the
  * event loop; building runs on the blocking executor.
+ *
+ * <h2>Cache digest (on by default, {@link #cacheDigest})</h2>
+ * The page's 200 response sets the {@value #DIGEST_COOKIE} cookie: a {@link CacheDigest} of the (path, ETag) of
+ * every resource announced for the pages this browser loaded (pushed, hinted, or fetched from the page). On the
+ * next page load, from any connection, resources the cookie holds are neither pushed nor hinted, and the budget
+ * is applied again to what is left; a changed file has a new ETag, so it is announced again. The cookie is
+ * {@code Path=/; SameSite=Lax; HttpOnly}, {@code Secure} on TLS, lives {@value #DIGEST_MAX_AGE_SECONDS} s, and
+ * stays under about 400 characters ({@link CacheDigest#MAX_ENTRIES} entries, then it starts over). A malformed
+ * cookie is ignored (logged at debug). No cookie is set when nothing new would be recorded, nor on a conditional
+ * request.
+ *
+ * <h2>Learning (on by default, {@link #learning})</h2>
+ * A GET answered 200 whose Referer is a page served on the same connection within the window (2 s) becomes one
+ * of that page's dependencies ({@link RefererLearning}: bounded, decaying, never from conditional requests, never
+ * a page). A page's learned dependencies follow its discovered ones (discovery order first) and share the
+ * budget; learned paths of unknown type are not announced. {@link #dumpLearned} and {@link #loadLearned} keep
+ * them across restarts.
  */
 public final class PushingFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(PushingFiles.class);
@@ -46,11 +66,19 @@ public final class PushingFiles implements Handler {
     /** Pages whose manifests are cached at most. */
     public static final int MAX_PAGES = 1024;
 
+    /** Name of the cache digest cookie. */
+    public static final String DIGEST_COOKIE = "herald-digest";
+    /** Lifetime of the digest cookie: 30 days, about how long browsers keep static assets that are revalidated. */
+    static final long DIGEST_MAX_AGE_SECONDS = 30L * 24 * 3600;
+
     private final Handler files;
     private final Path root;
     private final Executor blocking;
     private final int maxPushes;
     private final long maxBytes;
+    private final boolean digest;
+    /** Null when learning is off. */
+    private final RefererLearning learning;
     private final Map<Path, Discovery.Manifest> manifests = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Path, Discovery.Manifest> eldest) {
@@ -58,12 +86,15 @@ public final class PushingFiles implements Handler {
         }
     };
 
-    private PushingFiles(Handler files, Path root, Executor blocking, int maxPushes, long maxBytes) {
+    private PushingFiles(Handler files, Path root, Executor blocking, int maxPushes, long maxBytes, boolean digest,
+                         RefererLearning learning) {
         this.files = files;
         this.root = root;
         this.blocking = blocking;
         this.maxPushes = maxPushes;
         this.maxBytes = maxBytes;
+        this.digest = digest;
+        this.learning = learning;
     }
 
     /** Serves {@code root} like {@link StaticFiles#create}, with push and early hints, default budget. */
@@ -94,15 +125,58 @@ public final class PushingFiles implements Handler {
         } catch (IOException e) {
             throw new IllegalArgumentException("root: " + root + " (expected: an existing folder)", e);
         }
-        return new PushingFiles(files, real, blockingExecutor, maxPushes, maxBytes);
+        return new PushingFiles(files, real, blockingExecutor, maxPushes, maxBytes, true,
+                new RefererLearning(RefererLearning.DEFAULT_WINDOW_NANOS));
+    }
+
+    /**
+     * The same handler with the cache digest cookie on or off (default on). Off: no cookie is read or set, and
+     * only the per-connection diary avoids waste.
+     */
+    public PushingFiles cacheDigest(boolean enabled) {
+        return new PushingFiles(files, root, blocking, maxPushes, maxBytes, enabled, learning);
+    }
+
+    /**
+     * The same handler with learning from Referer off ({@code window} zero) or on with this window after a
+     * page's response (default 2 s). The learned dependencies start empty; see {@link #loadLearned}.
+     */
+    public PushingFiles learning(java.time.Duration window) {
+        Objects.requireNonNull(window, "window");
+        if (window.isNegative()) {
+            throw new IllegalArgumentException("learning window: " + window + " (expected: >= 0)");
+        }
+        return new PushingFiles(files, root, blocking, maxPushes, maxBytes, digest,
+                window.isZero() ? null : new RefererLearning(window.toNanos()));
+    }
+
+    /**
+     * Writes the learned dependencies to {@code file} (atomically replaced; a text file, one dependency a line).
+     * Nothing is written when learning is off. Blocking.
+     */
+    public void dumpLearned(Path file) throws IOException {
+        if (learning != null) {
+            learning.dump(file);
+        }
+    }
+
+    /**
+     * Adds the dependencies a previous {@link #dumpLearned} wrote; a missing file loads nothing, malformed lines
+     * are skipped. Blocking; call it at start.
+     *
+     * @return the number of dependencies loaded
+     */
+    public int loadLearned(Path file) throws IOException {
+        return learning == null ? 0 : learning.load(file);
     }
 
     @Override
     public void handle(Exchange exchange) throws Exception {
         Request request = exchange.request();
-        Path page = "GET".equals(request.method()) ? pageFile(request.path()) : null;
+        boolean get = "GET".equals(request.method());
+        Path page = get ? pageFile(request.path()) : null;
         if (page == null) {
-            files.handle(exchange);
+            files.handle(get && learning != null ? learner(exchange) : exchange);
             return;
         }
         Discovery.Manifest m;
@@ -110,28 +184,25 @@ public final class PushingFiles implements Handler {
             m = manifests.get(page);
         }
         if (m != null && m.fresh()) {
-            announce(exchange, m.resources());
-            files.handle(exchange);
+            serve(exchange, m);
             return;
         }
         String pagePath = request.path();
         blocking.execute(() -> {
-            List<Preload> resources = List.of();
+            Discovery.Manifest built = null;
             try {
-                Discovery.Manifest built = Discovery.scan(root, page, pagePath, maxPushes, maxBytes);
+                built = Discovery.scan(root, page, pagePath, maxPushes, maxBytes);
                 synchronized (manifests) {
                     manifests.put(page, built);
                 }
-                resources = built.resources();
-                LOG.debug("{}: manifest {}", pagePath, resources);
+                LOG.debug("{}: manifest {}", pagePath, built.resources());
             } catch (IOException | RuntimeException e) {
                 LOG.debug("{}: no manifest: {}", pagePath, e.toString());
             }
-            List<Preload> found = resources;
+            Discovery.Manifest found = built;
             exchange.eventLoop().execute(() -> {
-                announce(exchange, found);
                 try {
-                    files.handle(exchange);
+                    serve(exchange, found);
                 } catch (Exception e) {
                     LOG.error("{}: handler failed", request, e);
                     exchange.respond(dev.herald.server.Response.error(500, "Internal Server Error"));
@@ -140,10 +211,189 @@ public final class PushingFiles implements Handler {
         });
     }
 
-    private static void announce(Exchange exchange, List<Preload> resources) {
-        if (!resources.isEmpty()) {
-            exchange.preload(resources);
+    /** Announces the page's resources (minus what the digest says is held) and serves it. */
+    private void serve(Exchange exchange, Discovery.Manifest m) throws Exception {
+        Request request = exchange.request();
+        List<Preload> discovered = m == null ? List.of() : m.resources();
+        Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
+        List<Preload> all = new ArrayList<>(discovered);
+        if (learning != null) {
+            Set<String> seen = new HashSet<>();
+            for (Preload p : discovered) {
+                seen.add(p.path());
+            }
+            for (RefererLearning.Dependency d : learning.dependencies(request.path())) {
+                Preload.Type type = Preload.Type.ofPath(d.path());
+                // Unknown types are not announced: a preload with the wrong "as" is fetched twice.
+                if (type != Preload.Type.FETCH && assetExists(d.path()) && seen.add(d.path())) {
+                    all.add(Preload.of(d.path(), type).size(d.size()));
+                    if (d.etag() != null) {
+                        keys.put(d.path(), CacheDigest.key(d.path(), d.etag()));
+                    }
+                }
+            }
         }
+        CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
+        List<Preload> announce = new ArrayList<>(all.size());
+        for (Preload p : all) {
+            Long key = keys.get(p.path());
+            if (key == null || !held.contains(key)) {
+                announce.add(p);
+            }
+        }
+        if (!announce.isEmpty()) {
+            exchange.preload(budget(announce));
+        }
+        CacheDigest next = held;
+        if (digest && !keys.isEmpty() && !isConditional(request)) {
+            next = held.with(keys.values().stream().mapToLong(Long::longValue).toArray());
+        }
+        String cookie = next != held ? setCookie(next, "https".equals(request.scheme())) : null;
+        files.handle(new PageExchange(exchange, cookie, learning));
+    }
+
+    /**
+     * Applies the budget again to what is left once the digest took out what the client holds: the first
+     * {@code maxPushes} resources within {@code maxBytes} are pushable, in order, the others hint-only.
+     */
+    private List<Preload> budget(List<Preload> resources) {
+        List<Preload> out = new ArrayList<>(resources.size());
+        int pushes = 0;
+        long bytes = 0;
+        for (Preload p : resources) {
+            long size = Math.max(p.size(), 0);
+            Preload q = Preload.of(p.path(), p.type()).size(p.size());
+            if (pushes < maxPushes && p.size() >= 0 && bytes + size <= maxBytes) {
+                pushes++;
+                bytes += size;
+            } else {
+                q = q.noPush();
+            }
+            out.add(q);
+        }
+        return out;
+    }
+
+    /** The digest the request's cookie carries; empty when absent, and when malformed (logged at debug). */
+    static CacheDigest heldDigest(Request request) {
+        String value = cookie(request, DIGEST_COOKIE);
+        if (value == null) {
+            return CacheDigest.EMPTY;
+        }
+        java.util.Optional<CacheDigest> d = CacheDigest.decode(value);
+        if (d.isEmpty()) {
+            LOG.debug("{}: malformed {} cookie ignored ({} chars)", request, DIGEST_COOKIE, value.length());
+            return CacheDigest.EMPTY;
+        }
+        return d.get();
+    }
+
+    /** The first value of cookie {@code name} over every Cookie field (HTTP/2 may split them), or null. */
+    static String cookie(Request request, String name) {
+        for (String field : request.headers().getAll("cookie")) {
+            for (String pair : field.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    String v = pair.substring(eq + 1).trim();
+                    if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+                        v = v.substring(1, v.length() - 1);
+                    }
+                    return v;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The Set-Cookie value carrying a digest: Path=/, SameSite=Lax, HttpOnly, Secure on TLS. */
+    static String setCookie(CacheDigest d, boolean secure) {
+        return DIGEST_COOKIE + '=' + d.encode() + "; Path=/; Max-Age=" + DIGEST_MAX_AGE_SECONDS
+                + "; SameSite=Lax; HttpOnly" + (secure ? "; Secure" : "");
+    }
+
+    /** Wraps an asset request so that its 200 response teaches {@link #learning} when its Referer is a page. */
+    private Exchange learner(Exchange exchange) {
+        Request request = exchange.request();
+        if (isConditional(request)) {
+            return exchange; // never learn from conditional requests: a cache revalidating is not a page load
+        }
+        String page = refererPage(request);
+        if (page == null || page.equals(request.path()) || pageFile(request.path()) != null
+                || !RefererLearning.plainPath(target(request))) {
+            return exchange;
+        }
+        return new ForwardingExchange(exchange) {
+            @Override
+            public void respond(dev.herald.server.Response response) {
+                if (response.status() == 200) {
+                    learning.requested(request.connectionId(), page, target(request),
+                            response.headers().get("etag"), response.contentLength(), System.nanoTime());
+                }
+                super.respond(response);
+            }
+        };
+    }
+
+    private static String target(Request r) {
+        return r.query() == null ? r.path() : r.path() + '?' + r.query();
+    }
+
+    /** Conditional or partial (as {@code AbstractExchange} judges it): the client holds a copy already. */
+    static boolean isConditional(Request r) {
+        dev.herald.server.Headers h = r.headers();
+        return h.contains("if-none-match") || h.contains("if-modified-since") || h.contains("if-match")
+                || h.contains("if-unmodified-since") || h.contains("range") || h.contains("if-range");
+    }
+
+    /** The path of the same-origin page named by the Referer, or null. */
+    String refererPage(Request request) {
+        String referer = request.header("referer");
+        if (referer == null || request.authority() == null) {
+            return null;
+        }
+        try {
+            URI u = new URI(referer.trim());
+            if (u.getRawAuthority() == null || !u.getRawAuthority().equalsIgnoreCase(request.authority())
+                    || u.getRawPath() == null || u.getRawPath().isEmpty()) {
+                return null;
+            }
+            String p = u.getRawPath();
+            return pageFile(p) != null && RefererLearning.plainPath(p) ? p : null;
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** The page's exchange: sets the digest cookie on a 200 and notes the response time for learning. */
+    private static final class PageExchange extends ForwardingExchange {
+        private final String cookie;
+        private final RefererLearning learning;
+
+        PageExchange(Exchange delegate, String cookie, RefererLearning learning) {
+            super(delegate);
+            this.cookie = cookie;
+            this.learning = learning;
+        }
+
+        @Override
+        public void respond(dev.herald.server.Response response) {
+            if (response.status() == 200) {
+                if (cookie != null) {
+                    response.header("set-cookie", cookie);
+                }
+                if (learning != null) {
+                    Request r = request();
+                    learning.pageServed(r.connectionId(), r.path(), System.nanoTime());
+                }
+            }
+            super.respond(response);
+        }
+    }
+
+    /** The paths learned for a page (for tests and tools); empty when learning is off. */
+    List<String> learned(String pagePath) {
+        return learning == null ? List.of()
+                : learning.dependencies(pagePath).stream().map(RefererLearning.Dependency::path).toList();
     }
 
     /** The manifest currently cached for a URL path, building it if needed (for tests and tools). */
@@ -157,6 +407,26 @@ public final class PushingFiles implements Handler {
             manifests.put(page, m);
         }
         return m.resources();
+    }
+
+    /** Whether a learned path still names a regular file under the root that is not a page (no push of a 404). */
+    boolean assetExists(String path) {
+        int q = path.indexOf('?');
+        String p = q < 0 ? path : path.substring(0, q);
+        if (pageFile(p) != null) {
+            return false;
+        }
+        String decoded;
+        try {
+            decoded = URI.create(p).getPath();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (decoded == null || !decoded.startsWith("/") || decoded.contains("/.") || decoded.contains("\0")) {
+            return false;
+        }
+        Path f = root.resolve(decoded.substring(1)).normalize();
+        return f.startsWith(root) && Files.isRegularFile(f);
     }
 
     /** The HTML file a GET of this path serves (folder index included), or null when it is not a page. */

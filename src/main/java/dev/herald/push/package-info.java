@@ -1,2 +1,2 @@
-/** Server push and early hints: which resources a page needs (discovery), within a budget, announced before the page. */
+/** Server push and early hints: which resources a page needs (discovery, learning from Referer), within a budget, minus what the cache digest cookie says the browser holds, announced before the page. */
 package dev.herald.push;

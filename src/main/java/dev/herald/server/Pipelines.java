@@ -103,8 +103,14 @@ final class Pipelines {
         ch.closeFuture().addListener(f -> server.metrics.openConnections.decrementAndGet());
     }
 
+    /**
+     * Idle means Herald has written nothing for {@code idle-timeout}: a connection with no open stream and no
+     * response in progress. Measured on writes, not reads, so a client that trickles a request head one byte at a
+     * time (slowloris) cannot keep the connection alive; long-running streams write heartbeats, and the handlers
+     * never close a connection that still has a stream or request in flight.
+     */
     private static IdleStateHandler idle(HeraldConfig c) {
-        return new IdleStateHandler(0, 0, c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return new IdleStateHandler(0, c.idleTimeout().toMillis(), 0, TimeUnit.MILLISECONDS);
     }
 
     private static HttpServerCodec httpCodec(HeraldConfig c) {

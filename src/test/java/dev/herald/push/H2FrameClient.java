@@ -77,6 +77,16 @@ final class H2FrameClient implements AutoCloseable {
     private final int port;
     /** Promised stream ids to reset with CANCEL as soon as their PUSH_PROMISE arrives. */
     final Set<String> cancelPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Pushed paths to reset with CANCEL once this many DATA bytes of them have arrived; the reset is recorded as a
+     * {@code RST_STREAM_SENT} frame, so every frame recorded after it was read after the reset was written.
+     */
+    final Map<String, Integer> cancelAfterBytes = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Whether DATA is acknowledged at once with a WINDOW_UPDATE on its stream (a client that reads as fast as it
+     * receives); off, the stream windows only shrink.
+     */
+    volatile boolean consumeData;
 
     H2FrameClient(int port, Http2Settings settings) throws InterruptedException {
         this.port = port;
@@ -84,8 +94,10 @@ final class H2FrameClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
-                                .initialSettings(settings.initialWindowSize(1 << 24)).build());
+                        if (settings.initialWindowSize() == null) {
+                            settings.initialWindowSize(1 << 24);
+                        }
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().initialSettings(settings).build());
                         ch.pipeline().addLast(recorder);
                     }
                 })
@@ -158,6 +170,10 @@ final class H2FrameClient implements AutoCloseable {
     }
 
     private final class Recorder extends Http2ChannelDuplexHandler {
+        /** Per watched pushed stream: {bytes to reset after, bytes received or -1 once reset}. */
+        private final Map<Integer, long[]> watched = new java.util.HashMap<>();
+        private final Map<Integer, Http2FrameStream> pushStreams = new java.util.HashMap<>();
+
         Http2FrameStream stream() {
             return newStream();
         }
@@ -169,6 +185,11 @@ final class H2FrameClient implements AutoCloseable {
                     Frame f = new Frame("PUSH_PROMISE", p.stream().id(), p.promisedStreamId(),
                             copy(p.http2Headers()), false, null, -1);
                     frames.add(f);
+                    Integer after = cancelAfterBytes.get(f.header(":path"));
+                    if (after != null) {
+                        watched.put(p.promisedStreamId(), new long[] {after, 0});
+                        pushStreams.put(p.promisedStreamId(), p.pushStream());
+                    }
                     if (cancelPaths.contains(f.header(":path"))) {
                         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(p.pushStream()));
                         // Recorded too, so a page load knows this stream is over.
@@ -179,8 +200,25 @@ final class H2FrameClient implements AutoCloseable {
                     frames.add(new Frame("HEADERS", h.stream().id(), 0, copy(h.headers()), h.isEndStream(), null,
                             -1));
                 } else if (msg instanceof Http2DataFrame d) {
-                    frames.add(new Frame("DATA", d.stream().id(), 0, List.of(), d.isEndStream(),
+                    int id = d.stream().id();
+                    frames.add(new Frame("DATA", id, 0, List.of(), d.isEndStream(),
                             ByteBufUtil.getBytes(d.content()), -1));
+                    long[] w = watched.get(id);
+                    boolean reset = w != null && w[1] < 0;
+                    if (w != null && !reset) {
+                        w[1] += d.content().readableBytes();
+                        if (w[1] >= w[0] && !d.isEndStream()) {
+                            w[1] = -1;
+                            reset = true;
+                            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(pushStreams.get(id)));
+                            frames.add(new Frame("RST_STREAM_SENT", id, 0, List.of(), false, null,
+                                    Http2Error.CANCEL.code()));
+                        }
+                    }
+                    if (consumeData && !reset && !d.isEndStream() && d.initialFlowControlledBytes() > 0) {
+                        ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes())
+                                .stream(d.stream()));
+                    }
                 } else if (msg instanceof Http2ResetFrame r) {
                     frames.add(new Frame("RST_STREAM", r.stream().id(), 0, List.of(), false, null, r.errorCode()));
                 } else if (msg instanceof Http2GoAwayFrame g) {
