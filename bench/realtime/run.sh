@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# Fan-out benchmark of Herald's topics (issue 4) against a Node.js http2 baseline, measured in the same run.
+#
+# SUBS subscribers (CONNECTIONS x STREAMS, h2c prior knowledge, GET /topics/bench, NDJSON) on one topic; one
+# more connection publishes RATE events/s for DURATION s (after WARMUP s at the same rate), then a step-up
+# (RATE, 2*RATE, 4*RATE, ... STEP_SECONDS each) until p99 passes P99_LIMIT_MS or an event is lost, reordered or
+# duplicated (if the first step already fails: halving down to STEP_MIN). Latency = receipt - publish time on the
+# load generator's monotonic clock (publisher and subscribers are one process). Memory: heap (after a full GC)
+# and RSS of the server with SUBS idle subscribers vs none -> bytes per idle subscriber stream.
+# Servers pinned to SERVER_CPU, the load generator to CLIENT_CPU. Writes bench/results/realtime-<UTC>.json,
+# bench/results/realtime-<UTC>-latency.png (.svg without matplotlib) and the realtime section of BENCHMARKS.md.
+#
+# Environment (defaults in brackets):
+#   SUBS [10000]           subscribers in total; CONNECTIONS = SUBS / STREAMS
+#   STREAMS [100]          subscriber streams per connection
+#   RATE [100]             events/s of the main run (and the first step)
+#   DURATION [60]          seconds of the main run
+#   WARMUP [10]            seconds at RATE before the main run (JIT warm-up; reported, not judged)
+#   STEPS [1]              0: no step-up
+#   STEP_SECONDS [10]  STEP_MAX [102400]  STEP_MIN [1]  P99_LIMIT_MS [100]
+#                          (the main run counts as the first step; from it up by doubling, or down by halving
+#                          when it is not within the limits)
+#   SERVERS ["herald herald-normal node"]   herald-normal: Herald with --sqlite-full-sync false (synchronous=NORMAL,
+#                          no fsync per commit), to tell the store's commit latency from the fan-out's
+#   HERALD_ARGS []         extra arguments for `herald serve` (both Herald variants)
+#   HERALD_JAR [<repo>/target/herald.jar]   Herald is skipped (with a message) when missing or without /topics
+#   HERALD_JAVA_OPTS ["-XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch"]
+#   NODE [node]  NODE_OPTS ["--expose-gc"]
+#   LOADGEN_JAVA_OPTS ["-Xms1g -Xmx2g"]
+#   MEMORY [1]             0: skip the idle-memory measurement
+#   SERVER_CPU [0], CLIENT_CPU [1]
+#   OFFLINE [0]            1: build the load generator with mvnw -o
+#   RESULTS_DIR [<repo>/bench/results], BENCHMARKS_MD [<repo>/BENCHMARKS.md]
+#   KEEP_TMP [0]           keep the temp dir (logs, raw load generator output)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+
+ENV_PREFIX=""
+for v in SUBS STREAMS RATE DURATION WARMUP STEPS STEP_SECONDS STEP_MAX STEP_MIN P99_LIMIT_MS SERVERS HERALD_JAR \
+         HERALD_JAVA_OPTS HERALD_ARGS NODE_OPTS LOADGEN_JAVA_OPTS MEMORY SERVER_CPU CLIENT_CPU; do
+  if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
+done
+
+SUBS="${SUBS:-10000}"
+STREAMS="${STREAMS:-100}"
+RATE="${RATE:-100}"
+DURATION="${DURATION:-60}"
+WARMUP="${WARMUP:-10}"
+STEPS="${STEPS:-1}"
+STEP_SECONDS="${STEP_SECONDS:-10}"
+STEP_MAX="${STEP_MAX:-102400}"
+STEP_MIN="${STEP_MIN:-1}"
+P99_LIMIT_MS="${P99_LIMIT_MS:-100}"
+SERVERS="${SERVERS:-herald herald-normal node}"
+HERALD_ARGS="${HERALD_ARGS:-}"
+HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
+HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch}"
+NODE="${NODE:-node}"
+NODE_OPTS="${NODE_OPTS:---expose-gc}"
+LOADGEN_JAVA_OPTS="${LOADGEN_JAVA_OPTS:--Xms1g -Xmx2g}"
+MEMORY="${MEMORY:-1}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+OFFLINE="${OFFLINE:-0}"
+RESULTS_DIR="${RESULTS_DIR:-$REPO_ROOT/bench/results}"
+BENCHMARKS_MD="${BENCHMARKS_MD:-$REPO_ROOT/BENCHMARKS.md}"
+KEEP_TMP="${KEEP_TMP:-0}"
+
+if [ "$SUBS" -lt "$STREAMS" ]; then STREAMS="$SUBS"; fi
+CONNECTIONS=$(( SUBS / STREAMS ))
+[ $(( CONNECTIONS * STREAMS )) -eq "$SUBS" ] || { echo "SUBS ($SUBS) must be a multiple of STREAMS ($STREAMS)" >&2; exit 64; }
+
+log() { printf '[realtime] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+TMP="$(mktemp -d /tmp/herald-realtime.XXXXXX)"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -- "-$p" 2>/dev/null || true
+  done
+  sleep 0.3
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -9 -- "-$p" 2>/dev/null || true
+  done
+  if [ "$KEEP_TMP" = "1" ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------------------------------
+for t in java jcmd jstat taskset setsid curl timeout python3; do
+  command -v "$t" >/dev/null 2>&1 || die "missing $t"
+done
+if [[ " $SERVERS " == *" node "* ]]; then command -v "$NODE" >/dev/null 2>&1 || die "missing node (Node.js 20)"; fi
+# The chart: matplotlib from Debian's python3-matplotlib (installed with apt-get when running as root), else SVG.
+PY=python3
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  PY=/usr/bin/python3
+elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  log "installing python3-matplotlib for the chart"
+  if DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib >"$TMP/apt.log" 2>&1 \
+      && /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+    PY=/usr/bin/python3
+  else
+    log "python3-matplotlib not installable: the chart will be a hand-written SVG"
+  fi
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() { # port seconds
+  local i
+  for (( i = 0; i < $2 * 10; i++ )); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+check_pinned() { # pid cpu: every thread of the process may run on that CPU only
+  local tid list
+  for tid in /proc/"$1"/task/*; do
+    list="$(taskset -pc "${tid##*/}" 2>/dev/null | sed 's/.*: //')"
+    [ "$list" = "$2" ] || die "thread ${tid##*/} of process $1 may run on CPUs $list, not $2"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Load generator
+# ---------------------------------------------------------------------------------------------------------------
+log "building the load generator"
+MVN_FLAGS=(-q -B)
+[ "$OFFLINE" = "1" ] && MVN_FLAGS+=(-o)
+(cd "$REPO_ROOT" && ./mvnw "${MVN_FLAGS[@]}" -f bench/realtime/loadgen/pom.xml -Dloadgen.build.dir="$TMP/loadgen-build" \
+    package) || die "the load generator did not build"
+LOADGEN_JAR="$TMP/loadgen-build/realtime-loadgen.jar"
+[ -f "$LOADGEN_JAR" ] || die "no $LOADGEN_JAR"
+
+loadgen() { # args...
+  # shellcheck disable=SC2086
+  taskset -c "$CLIENT_CPU" java $LOADGEN_JAVA_OPTS -jar "$LOADGEN_JAR" --connections "$CONNECTIONS" --streams "$STREAMS" \
+      --p99-limit-ms "$P99_LIMIT_MS" "$@"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------------------------
+SERVER_PID=""
+start_herald() { # name port extra-args...
+  local name="$1" port="$2"
+  shift 2
+  rm -rf "$TMP/$name-data"
+  mkdir -p "$TMP/site" "$TMP/$name-data"
+  echo '<!doctype html><title>bench</title>' >"$TMP/site/index.html"
+  # shellcheck disable=SC2086
+  setsid taskset -c "$SERVER_CPU" java $HERALD_JAVA_OPTS -jar "$HERALD_JAR" serve "$TMP/site" --host 127.0.0.1 --port -1 \
+      --http-port "$port" --data-dir "$TMP/$name-data" --access-log false $HERALD_ARGS "$@" >"$TMP/$name.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+}
+
+start_node() { # port
+  # shellcheck disable=SC2086
+  setsid taskset -c "$SERVER_CPU" "$NODE" $NODE_OPTS "$SCRIPT_DIR/node-baseline/server.js" "$1" 127.0.0.1 \
+      >"$TMP/node.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+}
+
+stop_server() {
+  kill -- "-$SERVER_PID" 2>/dev/null || true
+  local i
+  for (( i = 0; i < 50; i++ )); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 -- "-$SERVER_PID" 2>/dev/null || true
+}
+
+rss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
+
+# Heap in use after a full GC (bytes): Herald via jcmd GC.run + jstat -gc; Node via its /_stats (global.gc()).
+heap_bytes() { # server pid port
+  if [ "$1" != "node" ]; then
+    jcmd "$2" GC.run >/dev/null
+    sleep 0.5
+    jcmd "$2" GC.run >/dev/null
+    sleep 0.5
+    jstat -gc "$2" | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i }
+                          NR == 2 { printf "%.0f\n", ($col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"]) * 1024 }'
+  else
+    curl -s --http2-prior-knowledge "http://127.0.0.1:$3/_stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["heapUsed"])'
+  fi
+}
+
+memory_sample() { # server pid port -> JSON object
+  local heap rss
+  heap="$(heap_bytes "$1" "$2" "$3")"
+  sleep 1
+  rss="$(rss_bytes "$2")"
+  printf '{"heapUsedBytes": %s, "rssBytes": %s}' "$heap" "$rss"
+}
+
+measure_memory() { # server pid port
+  local idle busy after ready="$TMP/$1.ready" release="$TMP/$1.release"
+  sleep 2
+  idle="$(memory_sample "$@")"
+  loadgen --port "$3" --mode hold --label "$1" --ready-file "$ready" --release-file "$release" --hold-seconds 600 \
+      --out "$TMP/$1.hold.json" 2>"$TMP/$1.hold.log" &
+  local lg=$!
+  local i
+  for (( i = 0; i < 1800; i++ )); do
+    [ -f "$ready" ] && break
+    kill -0 "$lg" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ ! -f "$ready" ]; then
+    log "$1: the idle subscribers did not all subscribe; memory not measured (see below)"
+    tail -5 "$TMP/$1.hold.log" >&2 || true
+    touch "$release"; wait "$lg" || true
+    return 0
+  fi
+  sleep 2
+  busy="$(memory_sample "$@")"
+  touch "$release"
+  wait "$lg" || true
+  sleep 2
+  after="$(memory_sample "$@")"
+  printf '{"subscribers": %s, "idle": %s, "withSubscribers": %s, "afterRelease": %s}\n' "$SUBS" "$idle" "$busy" "$after" \
+      >"$TMP/$1.memory.json"
+  log "$1 memory: 0 subscribers $idle, $SUBS idle subscribers $busy, after they left $after"
+}
+
+run_server() { # name
+  local name="$1" port
+  port="$(free_port)"
+  case "$name" in
+    herald|herald-normal)
+      if [ ! -f "$HERALD_JAR" ]; then
+        log "$name: $HERALD_JAR does not exist; skipped (build it with ./mvnw -B -DskipTests package)"
+        echo "skipped: $HERALD_JAR does not exist" >"$TMP/$name.skip"
+        return 0
+      fi
+      if [ "$name" = "herald" ]; then start_herald "$name" "$port"; else start_herald "$name" "$port" --sqlite-full-sync false; fi ;;
+    node) start_node "$port" ;;
+    *) die "unknown server $name" ;;
+  esac
+  wait_port "$port" 60 || { tail -20 "$TMP/$name.log" >&2; die "$name did not start on port $port"; }
+  sleep 0.5
+  check_pinned "$SERVER_PID" "$SERVER_CPU"
+  local status
+  status="$(curl -s -o "$TMP/$name.check" -w '%{http_code}' --http2-prior-knowledge -X POST \
+      -H 'content-type: application/json' -d '{"check":true}' "http://127.0.0.1:$port/topics/bench-check" || true)"
+  if [ "$status" != "201" ]; then
+    log "$name: POST /topics/bench-check answered $status, not 201: no topics endpoint; skipped"
+    echo "skipped: POST /topics/bench-check answered HTTP $status (no topics endpoint in this build)" >"$TMP/$name.skip"
+    stop_server
+    return 0
+  fi
+  if [ "$MEMORY" = "1" ] && [ "$name" != "herald-normal" ]; then measure_memory "$name" "$SERVER_PID" "$port"; fi
+  log "$name: load run ($SUBS subscribers, $RATE events/s for $DURATION s after $WARMUP s warm-up, step-up)"
+  local steps=true
+  [ "$STEPS" = "1" ] || steps=false
+  loadgen --port "$port" --server-pid "$SERVER_PID" --label "$name" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" --steps "$steps" \
+      --step-seconds "$STEP_SECONDS" --step-max "$STEP_MAX" --step-min "$STEP_MIN" --out "$TMP/$name.load.json" \
+      2> >(tee "$TMP/$name.load.log" >&2) || log "$name: the load generator exited with $?"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "$name: the server died during the run"; echo "server died during the run" >"$TMP/$name.died"
+    tail -20 "$TMP/$name.log" >&2 || true
+  fi
+  stop_server
+}
+
+TS="$(date -u +%Y%m%dT%H%M%SZ)"
+LOAD_AVG="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "run $TS, load average $LOAD_AVG"
+case "$LOAD_AVG" in 0.*) ;; *) log "warning: load average $LOAD_AVG at start; numbers will be noisy" ;; esac
+
+for s in $SERVERS; do run_server "$s"; done
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------------------------
+HERALD_VERSION=""
+[ -f "$HERALD_JAR" ] && HERALD_VERSION="$(timeout 20 java -jar "$HERALD_JAR" --version 2>/dev/null | head -1 || true) (jar sha256 $(sha256sum "$HERALD_JAR" | cut -c1-12))"
+cat >"$TMP/meta.json" <<JSON
+{
+  "timestamp": "$TS",
+  "machine": {"nproc": $(nproc), "cpu": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"),
+              "kernel": "$(uname -sr)", "loadAverageAtStart": "$LOAD_AVG"},
+  "versions": {"herald": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$HERALD_VERSION"),
+               "java": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$(java -version 2>&1 | head -1)"),
+               "node": "$("$NODE" --version 2>/dev/null || echo none)"},
+  "settings": {"subscribers": $SUBS, "connections": $CONNECTIONS, "streamsPerConnection": $STREAMS, "rate": $RATE,
+               "durationSeconds": $DURATION, "warmupSeconds": $WARMUP, "steps": $STEPS, "stepSeconds": $STEP_SECONDS,
+               "stepMax": $STEP_MAX, "stepMin": $STEP_MIN, "p99LimitMs": $P99_LIMIT_MS, "serverCpu": "$SERVER_CPU",
+               "clientCpu": "$CLIENT_CPU", "servers": "$SERVERS"},
+  "commands": {"herald": "taskset -c $SERVER_CPU java $HERALD_JAVA_OPTS -jar herald.jar serve SITE --host 127.0.0.1 --port -1 --http-port PORT --data-dir TMP --access-log false${HERALD_ARGS:+ $HERALD_ARGS}",
+               "herald-normal": "(herald's command) --sqlite-full-sync false",
+               "node": "taskset -c $SERVER_CPU node $NODE_OPTS bench/realtime/node-baseline/server.js PORT",
+               "loadgen": "taskset -c $CLIENT_CPU java $LOADGEN_JAVA_OPTS -jar realtime-loadgen.jar --connections $CONNECTIONS --streams $STREAMS --rate $RATE --duration $DURATION --warmup $WARMUP --step-seconds $STEP_SECONDS",
+               "run": "${ENV_PREFIX}bench/realtime/run.sh"}
+}
+JSON
+mkdir -p "$RESULTS_DIR"
+"$PY" "$SCRIPT_DIR/report.py" --tmp "$TMP" --servers "$SERVERS" --results-dir "$RESULTS_DIR" --benchmarks-md "$BENCHMARKS_MD" \
+    --repo-root "$REPO_ROOT"
