@@ -118,11 +118,6 @@ public final class HttpServer implements AutoCloseable {
         return Optional.ofNullable(tls);
     }
 
-    /** Registers work to run when graceful shutdown starts (ending long-running responses, for example). */
-    public void onShutdown(Runnable hook) {
-        context.shutdownHooks.add(hook);
-    }
-
     /** Number of open client connections. */
     public int connectionCount() {
         return connections.size();
@@ -139,13 +134,6 @@ public final class HttpServer implements AutoCloseable {
         long timeoutMs = context.config.shutdownTimeout().toMillis();
         for (Channel l : listeners) {
             l.close().syncUninterruptibly();
-        }
-        for (Runnable hook : context.shutdownHooks) {
-            try {
-                hook.run();
-            } catch (RuntimeException e) {
-                LOG.warn("shutdown hook failed", e);
-            }
         }
         for (ResponseStream s : context.openStreams) {
             s.end(); // long-running responses end cleanly; clients resume elsewhere

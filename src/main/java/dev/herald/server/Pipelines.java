@@ -1,7 +1,6 @@
 package dev.herald.server;
 
 import dev.herald.config.HeraldConfig;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -205,9 +204,5 @@ final class Pipelines {
             addHttp2(ctx.pipeline(), ctx.name(), server);
             ctx.pipeline().remove(this);
         }
-    }
-
-    static boolean isHttp2(ChannelHandler h) {
-        return h instanceof Http2FrameCodec;
     }
 }

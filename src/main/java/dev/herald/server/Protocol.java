@@ -17,13 +17,6 @@ public enum Protocol {
         this.label = label;
     }
 
-    public boolean isHttp2() {
-        return this == H2 || this == H2C;
-    }
-
-    public boolean isSecure() {
-        return this == H2 || this == HTTPS_1_1;
-    }
 
     @Override
     public String toString() {

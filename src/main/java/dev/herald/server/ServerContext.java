@@ -11,8 +11,6 @@ final class ServerContext {
     final Handler handler;
     final AccessLog accessLog;
     final ServerMetrics metrics;
-    /** Hooks run when graceful shutdown starts, e.g. to end long-running responses. */
-    final Set<Runnable> shutdownHooks = ConcurrentHashMap.newKeySet();
     /** Long-running responses still open; graceful shutdown ends them so their connections can close. */
     final Set<ResponseStream> openStreams = ConcurrentHashMap.newKeySet();
     volatile boolean shuttingDown;
