@@ -124,7 +124,7 @@ final class MessageInput {
         if (contentType == null || contentType.isBlank()) {
             throw new Rejected(415, "unsupported media type", "no content-type (expected: application/json)");
         }
-        String[] parts = contentType.split(";");
+        String[] parts = contentType.split(";", -1); // -1: ";" alone is one empty type, not no parts
         String type = parts[0].trim().toLowerCase(Locale.ROOT);
         if (!type.equals("application/json") && !(type.startsWith("application/") && type.endsWith("+json"))) {
             throw new Rejected(415, "unsupported media type",

@@ -124,7 +124,7 @@ public final class ConfigLoader {
         flatten("", root, values);
         values.forEach((key, node) -> {
             String text = node.isValueNode() ? node.asText() : node.toString();
-            Setting setting = Settings.byKey(key).orElseThrow(() -> new ConfigException(name + ": " + key + ": "
+            Setting setting = Settings.byKey(key).orElseThrow(() -> new ConfigException(name + ": " + Setting.oneLine(key) + ": "
                     + Setting.oneLine(text) + " (expected: one of the keys herald --help lists)"));
             if (!node.isNull()) { // "key:" with nothing after it leaves the default
                 apply(builder, setting, text, name);

@@ -83,8 +83,15 @@ public final class EventId implements Comparable<EventId> {
         return seq;
     }
 
-    /** The numerically next id ({@code ms-(seq+1)}). */
+    /**
+     * The numerically next id ({@code ms-(seq+1)}).
+     *
+     * @throws ArithmeticException for the largest id, which has none (it would wrap around to {@link #ZERO})
+     */
     EventId next() {
+        if (ms == -1L && seq == -1L) {
+            throw new ArithmeticException("event id: " + this + " is the largest id (no next id)");
+        }
         return seq == -1L ? of(ms + 1, 0) : of(ms, seq + 1);
     }
 

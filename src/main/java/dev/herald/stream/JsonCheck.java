@@ -28,6 +28,13 @@ final class JsonCheck {
         } catch (CharacterCodingException e) {
             return "the body is not valid UTF-8";
         }
+        for (byte b : body) {
+            // Never valid in JSON (a control character outside a string), yet Jackson's streaming parser ends the
+            // document at a NUL after a root value ("2\0" passed), and the NUL was stored and sent on.
+            if (b == 0) {
+                return "a NUL byte is not allowed in JSON";
+            }
+        }
         if (body.length >= 3 && (body[0] & 0xff) == 0xEF && (body[1] & 0xff) == 0xBB && (body[2] & 0xff) == 0xBF) {
             return "a byte order mark is not allowed";
         }

@@ -149,22 +149,10 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         if (publishToken.isPresent() && !authorized(exchange, publishToken.get())) {
             return;
         }
-        String type = r.header("content-type");
-        if (!isJson(type)) {
-            error(exchange, 415, "unsupported media type",
-                    "content-type " + (type == null ? "missing" : "'" + type + "'")
-                            + " (expected: application/json; charset=utf-8)");
-            return;
-        }
         byte[] body = r.body();
-        if (body.length > settings.maxEventBytes()) {
-            error(exchange, 413, "event too large",
-                    body.length + " bytes (expected: at most " + settings.maxEventBytes() + ")");
-            return;
-        }
-        String problem = JsonCheck.problem(body);
-        if (problem != null) {
-            error(exchange, 400, "invalid event", problem);
+        Refusal refusal = refusal(r.header("content-type"), body, settings.maxEventBytes());
+        if (refusal != null) {
+            error(exchange, refusal.status(), refusal.error(), refusal.detail());
             return;
         }
         hub.log.append(topic, new String(body, StandardCharsets.UTF_8).strip()).whenComplete((e, err) -> {
@@ -185,12 +173,34 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         });
     }
 
+    /** Why a publish is refused: the status and the JSON error document's two fields. */
+    record Refusal(int status, String error, String detail) {
+    }
+
+    /**
+     * Checks a publish: a JSON content type (415), at most {@code maxEventBytes} (413), exactly one JSON value in
+     * UTF-8 (400). Null when the body may be stored.
+     */
+    static Refusal refusal(String contentType, byte[] body, int maxEventBytes) {
+        if (!isJson(contentType)) {
+            return new Refusal(415, "unsupported media type",
+                    "content-type " + (contentType == null ? "missing" : "'" + contentType + "'")
+                            + " (expected: application/json; charset=utf-8)");
+        }
+        if (body.length > maxEventBytes) {
+            return new Refusal(413, "event too large",
+                    body.length + " bytes (expected: at most " + maxEventBytes + ")");
+        }
+        String problem = JsonCheck.problem(body);
+        return problem == null ? null : new Refusal(400, "invalid event", problem);
+    }
+
     /** {@code application/json} or any {@code +json} type; a charset, when given, must be UTF-8. */
     static boolean isJson(String contentType) {
         if (contentType == null) {
             return false;
         }
-        String[] parts = contentType.split(";");
+        String[] parts = contentType.split(";", -1); // -1: ";" alone is one empty type, not no parts
         String mt = parts[0].strip().toLowerCase(Locale.ROOT);
         if (!mt.equals("application/json") && !(mt.startsWith("application/") && mt.endsWith("+json"))) {
             return false;

@@ -114,6 +114,8 @@ class ChatValidationTest {
                 bad("no content type", null, ok.getBytes(UTF_8), 415),
                 bad("form encoded", "application/x-www-form-urlencoded", "user=ann&text=hi".getBytes(UTF_8), 415),
                 bad("JSON in Latin-1", "application/json; charset=iso-8859-1", ok.getBytes(UTF_8), 415),
+                // Found by MessageInputFuzzTest: split(";") of ";;" has no parts, and reading parts[0] threw.
+                bad("only semicolons", ";;", ok.getBytes(UTF_8), 415),
                 bad("xml", "application/xml", "<m user='ann'>hi</m>".getBytes(UTF_8), 415));
     }
 

@@ -123,6 +123,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aMultiLineUnknownKeyStaysOnOneLineInTheMessage() throws Exception {
+        // Found by ConfigLoaderFuzzTest: a quoted YAML key may hold a line break.
+        yaml("\"a\\nb\": 1\n");
+        assertThatThrownBy(() -> loader().load()).isInstanceOf(ConfigException.class)
+                .hasMessage("herald.yaml: a\\nb: 1 (expected: one of the keys herald --help lists)");
+    }
+
+    @Test
     void badEnvironmentValueIsNamedWithTheVariable() {
         assertThatThrownBy(() -> loader().env(Map.of("HERALD_IDLE_TIMEOUT", "0s")).load())
                 .hasMessage("HERALD_IDLE_TIMEOUT: idle-timeout: 0s (expected: a duration > 0 such as 120s)");

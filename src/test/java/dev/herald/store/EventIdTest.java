@@ -38,6 +38,15 @@ class EventIdTest {
         assertThat(EventId.parse("5-1").next()).isEqualTo(EventId.parse("5-2"));
     }
 
+    @Test
+    void theLargestIdHasNoNextRatherThanWrappingToZero() {
+        // Found by EventIdFuzzTest: next() of the largest id used to be 0-0, lower than every id.
+        EventId largest = EventId.parse("18446744073709551615-18446744073709551615");
+        assertThat(EventId.parse("7-18446744073709551615").next()).hasToString("8-0");
+        assertThatThrownBy(largest::next).isInstanceOf(ArithmeticException.class)
+                .hasMessageContaining("18446744073709551615-18446744073709551615");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "abc", "1", "1-", "-1", "-", "1-2-3", "+1-2", "1-+2", " 1-2", "1-2 ", "1_2", "1.5-2",
             "0x10-1", "１-2", "18446744073709551616-0", "1-18446744073709551616", "000000000000000000001-0",

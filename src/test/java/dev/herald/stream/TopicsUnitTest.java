@@ -51,6 +51,9 @@ class TopicsUnitTest {
         assertThat(JsonCheck.problem(" 42 ".getBytes())).isNull();
         assertThat(JsonCheck.problem("\"\u00e4\\u0000\"".getBytes(StandardCharsets.UTF_8))).isNull();
         assertThat(JsonCheck.problem("{} {}".getBytes())).contains("after the JSON value");
+        // Found by TopicsPublishFuzzTest: a NUL after the value ended the document for the streaming parser.
+        assertThat(JsonCheck.problem(new byte[] {'2', 0})).contains("NUL");
+        assertThat(JsonCheck.problem(new byte[] {'{', '}', 0, ' '})).contains("NUL");
         assertThat(JsonCheck.problem("".getBytes())).contains("empty");
         assertThat(JsonCheck.problem(new byte[] {'"', (byte) 0xff, '"'})).contains("UTF-8");
         assertThat(JsonCheck.problem("{\"a\":1,\"a\":1}".getBytes())).contains("invalid JSON");
@@ -64,6 +67,11 @@ class TopicsUnitTest {
         assertThat(TopicsHandler.isJson("application/json; charset=latin1")).isFalse();
         assertThat(TopicsHandler.isJson("text/json")).isFalse();
         assertThat(TopicsHandler.isJson(null)).isFalse();
+        // Found by MessageInputFuzzTest (the same split in the chat): ";" used to throw instead of answering false.
+        assertThat(TopicsHandler.isJson(";")).isFalse();
+        assertThat(TopicsHandler.isJson(";;;")).isFalse();
+        assertThat(TopicsHandler.refusal(";", "{}".getBytes(), 64)).extracting(TopicsHandler.Refusal::status)
+                .isEqualTo(415);
     }
 
     @Test
