@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.config.HeraldConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -7,6 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -41,7 +44,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
     private static final int FILE_CHUNK = 16 * 1024;
 
-    private final ServerContext server;
+    final ServerContext server;
     private Http2Headers headers;
     private CompositeByteBuf body;
     private boolean requestComplete;
@@ -51,6 +54,15 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private final Http2Pusher pusher;
     Request pushedRequest;
     Http2Pusher.State state;
+    /** For a pushed stream: the page it was promised for, its send order, and how it went. */
+    PagePushes page;
+    HeraldConfig.PushPriority priority;
+    /** DATA bytes of this stream the connection has written to the socket. */
+    long sentBytes;
+    /** The error code of the client's RST_STREAM, or -1. */
+    long resetCode = -1;
+    /** Whether the whole response was written. */
+    boolean completedOk;
     private ChannelHandlerContext ctx;
 
     Http2StreamHandler(ServerContext server) {
@@ -71,6 +83,23 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     /** Serves the promised request through the application, on the event loop (called by the pusher). */
     void startPush() {
         requestComplete = true;
+        // Counts what reaches the socket (the write promises complete then), below the chunked-file writer.
+        ctx.pipeline().addFirst(new ChunkedWriteHandler());
+        ctx.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
+                if (msg instanceof Http2DataFrame d) {
+                    int n = d.content().readableBytes();
+                    promise = promise.unvoid();
+                    promise.addListener(f -> {
+                        if (f.isSuccess()) {
+                            sentBytes += n;
+                        }
+                    });
+                }
+                c.write(msg, promise);
+            }
+        });
         exchange = new Exchange2(ctx, pushedRequest, true);
         exchange.dispatch();
     }
@@ -87,6 +116,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         release();
         if (stream != null) {
             stream.closed(false);
+        }
+        if (exchange != null && exchange.pushes != null) {
+            exchange.pushes.pageDone();
         }
         if (pusher != null) {
             pusher.closed(this);
@@ -110,6 +142,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof Http2DataFrame) {
                 onData(ctx, (Http2DataFrame) msg);
             } else if (msg instanceof Http2ResetFrame) {
+                resetCode = ((Http2ResetFrame) msg).errorCode();
                 LOG.debug("stream {} reset by client: {}{}", streamId(ctx), ((Http2ResetFrame) msg).errorCode(),
                         pusher != null ? " (push cancelled)" : "");
             }
@@ -246,17 +279,23 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        List<Preload> push(List<Preload> resources) {
+        List<Preload> push(List<Preload> resources, PagePushes page) {
             return Http2Pusher.of(ctx.channel()).push(server, (Http2StreamChannel) ctx.channel(), request,
-                    resources);
+                    resources, page);
         }
 
         @Override
-        void earlyHints(List<String> linkValues) {
+        boolean earlyHintsAllowed() {
+            return server.config.pushEarlyHints() != HeraldConfig.EarlyHints.OFF;
+        }
+
+        @Override
+        boolean earlyHints(List<String> linkValues) {
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status("103");
             linkValues.forEach(v -> h.add("link", v));
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            return true;
         }
 
         @Override
@@ -272,16 +311,38 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             if (body && response.file() != null && ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
                 ctx.pipeline().addFirst(new ChunkedWriteHandler());
             }
-            ChannelFuture last = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
-            long len = body ? response.contentLength() : 0;
-            if (body && response.bytes() != null) {
-                last = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true));
-            } else if (body) {
-                last = writeFile(response);
+            ChannelFuture head = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
+            if (!body) {
+                ctx.flush();
+                finish(head, status, 0);
+                return;
             }
-            ctx.flush();
+            long len = response.contentLength();
+            Runnable sendBody = () -> {
+                ChannelFuture last = response.bytes() != null
+                        ? ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true))
+                        : writeFile(response);
+                ctx.flush();
+                finish(last, status, len);
+            };
+            if (pushes != null) {
+                ctx.flush(); // the HEADERS go now; the body may wait for pushes sent before it
+                pushes.whenBodyMayGo(sendBody);
+            } else {
+                sendBody.run();
+            }
+        }
+
+        private void finish(ChannelFuture last, int status, long len) {
             last.addListener((ChannelFutureListener) f -> {
-                completed(status, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
+                if (f.isSuccess() && pusher != null) {
+                    completedOk = true;
+                }
+                String extra = pusher == null ? null : "push";
+                if (!f.isSuccess()) {
+                    extra = extra == null ? "reset" : "push reset";
+                }
+                completed(status, f.isSuccess() ? len : -1, extra);
                 if (f.isSuccess() && !requestComplete) {
                     // RFC 9113 §8.1: answered before the request ended; ask the client to stop sending.
                     ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
@@ -295,6 +356,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             h.status(Integer.toString(status));
             headers.forEach(h::add);
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            if (pushes != null) {
+                pushes.pageDone(); // a long-running response never completes: AFTER pushes go once it started
+            }
             stream = new Stream2(ctx, this, status);
             return stream;
         }
