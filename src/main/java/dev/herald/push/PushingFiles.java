@@ -208,7 +208,8 @@ public final class PushingFiles implements Handler {
             return;
         }
         if (page == null || (rule != null && !rule.discovery())) {
-            if (rule == null) {
+            if (rule == null || (page == null && assetFile(request.path()) == null)) {
+                // No rule, or no file to serve (a 404 needs nothing): promises cannot wait for the status.
                 files.handle(forward);
             } else {
                 serve(forward, null, rule, page != null);

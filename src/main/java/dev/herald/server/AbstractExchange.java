@@ -30,6 +30,8 @@ abstract class AbstractExchange implements Exchange {
     private final java.util.Set<String> announced = new java.util.HashSet<>();
     /** Link field values for the final response, from {@link #preload}. */
     private List<String> links = List.of();
+    /** The target of each of {@link #links}. */
+    private List<String> linkPaths = List.of();
 
     AbstractExchange(ServerContext server, Channel channel, Request request) {
         this(server, channel, request, false);
@@ -72,10 +74,13 @@ abstract class AbstractExchange implements Exchange {
             return;
         }
         List<String> values = new ArrayList<>(rest.size());
+        List<String> paths = new ArrayList<>(rest.size());
         for (Preload p : rest) {
             values.add(p.linkValue());
+            paths.add(p.path());
         }
         links = values;
+        linkPaths = paths;
         if (earlyHintsAllowed() && earlyHints(values)) {
             server.metrics.earlyHintsSent.increment();
         }
@@ -173,10 +178,14 @@ abstract class AbstractExchange implements Exchange {
             pushLinkHeaders(response);
         }
         if (!links.isEmpty() && success) {
-            List<String> present = response.headers().getAll("link");
-            for (String link : links) {
-                if (!present.contains(link)) {
-                    response.header("link", link);
+            // A target the response's own Link headers name already (a rule's, a handler's) is not listed twice.
+            java.util.Set<String> present = new java.util.HashSet<>();
+            for (String v : response.headers().getAll("link")) {
+                LinkHeader.preloads(v, request.scheme(), request.authority()).forEach(p -> present.add(p.path()));
+            }
+            for (int i = 0; i < links.size(); i++) {
+                if (!present.contains(linkPaths.get(i))) {
+                    response.header("link", links.get(i));
                 }
             }
         }

@@ -77,6 +77,8 @@ final class H2FrameClient implements AutoCloseable {
     private final int port;
     /** Promised stream ids to reset with CANCEL as soon as their PUSH_PROMISE arrives. */
     final Set<String> cancelPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Promised paths to reset with REFUSED_STREAM as soon as their PUSH_PROMISE arrives. */
+    final Set<String> refusePaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Pushed paths to reset with CANCEL once this many DATA bytes of them have arrived; the reset is recorded as a
      * {@code RST_STREAM_SENT} frame, so every frame recorded after it was read after the reset was written.
@@ -190,11 +192,13 @@ final class H2FrameClient implements AutoCloseable {
                         watched.put(p.promisedStreamId(), new long[] {after, 0});
                         pushStreams.put(p.promisedStreamId(), p.pushStream());
                     }
-                    if (cancelPaths.contains(f.header(":path"))) {
-                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(p.pushStream()));
+                    boolean refuse = refusePaths.contains(f.header(":path"));
+                    if (refuse || cancelPaths.contains(f.header(":path"))) {
+                        Http2Error code = refuse ? Http2Error.REFUSED_STREAM : Http2Error.CANCEL;
+                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(code).stream(p.pushStream()));
                         // Recorded too, so a page load knows this stream is over.
                         frames.add(new Frame("RST_STREAM_SENT", p.promisedStreamId(), 0, List.of(), false, null,
-                                Http2Error.CANCEL.code()));
+                                code.code()));
                     }
                 } else if (msg instanceof Http2HeadersFrame h) {
                     frames.add(new Frame("HEADERS", h.stream().id(), 0, copy(h.headers()), h.isEndStream(), null,
