@@ -275,6 +275,8 @@ final class Http2Pusher {
     /** A pushed stream's channel closed (finished, reset by the client, or the connection went). */
     void closed(Http2StreamHandler h) {
         State was = h.state;
+        LOG.debug("{}: pushed stream {} closed ({}, reset {}, {} bytes sent)", parent,
+                h.pushedRequest == null ? "?" : h.pushedRequest.path(), was, h.resetCode, h.sentBytes);
         if (was == State.RESERVED) {
             reserved--;
             waiting.remove(h);

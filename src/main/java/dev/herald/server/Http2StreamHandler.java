@@ -18,6 +18,8 @@ import io.netty.handler.codec.http2.Http2DataChunkedInput;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -83,25 +85,54 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     /** Serves the promised request through the application, on the event loop (called by the pusher). */
     void startPush() {
         requestComplete = true;
-        // Counts what reaches the socket (the write promises complete then), below the chunked-file writer.
-        ctx.pipeline().addFirst(new ChunkedWriteHandler());
-        ctx.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
-                if (msg instanceof Http2DataFrame d) {
-                    int n = d.content().readableBytes();
-                    promise = promise.unvoid();
-                    promise.addListener(f -> {
-                        if (f.isSuccess()) {
-                            sentBytes += n;
-                        }
-                    });
-                }
-                c.write(msg, promise);
-            }
-        });
+        ctx.pipeline().addFirst(PUSH_GUARD, new PushGuard());
         exchange = new Exchange2(ctx, pushedRequest, true);
         exchange.dispatch();
+    }
+
+    private static final String PUSH_GUARD = "herald-push-guard";
+
+    /**
+     * First in a pushed stream's pipeline: counts the DATA bytes that reach the socket (a write's promise
+     * completes then), and drops frames once the client has reset the stream. Without it a frame still queued
+     * above (in the chunked-file writer, waiting for writability) could be flushed after the reset, and Netty would
+     * take a HEADERS frame on the closed promised stream for a new stream behind the last one: a connection error.
+     */
+    private final class PushGuard extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
+            Http2FrameStream s = ((Http2StreamChannel) c.channel()).stream();
+            if (resetCode >= 0 || s.state() == Http2Stream.State.CLOSED) {
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(new java.nio.channels.ClosedChannelException());
+                return;
+            }
+            if (msg instanceof Http2DataFrame d) {
+                int n = d.content().readableBytes();
+                promise = promise.unvoid();
+                promise.addListener(f -> {
+                    if (f.isSuccess()) {
+                        sentBytes += n;
+                    }
+                });
+            }
+            c.write(msg, promise);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame r) {
+            // Http2MultiplexHandler hands a client's RST_STREAM to the stream as an event, not a read.
+            resetCode = r.errorCode();
+            LOG.debug("stream {} reset by client: {}{}", streamId(ctx), r.errorCode(),
+                    pusher != null ? " (push cancelled)" : "");
+        }
+        ctx.fireUserEventTriggered(evt);
+        if (evt instanceof Http2ResetFrame && pusher != null) {
+            // Stop the push at once and free its slot (RFC 9113 §8.4); the stream is closed already.
+            ctx.channel().close();
+        }
     }
 
     @Override
@@ -141,10 +172,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 onHeaders(ctx, (Http2HeadersFrame) msg);
             } else if (msg instanceof Http2DataFrame) {
                 onData(ctx, (Http2DataFrame) msg);
-            } else if (msg instanceof Http2ResetFrame) {
-                resetCode = ((Http2ResetFrame) msg).errorCode();
-                LOG.debug("stream {} reset by client: {}{}", streamId(ctx), ((Http2ResetFrame) msg).errorCode(),
-                        pusher != null ? " (push cancelled)" : "");
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -309,7 +336,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             boolean body = sendsBody(response);
             int status = response.status();
             if (body && response.file() != null && ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
-                ctx.pipeline().addFirst(new ChunkedWriteHandler());
+                if (ctx.pipeline().get(PUSH_GUARD) != null) {
+                    ctx.pipeline().addAfter(PUSH_GUARD, null, new ChunkedWriteHandler()); // the guard sees frames
+                } else {
+                    ctx.pipeline().addFirst(new ChunkedWriteHandler());
+                }
             }
             ChannelFuture head = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
             if (!body) {
