@@ -25,13 +25,22 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * Static files that announce their pages' dependencies: for a GET of an HTML page, the page's manifest
- * ({@link Discovery}: stylesheets, their imports and fonts, scripts, preloads; CSS and fonts first) goes to
+ * Static files that announce their pages' dependencies: for a GET of an HTML page, what it needs goes to
  * {@link Exchange#preload} before the page is served, so it is pushed (HTTP/2, push allowed) or sent as 103 Early
- * Hints (everyone else). Every other request goes straight to the wrapped {@link StaticFiles}.
+ * Hints (everyone else). Every other request goes straight to the wrapped {@link StaticFiles}, unless a rule
+ * names its path.
+ *
+ * <h2>Sources, in order</h2>
+ * Each path is announced once, at its first place: the first matching {@link PushRule}'s resources
+ * ({@code push.rules}; only files under the root), the page's manifest ({@link Discovery}: stylesheets, their
+ * imports and fonts, scripts, preloads; CSS and fonts first; unless the rule turns discovery off), the rule's
+ * {@code link} values (which also go on the response as Link headers), then the learned dependencies. A rule
+ * with {@code enabled: false} announces nothing for its paths; a rule's {@code limit} replaces the resource cap.
+ * A rule only applies to a path that names a file: a 404 announces nothing, since promises cannot wait for it.
  *
  * <h2>Budget</h2>
- * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes are pushed per page; the rest
+ * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes ({@code push.max-resources},
+ * {@code push.max-bytes}) are pushed per page; the rest
  * of the manifest is only hinted (Link preload). The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender
  * starting at the IW10 initial congestion window (RFC 6928) delivers in its first two round trips of slow start
  * (10 + 20 segments of a 1460-byte MSS). That is the idle time push can fill (the first round trip plus the
@@ -61,10 +70,10 @@ import java.util.concurrent.Executor;
  */
 public final class PushingFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(PushingFiles.class);
-    /** Resources pushed per page at most (Jetty pushed up to 16, nginx allowed 10 concurrent). */
-    public static final int DEFAULT_MAX_PUSHES = 10;
-    /** Bytes pushed per page at most: about two round trips of slow start from IW10 (see the class comment). */
-    public static final long DEFAULT_MAX_BYTES = 10L * 1460 * 3;
+    /** Resources pushed per page at most by default (Jetty pushed up to 16, nginx allowed 10 concurrent). */
+    public static final int DEFAULT_MAX_PUSHES = HeraldConfig.builder().build().pushMaxResources();
+    /** Bytes pushed per page at most by default: two round trips of slow start from IW10 (see the class comment). */
+    public static final long DEFAULT_MAX_BYTES = HeraldConfig.builder().build().pushMaxBytes();
     /** Pages whose manifests are cached at most. */
     public static final int MAX_PAGES = 1024;
 

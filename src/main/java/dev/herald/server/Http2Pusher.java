@@ -54,7 +54,19 @@ import java.util.Set;
  *       {@value #MAX_RESERVED} streams are reserved at once, beyond that nothing more is promised.</li>
  *   <li>The diary: a path pushed on this connection, or requested by the client on it, is never pushed again on
  *       it; it remembers the last {@value #DIARY_ENTRIES} paths (Apache's diary size).</li>
+ *   <li>The {@code :authority} of a promise is the request's own, and only when it is well formed
+ *       ({@link #servedAuthority}).</li>
  * </ul>
+ *
+ * <h2>Order ({@code push.priority})</h2>
+ * Done with the send order, not the dependency tree (every stream has Netty's default weight): waiting pushes
+ * start in promise order, except that an {@code after} push waits until its page's response is complete; a
+ * {@code before} push holds the page's body (not its HEADERS) until it closes ({@link PagePushes}).
+ *
+ * <h2>Resets and counts</h2>
+ * A client's RST_STREAM on a pushed stream arrives as a user event on its child channel, which then closes at
+ * once (its slot and buffers are freed, and later writes are dropped); REFUSED_STREAM counts as refused, any
+ * other code as cancelled, and the DATA bytes already written as wasted ({@link ServerMetrics}).
  */
 final class Http2Pusher {
     private static final Logger LOG = LoggerFactory.getLogger(Http2Pusher.class);
