@@ -396,9 +396,15 @@ public final class HeraldConfig {
     public enum PushPriority {
         /** Per type, Apache's defaults: CSS and fonts {@link #BEFORE}, scripts {@link #INTERLEAVED}, the rest {@link #AFTER}. */
         AUTO,
-        /** The pushed response completes before the page's body starts (the page's HEADERS go first). */
+        /**
+         * The pushed response completes before the page's body starts (the page's HEADERS go first), or until the
+         * client's flow-control window stops it: a client that does not read the push cannot hold the page.
+         */
         BEFORE,
-        /** The pushed response and the page share the connection as they are produced. */
+        /**
+         * The pushed response and the page share the connection as they are produced (the default: it never holds
+         * the page, and the byte budget bounds what it shares).
+         */
         INTERLEAVED,
         /** The pushed response starts once the page's response is complete. */
         AFTER
@@ -501,7 +507,7 @@ public final class HeraldConfig {
         private int pushMaxResources = 10;
         private long pushMaxBytes = 10L * 1460 * 3;
         private EarlyHints pushEarlyHints = EarlyHints.ALL;
-        private PushPriority pushPriority = PushPriority.AUTO;
+        private PushPriority pushPriority = PushPriority.INTERLEAVED;
         private boolean pushCacheDigest = true;
         private Duration pushLearningWindow = Duration.ofSeconds(2);
         private Path pushLearnedFile;

@@ -180,8 +180,8 @@ public final class Settings {
                             + "too, which RFC 9110 requires to skip unknown 1xx responses)."),
             of("push.priority", PUSH_PRIORITY, Builder::pushPriority, HeraldConfig::pushPriority,
                     "When pushed responses go relative to the page, like Apache's H2PushPriority: before, "
-                            + "interleaved, after, or auto (Apache's defaults: CSS and fonts before, scripts "
-                            + "interleaved, the rest after)."),
+                            + "after, auto (Apache's defaults: CSS and fonts before, scripts interleaved, the rest "
+                            + "after) or interleaved, which never holds the page and shares at most push.max-bytes."),
             of("push.cache-digest", BOOLEAN, Builder::pushCacheDigest, HeraldConfig::pushCacheDigest,
                     "Keep a cache-digest cookie (herald-digest) of what each browser got, so a returning "
                             + "browser is not pushed or hinted what it holds; on."),

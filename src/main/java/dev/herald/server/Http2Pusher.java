@@ -61,7 +61,8 @@ import java.util.Set;
  * <h2>Order ({@code push.priority})</h2>
  * Done with the send order, not the dependency tree (every stream has Netty's default weight): waiting pushes
  * start in promise order, except that an {@code after} push waits until its page's response is complete; a
- * {@code before} push holds the page's body (not its HEADERS) until it closes ({@link PagePushes}).
+ * {@code before} push holds the page's body (not its HEADERS) until it closes or stalls on the client's
+ * flow-control window ({@link PagePushes}).
  *
  * <h2>Resets and counts</h2>
  * A client's RST_STREAM on a pushed stream arrives as a user event on its child channel, which then closes at
@@ -247,6 +248,7 @@ final class Http2Pusher {
         LOG.debug("{}: promised {} on stream {} (parent stream {})", parent, p.path(), promisedId,
                 parentStream.stream().id());
         handler.page = page;
+        handler.holdsPageBody = priority == HeraldConfig.PushPriority.BEFORE;
         waiting.add(handler);
         // Started after the current task, once the page's own HEADERS are written behind the promises.
         parent.eventLoop().execute(this::drain);
@@ -309,7 +311,8 @@ final class Http2Pusher {
             } else if (h.completedOk) {
                 m.pushCompleted.increment();
             }
-            h.page.pushClosed(h.priority, cancelled || refused);
+            h.releasePageBody();
+            h.page.pushClosed(cancelled || refused);
         }
         if (parent.isActive()) {
             drain();

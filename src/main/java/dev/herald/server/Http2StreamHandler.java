@@ -65,6 +65,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     long resetCode = -1;
     /** Whether the whole response was written. */
     boolean completedOk;
+    /** Whether this push (priority BEFORE) still holds its page's body. */
+    boolean holdsPageBody;
     private ChannelHandlerContext ctx;
 
     Http2StreamHandler(ServerContext server) {
@@ -80,6 +82,39 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    /**
+     * A BEFORE push blocked by the client's flow-control window that makes no progress for {@link #STALL_NANOS}
+     * releases its page's body: a client that does not read the push must not hold the page. Progress is DATA
+     * reaching the socket; a responsive client's WINDOW_UPDATEs keep it going.
+     */
+    private void watchForStall(ChannelHandlerContext ctx, long sentBefore) {
+        stallCheckPending = true;
+        ctx.executor().schedule(() -> {
+            stallCheckPending = false;
+            if (!holdsPageBody || state != Http2Pusher.State.OPEN || ctx.channel().isWritable()) {
+                return;
+            }
+            if (sentBytes == sentBefore) {
+                LOG.debug("stream {}: push stalled on the client's window, the page goes on", streamId(ctx));
+                releasePageBody();
+            } else {
+                watchForStall(ctx, sentBytes);
+            }
+        }, STALL_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** How long a BEFORE push blocked on flow control may go without progress before the page goes on. */
+    static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(250);
+    private boolean stallCheckPending;
+
+    /** Lets this push's page send its body, if this push was holding it. */
+    void releasePageBody() {
+        if (holdsPageBody) {
+            holdsPageBody = false;
+            page.bodyReleased();
+        }
     }
 
     /** Serves the promised request through the application, on the event loop (called by the pusher). */
@@ -159,6 +194,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable() && holdsPageBody && !stallCheckPending) {
+            watchForStall(ctx, sentBytes);
+        }
         if (stream != null) {
             stream.writabilityChanged();
         }

@@ -12,7 +12,8 @@ import java.util.List;
  * ({@link PushPriority}).
  *
  * <h2>Send order</h2>
- * A {@link PushPriority#BEFORE} push holds the page's body until it closes; an {@link PushPriority#AFTER} push
+ * A {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on the client's flow-control
+ * window (so a client that does not read pushes cannot hold the page); an {@link PushPriority#AFTER} push
  * does not start until the page's response is complete; an {@link PushPriority#INTERLEAVED} push starts at once
  * and shares the connection with the page. The page's HEADERS always go right after the promises, so the client
  * knows the page is coming; the budget ({@code push.max-bytes}) bounds how long BEFORE pushes can hold its body.
@@ -45,17 +46,24 @@ final class PagePushes {
         }
     }
 
-    /** A push of this page closed (completed, reset, or the connection went). */
-    void pushClosed(PushPriority priority, boolean cancelledByClient) {
-        if (cancelledByClient) {
-            cancelled++;
-        }
-        open--;
-        if (priority == PushPriority.BEFORE && --holdingBody == 0 && body != null) {
+    /**
+     * A BEFORE push no longer holds the page's body: it closed, or it stalled on the client's flow-control window.
+     * Called once per BEFORE push.
+     */
+    void bodyReleased() {
+        if (--holdingBody == 0 && body != null) {
             Runnable r = body;
             body = null;
             r.run();
         }
+    }
+
+    /** A push of this page closed (completed, reset, or the connection went); it released the body already. */
+    void pushClosed(boolean cancelledByClient) {
+        if (cancelledByClient) {
+            cancelled++;
+        }
+        open--;
         if (open == 0 && settled != null) {
             Runnable r = settled;
             settled = null;

@@ -89,6 +89,8 @@ final class H2FrameClient implements AutoCloseable {
      * receives); off, the stream windows only shrink.
      */
     volatile boolean consumeData;
+    /** Which streams {@link #consumeData} acknowledges: all of them unless set. */
+    volatile java.util.function.IntPredicate consumeStreams = id -> true;
 
     H2FrameClient(int port, Http2Settings settings) throws InterruptedException {
         this.port = port;
@@ -219,7 +221,8 @@ final class H2FrameClient implements AutoCloseable {
                                     Http2Error.CANCEL.code()));
                         }
                     }
-                    if (consumeData && !reset && !d.isEndStream() && d.initialFlowControlledBytes() > 0) {
+                    if (consumeData && consumeStreams.test(id) && !reset && !d.isEndStream()
+                            && d.initialFlowControlledBytes() > 0) {
                         ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes())
                                 .stream(d.stream()));
                     }

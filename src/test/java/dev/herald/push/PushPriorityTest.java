@@ -31,7 +31,10 @@ class PushPriorityTest {
     static final HeraldExtension INTERLEAVED = server(PushPriority.INTERLEAVED, 4L << 20);
     @RegisterExtension
     static final HeraldExtension AFTER = server(PushPriority.AFTER, 4L << 20);
-    /** Defaults throughout: priority auto, budget 43,800 bytes. */
+    /** Apache's per-type order, default budget (43,800 bytes). */
+    @RegisterExtension
+    static final HeraldExtension AUTO = server(PushPriority.AUTO, -1);
+    /** Defaults throughout: priority interleaved, budget 43,800 bytes. */
     @RegisterExtension
     static final HeraldExtension DEFAULTS = server(null, -1);
 
@@ -56,7 +59,10 @@ class PushPriorityTest {
         }).configure(b -> {
             b.pushRules(List.of(PushRule.of("/page.html", maxBytes > 0 ? BIG : SMALL)));
             if (priority != null) {
-                b.pushPriority(priority).pushMaxBytes(maxBytes);
+                b.pushPriority(priority);
+            }
+            if (maxBytes > 0) {
+                b.pushMaxBytes(maxBytes);
             }
         });
     }
@@ -144,8 +150,8 @@ class PushPriorityTest {
     }
 
     @Test
-    void byDefaultCssAndFontsGoBeforeTheBodyImagesAfterAndThePageWaitsAtMostTheBudget() throws Exception {
-        Timeline t = Timeline.load(DEFAULTS);
+    void autoSendsCssAndFontsBeforeTheBodyImagesAfterAndThePageWaitsAtMostTheBudget() throws Exception {
+        Timeline t = Timeline.load(AUTO);
 
         assertThat(t.pushStreams()).containsOnlyKeys(SMALL);
         assertThat(t.end(t.pushStreams().get("/small/s.css"))).isLessThan(t.pageFirstData());
@@ -153,5 +159,42 @@ class PushPriorityTest {
         assertThat(t.first(t.pushStreams().get("/small/i.png"), "HEADERS")).isGreaterThan(t.end(t.page()));
         assertThat(t.pushedBytesBefore(t.pageFirstData())).as("pushed bytes ahead of the page's body")
                 .isLessThanOrEqualTo(dev.herald.config.HeraldConfig.builder().build().pushMaxBytes());
+    }
+
+    @Test
+    void byDefaultPushesInterleaveAndNeverPrecedeThePageByMoreThanTheBudget() throws Exception {
+        assertThat(dev.herald.config.HeraldConfig.builder().build().pushPriority())
+                .isEqualTo(PushPriority.INTERLEAVED);
+        Timeline t = Timeline.load(DEFAULTS);
+
+        assertThat(t.pushStreams()).containsOnlyKeys(SMALL);
+        assertThat(t.pushedBytesBefore(t.pageFirstData())).as("pushed bytes ahead of the page's body")
+                .isLessThanOrEqualTo(dev.herald.config.HeraldConfig.builder().build().pushMaxBytes());
+        // The image is not held back for the page either: it starts before the page is complete.
+        assertThat(t.first(t.pushStreams().get("/small/i.png"), "HEADERS")).isLessThan(t.end(t.page()));
+    }
+
+    /**
+     * A client that never opens its window for pushes (1 KiB each, never replenished) still gets the page: a
+     * {@code before} push that stalls on flow control releases the page's body.
+     */
+    @Test
+    void aBeforePushStalledByTheClientsWindowDoesNotHoldThePage() throws Exception {
+        try (H2FrameClient c = new H2FrameClient(BEFORE.httpPort(),
+                H2FrameClient.pushAllowed().initialWindowSize(1024))) {
+            c.consumeData = true;
+            c.consumeStreams = id -> id % 2 == 1; // the page's window only
+            int page = c.get("/page.html", Map.of());
+            long pageBytes = 0;
+            H2FrameClient.Frame f;
+            do {
+                f = c.next();
+                if (f.stream() == page && f.type().equals("DATA")) {
+                    pageBytes += f.data().length;
+                }
+                assertThat(f.type()).isNotIn("GOAWAY", "CLOSED");
+            } while (!(f.stream() == page && f.endStream()));
+            assertThat(pageBytes).isEqualTo(PAGE);
+        }
     }
 }
