@@ -162,6 +162,11 @@ final class H2FrameClient implements AutoCloseable {
         return f;
     }
 
+    /** Sends GOAWAY(NO_ERROR) naming no server stream: the server must not push (open streams) any more. */
+    void goAway() throws InterruptedException {
+        channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).sync();
+    }
+
     /** Writes raw bytes on the connection (below the codec), e.g. a frame a client must not send. */
     void writeRaw(byte[] bytes) throws InterruptedException {
         channel.pipeline().firstContext().writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes)).sync();
