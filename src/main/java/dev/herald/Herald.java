@@ -54,7 +54,10 @@ public final class Herald implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Herald.class);
     /** Classpath folder of the built-in default app: the realtime chat page. */
     public static final String DEFAULT_APP = "dev/herald/app";
-    /** Push dependencies learned from Referer, saved at shutdown and loaded at start, in the data directory. */
+    /**
+     * Push dependencies learned from Referer, saved at shutdown and loaded at start, in the data directory unless
+     * {@code push.learned-file} says otherwise.
+     */
     public static final String LEARNED_PUSHES = "push-learned.tsv";
     /** The SQLite file, in the data directory. */
     public static final String DATABASE = "herald.db";
@@ -207,7 +210,7 @@ public final class Herald implements AutoCloseable {
             prefixes.forEach(router::prefix);
             Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
             PushingFiles pushing = PushingFiles.create(root, config, blocking);
-            Path learned = config.dataDir().resolve(LEARNED_PUSHES);
+            Path learned = config.pushLearnedFile().orElseGet(() -> config.dataDir().resolve(LEARNED_PUSHES));
             try {
                 pushing.loadLearned(learned);
             } catch (java.io.IOException e) {

@@ -17,6 +17,7 @@ import static dev.herald.config.ValueType.INT;
 import static dev.herald.config.ValueType.INT_SIZE;
 import static dev.herald.config.ValueType.PATH;
 import static dev.herald.config.ValueType.SIZE;
+import static dev.herald.config.ValueType.PUSH_RULES;
 import static dev.herald.config.ValueType.STRING;
 
 /**
@@ -25,6 +26,10 @@ import static dev.herald.config.ValueType.STRING;
  */
 public final class Settings {
     private static final HeraldConfig DEFAULTS = HeraldConfig.builder().build();
+    private static final ValueType<HeraldConfig.EarlyHints> EARLY_HINTS =
+            ValueType.enumOf(HeraldConfig.EarlyHints.class);
+    private static final ValueType<HeraldConfig.PushPriority> PUSH_PRIORITY =
+            ValueType.enumOf(HeraldConfig.PushPriority.class);
 
     private static final List<Setting> ALL = List.of(
             // Listening
@@ -157,7 +162,42 @@ public final class Settings {
             of("auth.subscribe-token", STRING, Builder::subscribeToken, HeraldConfig::subscribeToken,
                     "Bearer token required to subscribe to private topics; empty, none needed."),
             of("auth.private-topics", STRING, Builder::privateTopics, HeraldConfig::privateTopics,
-                    "Regular expression of topic names that need auth.subscribe-token; empty, none."));
+                    "Regular expression of topic names that need auth.subscribe-token; empty, none."),
+
+            // Server push and 103 Early Hints
+            of("push.enabled", BOOLEAN, Builder::pushEnabled, HeraldConfig::pushEnabled,
+                    "Push (PUSH_PROMISE) what pages need to HTTP/2 clients that allow it; false only hints it "
+                            + "(push.early-hints and Link headers)."),
+            of("push.max-resources", INT, Builder::pushMaxResources, HeraldConfig::pushMaxResources,
+                    "Resources pushed per page at most, the rest hinted; 10, like nginx's concurrent pushes "
+                            + "(Jetty pushed up to 16)."),
+            of("push.max-bytes", SIZE, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
+                    "Bytes pushed per page at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
+                            + "from a 10-segment window delivers in its first two round trips: push fills idle "
+                            + "time, more only competes with the page."),
+            of("push.early-hints", EARLY_HINTS, Builder::pushEarlyHints, HeraldConfig::pushEarlyHints,
+                    "Who gets 103 Early Hints for what is not pushed: off, h2 (HTTP/2 only) or all (HTTP/1.1 "
+                            + "too, which RFC 9110 requires to skip unknown 1xx responses)."),
+            of("push.priority", PUSH_PRIORITY, Builder::pushPriority, HeraldConfig::pushPriority,
+                    "When pushed responses go relative to the page, like Apache's H2PushPriority: before, "
+                            + "after, auto (Apache's defaults: CSS and fonts before, scripts interleaved, the rest "
+                            + "after) or interleaved, which never holds the page and shares at most push.max-bytes."),
+            of("push.cache-digest", BOOLEAN, Builder::pushCacheDigest, HeraldConfig::pushCacheDigest,
+                    "Keep a cache-digest cookie (herald-digest) of what each browser got, so a returning "
+                            + "browser is not pushed or hinted what it holds; on."),
+            of("push.learning-window", DURATION, Builder::pushLearningWindow, HeraldConfig::pushLearningWindow,
+                    "Requests with a page's Referer within this time after its response, on its connection, "
+                            + "become its dependencies; 2s covers a page's own fetches, 0s turns learning off."),
+            of("push.learned-file", PATH, Builder::pushLearnedFile, c -> c.pushLearnedFile().orElse(null),
+                    "File learned dependencies are saved to at shutdown and loaded from at start; unset, "
+                            + "data-dir/push-learned.tsv."),
+            of("push.debug-header", BOOLEAN, Builder::pushDebugHeader, HeraldConfig::pushDebugHeader,
+                    "Add x-herald-push to page responses, summarising what was pushed, skipped and hinted and "
+                            + "why; off, since it shows the site's structure."),
+            of("push.rules", PUSH_RULES, Builder::pushRules, HeraldConfig::pushRules,
+                    "Declarative push lists: path pattern (exact, * or **) to ordered resources, with enabled, "
+                            + "limit, discovery and link per rule; first match wins. In YAML a list; as a flag or "
+                            + "variable, the same list as JSON."));
 
     private static final Map<String, Setting> BY_KEY = new LinkedHashMap<>();
 

@@ -264,14 +264,15 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        void earlyHints(List<String> linkValues) {
+        boolean earlyHints(List<String> linkValues) {
             if (http10) {
-                return;
+                return false;
             }
             DefaultFullHttpResponse hints = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(103), Unpooled.EMPTY_BUFFER);
             linkValues.forEach(v -> hints.headers().add("link", v));
             ctx.writeAndFlush(hints);
+            return true;
         }
 
         @Override
