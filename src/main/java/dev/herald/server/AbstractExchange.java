@@ -209,7 +209,8 @@ abstract class AbstractExchange implements Exchange {
         for (String v : values) {
             for (Preload p : LinkHeader.preloads(v, request.scheme(), request.authority())) {
                 if (!announced.contains(p.path())) {
-                    fresh.add(p);
+                    boolean routed = server.handler instanceof Router r && !r.isFallback(p.path());
+                    fresh.add(routed ? p.noPush() : p);
                 }
             }
         }

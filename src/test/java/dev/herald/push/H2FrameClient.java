@@ -140,7 +140,12 @@ final class H2FrameClient implements AutoCloseable {
         Set<Integer> open = new HashSet<>();
         open.add(id);
         while (!open.isEmpty()) {
-            Frame f = next();
+            Frame f;
+            try {
+                f = next();
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; streams still open " + open + " after " + out, e);
+            }
             out.add(f);
             if (f.type.equals("PUSH_PROMISE") && f.stream == id) {
                 open.add(f.promised);

@@ -32,7 +32,14 @@ class PushLinkHeaderTest {
                             + "<http://other.example:1/b.css>; rel=preload; as=style")
                     .body("x".getBytes(StandardCharsets.UTF_8))))
             .route("/app/missing", ex -> ex.respond(Response.error(404, "Not Found")
-                    .header("link", "</css/site.css>; rel=preload; as=style"))));
+                    .header("link", "</css/site.css>; rel=preload; as=style")))
+            .route("/app/dynamic", ex -> ex.respond(Response.status(200)
+                    .header("link", "</app/private>; rel=preload; as=fetch, </app/gone>; rel=preload; as=fetch, "
+                            + "</css/site.css>; rel=preload; as=style")
+                    .body("x".getBytes(StandardCharsets.UTF_8))))
+            .route("/app/private", ex -> ex.respond(Response.status(200).header("cache-control", "no-store")
+                    .body("secret".getBytes(StandardCharsets.UTF_8))))
+            .route("/app/gone", ex -> ex.respond(Response.error(410, "Gone"))));
 
     private static List<H2FrameClient.Frame> promises(List<H2FrameClient.Frame> frames) {
         return frames.stream().filter(f -> f.type().equals("PUSH_PROMISE")).toList();
@@ -99,6 +106,19 @@ class PushLinkHeaderTest {
             assertThat(promises(frames)).isEmpty();
             assertThat(frames).noneMatch(f -> f.type().equals("GOAWAY"));
             assertThat(finalHeaders(frames).all("link")).hasSize(3);
+        }
+    }
+
+    @Test
+    void aLinkToAnotherRouteIsHintedNeverPushed() throws Exception {
+        // A route may answer anything (no-store, an error): only static files are known cacheable before the
+        // answer exists, and a push must be cacheable (RFC 9113 §8.4).
+        try (H2FrameClient c = new H2FrameClient(HERALD.httpPort(), H2FrameClient.pushAllowed())) {
+            List<H2FrameClient.Frame> frames = c.load("/app/dynamic", Map.of());
+
+            assertThat(promises(frames)).extracting(f -> f.header(":path")).containsExactly("/css/site.css");
+            assertThat(finalHeaders(frames).all("link")).hasSize(1);
+            assertThat(frames).noneMatch(f -> f.type().equals("GOAWAY"));
         }
     }
 }
