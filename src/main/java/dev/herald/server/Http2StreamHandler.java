@@ -171,6 +171,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private void tooLarge(ChannelHandlerContext ctx) {
         release();
         exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+        server.limitLog.exceeded("max-request-body", exchange.request().remote(),
+                "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
         exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
                 + server.config.maxRequestBody() + " bytes\"}"));
     }
@@ -227,6 +229,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 error = Http2Error.STREAM_CLOSED;
             }
             LOG.debug("stream {}: {} ({})", streamId(ctx), error, cause.getMessage());
+            if (cause instanceof Http2Exception.HeaderListSizeException) {
+                server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
+                        "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
+                                + streamId(ctx) + " reset");
+            }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
             return;
         }

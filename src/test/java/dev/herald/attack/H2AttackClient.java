@@ -95,11 +95,17 @@ final class H2AttackClient implements AutoCloseable {
      * and the socket's receive buffer is small, so the server's answers pile up on its side.
      */
     static H2AttackClient connect(int port, boolean readNow, int... settings) throws IOException {
+        return connectFrom("127.0.0.1", port, readNow, settings);
+    }
+
+    /** As {@link #connect(int, boolean, int...)}, from this local loopback address (such as 127.0.0.2). */
+    static H2AttackClient connectFrom(String localIp, int port, boolean readNow, int... settings) throws IOException {
         Socket s = new Socket();
         if (!readNow) {
             s.setReceiveBufferSize(4096);
         }
         s.setTcpNoDelay(true);
+        s.bind(new InetSocketAddress(localIp, 0));
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         H2AttackClient c = new H2AttackClient(s, port);
         c.raw(PREFACE);
