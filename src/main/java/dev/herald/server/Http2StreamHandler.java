@@ -18,6 +18,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -268,6 +269,14 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         void write(Response response) {
+            if (pushed && ((Http2StreamChannel) ctx.channel()).stream().state() == Http2Stream.State.CLOSED) {
+                // The client reset the promised stream before its response was ready, and the child channel has
+                // not seen it yet. Netty takes HEADERS on a closed stream that the server opened for a connection
+                // error (PROTOCOL_ERROR "stream is behind the next expected stream") and would close the whole
+                // connection, so nothing is written.
+                completed(response.status(), -1, "reset");
+                return;
+            }
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status(Integer.toString(response.status()));
             response.headers().forEach(h::add);

@@ -73,6 +73,7 @@ final class H2AttackClient implements AutoCloseable {
     private final Map<Integer, String> statuses = new ConcurrentHashMap<>();
     private final java.util.concurrent.Semaphore statusPermits = new java.util.concurrent.Semaphore(0);
     private final AtomicInteger pushPromises = new AtomicInteger();
+    private final java.util.concurrent.BlockingQueue<Integer> promised = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicInteger headersOnEvenStreams = new AtomicInteger();
     private final AtomicLong dataBytes = new AtomicLong();
     private final AtomicInteger pingAcks = new AtomicInteger();
@@ -269,6 +270,11 @@ final class H2AttackClient implements AutoCloseable {
         return pushPromises.get();
     }
 
+    /** The stream ids of PUSH_PROMISEs received and not yet taken, in order. */
+    java.util.concurrent.BlockingQueue<Integer> promised() {
+        return promised;
+    }
+
     int headersOnEvenStreams() {
         return headersOnEvenStreams.get();
     }
@@ -330,6 +336,7 @@ final class H2AttackClient implements AutoCloseable {
                         }
                         if (type == PUSH_PROMISE) {
                             pushPromises.incrementAndGet();
+                            promised.add(readInt(p, off) & 0x7fffffff);
                             off += 4;
                         }
                         if (type == HEADERS && stream % 2 == 0) {
