@@ -39,9 +39,10 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
         conn.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
-                if (errorCode != Http2Error.NO_ERROR.code()) {
+                if (errorCode != Http2Error.NO_ERROR.code() && errorCode != Http2Error.INTERNAL_ERROR.code()) {
                     // Netty's flood guards (RST_STREAM, queued control frames, empty DATA, CONTINUATION) and
-                    // protocol errors all end here.
+                    // the client's protocol errors end here; INTERNAL_ERROR is Herald's side (a write that
+                    // failed because the client left), not a limit.
                     Http2Error e = Http2Error.valueOf(errorCode);
                     server.limitLog.exceeded("h2 GOAWAY " + (e == null ? "0x" + Long.toHexString(errorCode) : e),
                             ConnectionInfo.of(ctx.channel()).remote, "last stream " + lastStreamId + ": "
