@@ -102,8 +102,9 @@ public final class Settings {
             // Limits and certificate reload
             of("limits.max-connections", INT, Builder::maxConnections, HeraldConfig::maxConnections,
                     "Open connections in total; beyond it HTTP/2 gets GOAWAY(ENHANCE_YOUR_CALM), HTTP/1.1 a 503 "
-                            + "and TLS is closed before the handshake. 10000, like h2o's 1024 per thread on a "
-                            + "larger box; fits streams.max-subscribers at two per connection."),
+                            + "and TLS is closed before the handshake. 10000: h2o allows 1024 and nginx 512 per "
+                            + "worker for short requests; long-running streams need more; fits streams.max-subscribers "
+                            + "at two per connection."),
             of("limits.max-connections-per-ip", INT, Builder::maxConnectionsPerIp,
                     HeraldConfig::maxConnectionsPerIp,
                     "Open connections from one IP address, refused like limits.max-connections; 256 leaves room "
