@@ -2,14 +2,13 @@ package dev.herald.attack;
 
 import dev.herald.testing.HeraldExtension;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -173,24 +172,8 @@ class ConnectionLimitsTest {
 
     private static SSLSocket tlsSocket(String ip) throws Exception {
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new TrustAll()}, null);
+        ctx.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
         Socket plain = socket(ip, HERALD.tlsPort());
         return (SSLSocket) ctx.getSocketFactory().createSocket(plain, "localhost", HERALD.tlsPort(), true);
-    }
-
-    /** The test checks limits, not the (self-signed) certificate. */
-    static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }

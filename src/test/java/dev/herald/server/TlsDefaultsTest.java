@@ -3,6 +3,7 @@ package dev.herald.server;
 import dev.herald.config.HeraldConfig;
 import dev.herald.testing.ExternalTool;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +14,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -114,7 +114,7 @@ class TlsDefaultsTest {
 
     private static SSLSocket socket() throws Exception {
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new TlsReloadTest.TrustAll()}, null);
+        ctx.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
         SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
         s.setSoTimeout(5000);
         return s;
