@@ -13,6 +13,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -70,9 +71,10 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        ctx.executor().schedule(() -> {
+        ScheduledFuture<?> deadline = ctx.executor().schedule(() -> {
             ch.close();
         }, server.config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        ch.closeFuture().addListener(f -> deadline.cancel(false)); // a flood of refusals leaves no timers behind
         ctx.fireChannelActive();
     }
 
@@ -103,16 +105,6 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
         if (ip != null) {
             perIp.computeIfPresent(ip, (k, n) -> n <= 1 ? null : n - 1);
         }
-    }
-
-    /** Connections counted now. */
-    int open() {
-        return total.get();
-    }
-
-    /** Client addresses with a counted connection now; at most {@code limits.max-connections}. */
-    int addresses() {
-        return perIp.size();
     }
 
     /**
