@@ -67,6 +67,12 @@ public final class HeraldConfig {
     private final Path pushLearnedFile;
     private final boolean pushDebugHeader;
     private final List<PushRule> pushRules;
+    // Limits and certificate reload (issue 6)
+    private final int maxConnections;
+    private final int maxConnectionsPerIp;
+    private final int maxTopics;
+    private final Duration limitLogInterval;
+    private final Duration tlsReloadInterval;
 
     private HeraldConfig(Builder b) {
         host = b.host;
@@ -122,6 +128,11 @@ public final class HeraldConfig {
         pushLearnedFile = b.pushLearnedFile;
         pushDebugHeader = b.pushDebugHeader;
         pushRules = b.pushRules;
+        maxConnections = b.maxConnections;
+        maxConnectionsPerIp = b.maxConnectionsPerIp;
+        maxTopics = b.maxTopics;
+        limitLogInterval = b.limitLogInterval;
+        tlsReloadInterval = b.tlsReloadInterval;
     }
 
     public static Builder builder() {
@@ -184,6 +195,11 @@ public final class HeraldConfig {
         b.pushLearnedFile = pushLearnedFile;
         b.pushDebugHeader = pushDebugHeader;
         b.pushRules = pushRules;
+        b.maxConnections = maxConnections;
+        b.maxConnectionsPerIp = maxConnectionsPerIp;
+        b.maxTopics = maxTopics;
+        b.limitLogInterval = limitLogInterval;
+        b.tlsReloadInterval = tlsReloadInterval;
         return b;
     }
 
@@ -458,6 +474,31 @@ public final class HeraldConfig {
         return pushRules;
     }
 
+    /** Open client connections in total, both ports; beyond it new connections are refused. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Open client connections from one IP address; beyond it new ones from that address are refused. */
+    public int maxConnectionsPerIp() {
+        return maxConnectionsPerIp;
+    }
+
+    /** Distinct live topics in the topic hub; beyond it subscribing or publishing to a new topic gets 503. */
+    public int maxTopics() {
+        return maxTopics;
+    }
+
+    /** At most one warning per limit in this interval; the next one counts those suppressed. */
+    public Duration limitLogInterval() {
+        return limitLogInterval;
+    }
+
+    /** How often {@code tls.cert} and {@code tls.key} are checked for changes; zero turns reloading off. */
+    public Duration tlsReloadInterval() {
+        return tlsReloadInterval;
+    }
+
     /** Builds a {@link HeraldConfig}; every setter validates at once. */
     public static final class Builder {
         private String host = "0.0.0.0";
@@ -513,6 +554,11 @@ public final class HeraldConfig {
         private Path pushLearnedFile;
         private boolean pushDebugHeader;
         private List<PushRule> pushRules = List.of();
+        private int maxConnections = 10_000;
+        private int maxConnectionsPerIp = 256;
+        private int maxTopics = 10_000;
+        private Duration limitLogInterval = Duration.ofSeconds(10);
+        private Duration tlsReloadInterval = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -840,6 +886,38 @@ public final class HeraldConfig {
                 }
             }
             this.pushRules = List.copyOf(rules);
+            return this;
+        }
+
+        public Builder maxConnections(int v) {
+            require("limits.max-connections", v, v >= 1, "an integer >= 1");
+            this.maxConnections = v;
+            return this;
+        }
+
+        public Builder maxConnectionsPerIp(int v) {
+            require("limits.max-connections-per-ip", v, v >= 1, "an integer >= 1");
+            this.maxConnectionsPerIp = v;
+            return this;
+        }
+
+        public Builder maxTopics(int v) {
+            require("limits.max-topics", v, v >= 1, "an integer >= 1");
+            this.maxTopics = v;
+            return this;
+        }
+
+        public Builder limitLogInterval(Duration v) {
+            require("limits.log-interval", v, v != null && !v.isNegative() && !v.isZero(),
+                    "a duration > 0 such as 10s");
+            this.limitLogInterval = v;
+            return this;
+        }
+
+        public Builder tlsReloadInterval(Duration v) {
+            require("tls.reload-interval", v, v != null && (v.isZero() || v.toMillis() >= 10),
+                    "0 (off) or a duration >= 10ms such as 5s");
+            this.tlsReloadInterval = v;
             return this;
         }
 

@@ -104,6 +104,26 @@ public final class Settings {
                     "On shutdown, time in-flight requests get to finish after GOAWAY; 10s fits within the "
                             + "grace period of container stops."),
 
+            // Limits and certificate reload
+            of("limits.max-connections", INT, Builder::maxConnections, HeraldConfig::maxConnections,
+                    "Open connections in total; beyond it HTTP/2 gets GOAWAY(ENHANCE_YOUR_CALM), HTTP/1.1 a 503 "
+                            + "and TLS is closed before the handshake. 10000: h2o allows 1024 and nginx 512 per "
+                            + "worker for short requests; long-running streams need more; fits streams.max-subscribers "
+                            + "at two per connection."),
+            of("limits.max-connections-per-ip", INT, Builder::maxConnectionsPerIp,
+                    HeraldConfig::maxConnectionsPerIp,
+                    "Open connections from one IP address, refused like limits.max-connections; 256 leaves room "
+                            + "for an office behind one NAT (a browser opens 1 h2 or 6 HTTP/1.1 connections)."),
+            of("limits.max-topics", INT, Builder::maxTopics, HeraldConfig::maxTopics,
+                    "Distinct live topics (with a subscriber, or published to in the last minute); beyond it "
+                            + "subscribing or publishing to a new topic gets 503. 10000 bounds the hub's memory."),
+            of("limits.log-interval", DURATION, Builder::limitLogInterval, HeraldConfig::limitLogInterval,
+                    "At most one warning per exceeded limit in this interval, naming the peer; the next one "
+                            + "says how many were suppressed. 10s keeps a flood from flooding the log."),
+            of("tls.reload-interval", DURATION, Builder::tlsReloadInterval, HeraldConfig::tlsReloadInterval,
+                    "How often tls.cert and tls.key are checked for changes (a renewal) and reloaded for new "
+                            + "connections; 5s, 0 turns it off."),
+
             // Static files
             of("files.cache-control", STRING, Builder::cacheControl, HeraldConfig::cacheControl,
                     "Cache-Control of files without a content hash in their name; no-cache makes browsers "

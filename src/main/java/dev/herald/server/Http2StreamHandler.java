@@ -23,6 +23,7 @@ import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -269,6 +270,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private void tooLarge(ChannelHandlerContext ctx) {
         release();
         exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+        server.limitLog.exceeded("max-request-body", exchange.request().remote(),
+                "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
         exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
                 + server.config.maxRequestBody() + " bytes\"}"));
     }
@@ -325,6 +328,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 error = Http2Error.STREAM_CLOSED;
             }
             LOG.debug("stream {}: {} ({})", streamId(ctx), error, cause.getMessage());
+            if (cause instanceof Http2Exception.HeaderListSizeException) {
+                server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
+                        "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
+                                + streamId(ctx) + " reset");
+            }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -365,6 +373,14 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         void write(Response response) {
+            if (pushed && ((Http2StreamChannel) ctx.channel()).stream().state() == Http2Stream.State.CLOSED) {
+                // The client reset the promised stream before its response was ready, and the child channel has
+                // not seen it yet. Netty takes HEADERS on a closed stream that the server opened for a connection
+                // error (PROTOCOL_ERROR "stream is behind the next expected stream") and would close the whole
+                // connection, so nothing is written.
+                completed(response.status(), -1, "reset");
+                return;
+            }
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status(Integer.toString(response.status()));
             response.headers().forEach(h::add);

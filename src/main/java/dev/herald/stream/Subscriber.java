@@ -364,6 +364,7 @@ final class Subscriber {
     private void releaseSlot() {
         if (released.compareAndSet(false, true)) {
             hub.release(connectionId);
+            hub.leaveTopic(topic);
         }
     }
 

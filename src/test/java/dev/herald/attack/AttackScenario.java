@@ -39,6 +39,14 @@ final class AttackScenario implements AutoCloseable {
     static final long HEAP_GROWTH_BOUND = 64L << 20;
     private long heapBound = HEAP_GROWTH_BOUND;
     static final long DIRECT_GROWTH_BOUND = 64L << 20;
+    /** System property: how long each attack floods, in seconds; bench/attack/run.sh sets it for the long variant. */
+    static final String DURATION_PROPERTY = "herald.attack.seconds";
+
+    /** The flood duration: {@code ciDefault} (a few seconds), or {@value #DURATION_PROPERTY} when set. */
+    static Duration attackDuration(Duration ciDefault) {
+        String s = System.getProperty(DURATION_PROPERTY, "");
+        return s.isBlank() ? ciDefault : Duration.ofSeconds(Long.parseLong(s.strip()));
+    }
 
     private final HeraldExtension herald;
     private final String name;

@@ -32,6 +32,8 @@ class SettingsTest {
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
                 "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
+                "limits.max-connections", "limits.max-connections-per-ip", "limits.max-topics",
+                "limits.log-interval", "tls.reload-interval",
                 "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
                 "files.cache-max-bytes", "files.cache-max-file-size",
                 "metrics.path", "access-log", "verbose",
@@ -99,6 +101,11 @@ class SettingsTest {
         samples.put("max-request-body", "10k");
         samples.put("idle-timeout", "1m");
         samples.put("shutdown-timeout", "500ms");
+        samples.put("limits.max-connections", "100");
+        samples.put("limits.max-connections-per-ip", "8");
+        samples.put("limits.max-topics", "50");
+        samples.put("limits.log-interval", "1m");
+        samples.put("tls.reload-interval", "0s");
         samples.put("files.cache-control", "private");
         samples.put("files.immutable-pattern", ".*\\.v\\d+\\..*");
         samples.put("files.immutable-cache-control", "public, max-age=60");
