@@ -39,7 +39,8 @@ public interface EventLog extends AutoCloseable {
     /**
      * Registers a listener called for every event after it was committed, on the store's notifier thread: in commit
      * order, so per topic in id order. Events committed before the registration are not replayed (use
-     * {@link #readAfter} for that). The listener must not block; an exception it throws is logged and ignored.
+     * {@link #readAfter} for that); a log shared by several nodes only delivers the topics someone holds an
+     * {@link #interest} in. The listener must not block; an exception it throws is logged and ignored.
      *
      * @return a handle whose {@code close()} unregisters the listener (idempotent, never throws)
      */

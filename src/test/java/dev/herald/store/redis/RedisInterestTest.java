@@ -1,13 +1,17 @@
 package dev.herald.store.redis;
 
+import static dev.herald.store.redis.RedisEventLogTest.ids;
 import static dev.herald.store.redis.RedisEventLogTest.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.herald.store.Event;
+import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
 import dev.herald.store.Retention;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
@@ -95,6 +99,54 @@ class RedisInterestTest {
                 again.ready().get(5, TimeUnit.SECONDS);
                 Event next = log.append("held", "{\"again\":true}").get(5, TimeUnit.SECONDS);
                 assertThat(take(tailed, "held", 1)).containsExactly(next);
+            }
+        }
+    }
+
+    @Test
+    void aReaderThatReadsHistoryAfterReadyMissesNothingWhileAnotherNodeAppends() throws Exception {
+        try (RedisEventLog a = open(); RedisEventLog b = open()) {
+            BlockingQueue<Event> live = new LinkedBlockingQueue<>();
+            a.tail(live::add);
+            for (int round = 0; round < 10; round++) {
+                String topic = "race-" + round;
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                List<Event> acked = java.util.Collections.synchronizedList(new ArrayList<>());
+                // Node B appends without pause, 20 in flight at a time, so entries land around every step of A's.
+                CompletableFuture<Void> appender = CompletableFuture.runAsync(() -> {
+                    for (int n = 0; !stop.get(); ) {
+                        List<CompletableFuture<Event>> batch = new ArrayList<>();
+                        for (int i = 0; i < 20; i++, n++) {
+                            batch.add(b.append(topic, "{\"n\":" + n + "}"));
+                        }
+                        batch.forEach(f -> acked.add(f.join()));
+                    }
+                });
+                while (acked.size() < 40) {
+                    Thread.onSpinWait();
+                }
+                try (EventLog.Interest interest = a.interest(topic)) {
+                    interest.ready().get(5, TimeUnit.SECONDS);
+                    List<Event> replay = a.readAfter(topic, EventId.ZERO, 100_000).get(5, TimeUnit.SECONDS).events();
+                    int target = acked.size() + 100;
+                    while (acked.size() < target) {
+                        Thread.onSpinWait();
+                    }
+                    stop.set(true);
+                    appender.get(10, TimeUnit.SECONDS);
+                    List<Event> stored = a.readAfter(topic, EventId.ZERO, 100_000).get(5, TimeUnit.SECONDS).events();
+                    assertThat(stored).hasSameSizeAs(acked);
+                    EventId last = replay.get(replay.size() - 1).id();
+                    List<Event> seen = new ArrayList<>(replay);
+                    EventId end = stored.get(stored.size() - 1).id();
+                    for (Event e = null; e == null || e.id().compareTo(end) < 0; ) {
+                        e = take(live, topic, 1).get(0);
+                        if (e.id().compareTo(last) > 0) { // the ones not above it were in the replay too
+                            seen.add(e);
+                        }
+                    }
+                    assertThat(ids(seen)).as("round %s: replay then live", round).isEqualTo(ids(stored));
+                }
             }
         }
     }
