@@ -28,18 +28,28 @@ def per_1000(cpu_seconds, events):
     return cpu_seconds * 1000.0 / events * 1000.0
 
 
+def fmt_s(ms):
+    return "-" if ms is None else f"{ms / 1000:.1f} s"
+
+
 def pct(v, digits=0):
     return "-" if v is None else f"{100 * v:.{digits}f}%"
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tmp", required=True)
-    ap.add_argument("--configs", required=True)
-    ap.add_argument("--results-dir", required=True)
+    ap.add_argument("--tmp")
+    ap.add_argument("--configs")
+    ap.add_argument("--results-dir")
     ap.add_argument("--benchmarks-md", required=True)
     ap.add_argument("--repo-root", required=True)
+    ap.add_argument("--from-json", help="only rewrite the BENCHMARKS.md section from this results file")
     a = ap.parse_args()
+    if a.from_json:
+        saved = load(a.from_json)
+        rel = os.path.relpath(os.path.abspath(a.from_json), a.repo_root)
+        update_md(a.benchmarks_md, markdown(saved, saved["summary"], rel), BEGIN, END)
+        return
     meta = load(os.path.join(a.tmp, "meta.json"))
     configs = {}
     for c in a.configs.split():
@@ -123,7 +133,7 @@ def row(c, r):
     return (f"| {LABELS.get(c, c)} | {fmt_int(r['subscribers'])} | {r['rate']} | {fmt_int(r['deliveredPerSecond'])} "
             f"| {fmt_ms(r['p50Ms'])} | {fmt_ms(r['p99Ms'])} | {fmt_ms(r['maxMs'])} "
             f"| {r['lost']} / {r['reordered']} / {r['duplicated']} | {fmt_ms(r['publishAckP50Ms'])} "
-            f"| {fmt_int(r['heraldCpuMsPer1000Events'])} ms | {redis_cpu} "
+            f"| {fmt_s(r['heraldCpuMsPer1000Events'])} | {redis_cpu} "
             f"| {pct(r['serverCpuUtilization'])} / {pct(r['clientCpuUtilization'])} |")
 
 
@@ -134,8 +144,9 @@ def markdown(meta, summary, json_rel):
     out.append(
         f"Run {meta['timestamp']}: two Herald nodes on one redis-server (AOF on, appendfsync {st['redisAppendfsync']}), "
         f"{st['subscribersPerRedisNode']:,} subscribers on each node (one topic), publishes alternating between the "
-        f"nodes; against one Herald node on SQLite (defaults: synchronous=FULL) with all {st['subscribers']:,} "
-        f"subscribers, in the same run, at the same rate: {st['rate']} events/s for {st['durationSeconds']} s after "
+        f"nodes; against one Herald node on SQLite with all {st['subscribers']:,} subscribers (Herald's defaults, "
+        f"synchronous=FULL; and, when run, with --sqlite-full-sync false), in the same run, at the same rate: "
+        f"{st['rate']} events/s for {st['durationSeconds']} s after "
         f"{st['warmupSeconds']} s of warm-up. Raw data in `{json_rel}`.")
     out.append("")
     out.append(

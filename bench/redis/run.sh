@@ -224,9 +224,9 @@ cat >"$TMP/meta.json" <<JSON
                "redis-server": "taskset -c $SERVER_CPU redis-server --port RPORT --bind 127.0.0.1 --dir TMP/redis --save '' --appendonly yes --appendfsync $REDIS_APPENDFSYNC",
                "redis-nodes": "(the sqlite command, twice, ports PORT_A/PORT_B, data dirs node-a-data/node-b-data) --store redis://127.0.0.1:RPORT",
                "loadgen": "taskset -c $CLIENT_CPU java $LOADGEN_JAVA_OPTS -jar realtime-loadgen.jar --connections $CONNECTIONS --streams $STREAMS --rate $RATE --duration $DURATION --warmup $WARMUP --steps false --port PORT | PORT_A,PORT_B --watch-pids redis=PID,...",
-               "run": "${ENV_PREFIX}bench/redis/run.sh"}
+               "run": $(q "${ENV_PREFIX}bench/redis/run.sh")}
 }
 JSON
 mkdir -p "$RESULTS_DIR"
 python3 "$SCRIPT_DIR/report.py" --tmp "$TMP" --configs "$CONFIGS" --results-dir "$RESULTS_DIR" \
-    --benchmarks-md "$BENCHMARKS_MD" --repo-root "$REPO_ROOT"
+    --benchmarks-md "$BENCHMARKS_MD" --repo-root "$REPO_ROOT" || { KEEP_TMP=1; die "the report failed; raw output kept"; }
