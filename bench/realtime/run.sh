@@ -273,7 +273,7 @@ cat >"$TMP/meta.json" <<JSON
                "herald-normal": "(herald's command) --sqlite-full-sync false",
                "node": "taskset -c $SERVER_CPU node $NODE_OPTS bench/realtime/node-baseline/server.js PORT",
                "loadgen": "taskset -c $CLIENT_CPU java $LOADGEN_JAVA_OPTS -jar realtime-loadgen.jar --connections $CONNECTIONS --streams $STREAMS --rate $RATE --duration $DURATION --warmup $WARMUP --step-seconds $STEP_SECONDS",
-               "run": "${ENV_PREFIX}bench/realtime/run.sh"}
+               "run": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "${ENV_PREFIX}bench/realtime/run.sh")}
 }
 JSON
 mkdir -p "$RESULTS_DIR"
