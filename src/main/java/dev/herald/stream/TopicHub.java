@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * Owns the subscribers of every topic and fans committed events out to them.
  *
  * <h2>Fan-out</h2>
- * One {@link EventLog#tail} listener serves the whole hub. For each committed event it looks up the topic's
+ * One {@link EventLog#tail} listener serves the whole hub; each subscriber holds an {@link EventLog#interest} in its
+ * topic, so a log shared by several nodes only reads the topics that have subscribers here. For each committed event it looks up the topic's
  * subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily, also once) to each
  * subscriber's bounded queue. The offer only touches atomics and a lock-free queue; writing happens on the
  * subscriber's own event loop, where queued events are batched into one write while the stream is writable. So
@@ -216,13 +217,19 @@ public final class TopicHub implements AutoCloseable {
         perConnection.computeIfPresent(connectionId, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
     }
 
-    void register(Subscriber s) {
+    /**
+     * Adds {@code s} to its topic's fan-out, then takes the log's interest in the topic (in this order, so that no
+     * event the log delivers once it follows the topic can miss {@code s}). The subscriber gives the interest back
+     * when it ends.
+     */
+    EventLog.Interest register(Subscriber s) {
         all.add(s);
         topics.compute(s.topic, (k, set) -> {
             Set<Subscriber> v = set != null ? set : ConcurrentHashMap.newKeySet();
             v.add(s);
             return v;
         });
+        return log.interest(s.topic);
     }
 
     void unregister(Subscriber s) {
