@@ -259,11 +259,12 @@ def markdown(meta, servers, targets, json_path, chart, a):
     return "\n".join(out)
 
 
-def update_md(path, section):
+def update_md(path, section, begin=BEGIN, end=END):
+    """Replaces the section between the markers begin and end in path (appends it when they are missing)."""
     text = read(path) if os.path.exists(path) else "# Herald benchmarks\n"
-    if BEGIN in text and END in text:
-        pre = text[: text.index(BEGIN)]
-        post = text[text.index(END) + len(END):]
+    if begin in text and end in text:
+        pre = text[: text.index(begin)]
+        post = text[text.index(end) + len(end):]
         text = pre + section + post
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"

@@ -77,17 +77,8 @@ die() { log "ERROR: $*"; exit 1; }
 
 TMP="$(mktemp -d /tmp/herald-realtime.XXXXXX)"
 PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill -- "-$p" 2>/dev/null || true
-  done
-  sleep 0.3
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill -9 -- "-$p" 2>/dev/null || true
-  done
-  if [ "$KEEP_TMP" = "1" ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
+# shellcheck source=../lib.sh
+source "$SCRIPT_DIR/../lib.sh"
 trap cleanup EXIT
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -110,25 +101,6 @@ elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     log "python3-matplotlib not installable: the chart will be a hand-written SVG"
   fi
 fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_port() { # port seconds
-  local i
-  for (( i = 0; i < $2 * 10; i++ )); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-check_pinned() { # pid cpu: every thread of the process may run on that CPU only
-  local tid list
-  for tid in /proc/"$1"/task/*; do
-    list="$(taskset -pc "${tid##*/}" 2>/dev/null | sed 's/.*: //')"
-    [ "$list" = "$2" ] || die "thread ${tid##*/} of process $1 may run on CPUs $list, not $2"
-  done
-}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Load generator
@@ -301,7 +273,7 @@ cat >"$TMP/meta.json" <<JSON
                "herald-normal": "(herald's command) --sqlite-full-sync false",
                "node": "taskset -c $SERVER_CPU node $NODE_OPTS bench/realtime/node-baseline/server.js PORT",
                "loadgen": "taskset -c $CLIENT_CPU java $LOADGEN_JAVA_OPTS -jar realtime-loadgen.jar --connections $CONNECTIONS --streams $STREAMS --rate $RATE --duration $DURATION --warmup $WARMUP --step-seconds $STEP_SECONDS",
-               "run": "${ENV_PREFIX}bench/realtime/run.sh"}
+               "run": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "${ENV_PREFIX}bench/realtime/run.sh")}
 }
 JSON
 mkdir -p "$RESULTS_DIR"

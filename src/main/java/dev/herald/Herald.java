@@ -17,6 +17,7 @@ import dev.herald.store.Retention;
 import dev.herald.store.SqliteEventLog;
 import dev.herald.store.StoreException;
 import dev.herald.store.redis.RedisEventLog;
+import dev.herald.server.LimitLog;
 import dev.herald.stream.StreamSettings;
 import dev.herald.stream.TopicsHandler;
 import org.slf4j.Logger;
@@ -54,7 +55,10 @@ public final class Herald implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Herald.class);
     /** Classpath folder of the built-in default app: the realtime chat page. */
     public static final String DEFAULT_APP = "dev/herald/app";
-    /** Push dependencies learned from Referer, saved at shutdown and loaded at start, in the data directory. */
+    /**
+     * Push dependencies learned from Referer, saved at shutdown and loaded at start, in the data directory unless
+     * {@code push.learned-file} says otherwise.
+     */
     public static final String LEARNED_PUSHES = "push-learned.tsv";
     /** The SQLite file, in the data directory. */
     public static final String DATABASE = "herald.db";
@@ -195,7 +199,8 @@ public final class Herald implements AutoCloseable {
                     .withHeartbeat(config.heartbeat(), ChatSettings.HeartbeatStyle.STATE)
                     .withMaxSubscribers(config.maxSubscribers()));
             resources.add(0, chat);
-            TopicsHandler topics = new TopicsHandler(log, streamSettings(config), metrics.registry());
+            LimitLog limitLog = LimitLog.create(config.limitLogInterval());
+            TopicsHandler topics = new TopicsHandler(log, streamSettings(config), metrics.registry(), limitLog);
             resources.add(0, topics);
             Router.Builder router = Router.builder().exact("/healthz", Builder::health);
             if (!config.metricsPath().isEmpty()) {
@@ -207,7 +212,7 @@ public final class Herald implements AutoCloseable {
             prefixes.forEach(router::prefix);
             Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
             PushingFiles pushing = PushingFiles.create(root, config, blocking);
-            Path learned = config.dataDir().resolve(LEARNED_PUSHES);
+            Path learned = config.pushLearnedFile().orElseGet(() -> config.dataDir().resolve(LEARNED_PUSHES));
             try {
                 pushing.loadLearned(learned);
             } catch (java.io.IOException e) {
@@ -216,7 +221,7 @@ public final class Herald implements AutoCloseable {
             resources.add(0, () -> pushing.dumpLearned(learned));
             router.fallback(pushing);
             try {
-                return new Herald(config, HttpServer.start(config, router.build(), metrics), blocking, resources);
+                return new Herald(config, HttpServer.start(config, router.build(), metrics, limitLog), blocking, resources);
             } catch (Exception | Error e) {
                 blocking.shutdownNow();
                 closeAll(resources);
@@ -240,7 +245,8 @@ public final class Herald implements AutoCloseable {
             try {
                 return new StreamSettings(c.heartbeat(), c.maxLagEvents(), c.maxLagBytes(), c.maxSubscribers(),
                         c.maxSubscribersPerConnection(), c.maxEventBytes(), c.sseRetry(), nonEmpty(c.publishToken()),
-                        nonEmpty(c.subscribeToken()), nonEmpty(c.privateTopics()).map(Pattern::compile));
+                        nonEmpty(c.subscribeToken()), nonEmpty(c.privateTopics()).map(Pattern::compile),
+                        c.maxTopics());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(e.getMessage(), e);
             }

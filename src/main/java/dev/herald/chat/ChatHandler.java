@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>State and other nodes</h2>
  * Messages are events of topic {@value #TOPIC} whose data is {@code {"user","text"}}. The newest messages are kept
- * in memory: loaded with {@link EventLog#latest} at start, then updated from {@link EventLog#tail}, so a message
+ * in memory: loaded with {@link EventLog#latest} at start, then updated from {@link EventLog#tail} (the handler
+ * holds the log's {@link EventLog#interest} in the topic for its whole life), so a message
  * that reached the store by another path (a {@code POST /topics/chat}, another node on a shared store) shows up
  * too. Updates are keyed by event id, so seeing one event twice (from the POST's own commit and from the tail)
  * changes nothing. Events of the topic that are not valid chat messages are skipped with a debug line.
@@ -82,6 +83,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
     private final AtomicInteger reserved = new AtomicInteger();
     private final LongAdder coalesced = new LongAdder();
     private final AutoCloseable tail;
+    private final EventLog.Interest interest;
     private final ScheduledExecutorService heartbeats;
     private volatile CompletableFuture<Void> loaded;
     private volatile boolean closed;
@@ -99,6 +101,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.document = render();
         this.tail = log.tail(this::onEvent);
+        this.interest = log.interest(TOPIC); // always: the state follows the topic with or without streams open
         this.loaded = load();
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "herald-chat-heartbeat");
@@ -207,7 +210,8 @@ public final class ChatHandler implements Handler, AutoCloseable {
     // ---------------------------------------------------------------------------------------------- state
 
     private CompletableFuture<Void> load() {
-        return log.latest(TOPIC, settings.history()).thenAccept(events -> {
+        // Once the log follows the topic, so that every message after the read reaches onEvent.
+        return interest.ready().thenCompose(v -> log.latest(TOPIC, settings.history())).thenAccept(events -> {
             synchronized (lock) {
                 boolean changed = false;
                 for (Event e : events) {
@@ -336,6 +340,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
         } catch (Exception e) {
             LOG.warn("chat: cannot unregister from the event log", e);
         }
+        interest.close();
         for (Subscriber s : subscribers) {
             s.stream.end();
         }

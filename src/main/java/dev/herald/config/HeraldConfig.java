@@ -2,6 +2,7 @@ package dev.herald.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -55,6 +56,23 @@ public final class HeraldConfig {
     private final String publishToken;
     private final String subscribeToken;
     private final String privateTopics;
+    // Server push and early hints
+    private final boolean pushEnabled;
+    private final int pushMaxResources;
+    private final long pushMaxBytes;
+    private final EarlyHints pushEarlyHints;
+    private final PushPriority pushPriority;
+    private final boolean pushCacheDigest;
+    private final Duration pushLearningWindow;
+    private final Path pushLearnedFile;
+    private final boolean pushDebugHeader;
+    private final List<PushRule> pushRules;
+    // Limits and certificate reload (issue 6)
+    private final int maxConnections;
+    private final int maxConnectionsPerIp;
+    private final int maxTopics;
+    private final Duration limitLogInterval;
+    private final Duration tlsReloadInterval;
 
     private HeraldConfig(Builder b) {
         host = b.host;
@@ -100,6 +118,21 @@ public final class HeraldConfig {
         publishToken = b.publishToken;
         subscribeToken = b.subscribeToken;
         privateTopics = b.privateTopics;
+        pushEnabled = b.pushEnabled;
+        pushMaxResources = b.pushMaxResources;
+        pushMaxBytes = b.pushMaxBytes;
+        pushEarlyHints = b.pushEarlyHints;
+        pushPriority = b.pushPriority;
+        pushCacheDigest = b.pushCacheDigest;
+        pushLearningWindow = b.pushLearningWindow;
+        pushLearnedFile = b.pushLearnedFile;
+        pushDebugHeader = b.pushDebugHeader;
+        pushRules = b.pushRules;
+        maxConnections = b.maxConnections;
+        maxConnectionsPerIp = b.maxConnectionsPerIp;
+        maxTopics = b.maxTopics;
+        limitLogInterval = b.limitLogInterval;
+        tlsReloadInterval = b.tlsReloadInterval;
     }
 
     public static Builder builder() {
@@ -152,6 +185,21 @@ public final class HeraldConfig {
         b.publishToken = publishToken;
         b.subscribeToken = subscribeToken;
         b.privateTopics = privateTopics;
+        b.pushEnabled = pushEnabled;
+        b.pushMaxResources = pushMaxResources;
+        b.pushMaxBytes = pushMaxBytes;
+        b.pushEarlyHints = pushEarlyHints;
+        b.pushPriority = pushPriority;
+        b.pushCacheDigest = pushCacheDigest;
+        b.pushLearningWindow = pushLearningWindow;
+        b.pushLearnedFile = pushLearnedFile;
+        b.pushDebugHeader = pushDebugHeader;
+        b.pushRules = pushRules;
+        b.maxConnections = maxConnections;
+        b.maxConnectionsPerIp = maxConnectionsPerIp;
+        b.maxTopics = maxTopics;
+        b.limitLogInterval = limitLogInterval;
+        b.tlsReloadInterval = tlsReloadInterval;
         return b;
     }
 
@@ -347,6 +395,110 @@ public final class HeraldConfig {
         return privateTopics;
     }
 
+    /** Which clients get {@code 103 Early Hints} for what a page needs and is not pushed to them. */
+    public enum EarlyHints {
+        /** Never; the final response still carries the Link preload lines. */
+        OFF,
+        /** HTTP/2 clients only (those that refuse push, and what is beyond the push budget). */
+        H2,
+        /** HTTP/2 and HTTP/1.1 clients (not HTTP/1.0, which cannot parse a 1xx response). */
+        ALL
+    }
+
+    /**
+     * When a pushed response is sent relative to its page's response, like Apache's {@code H2PushPriority}; done
+     * with the send order (Netty gives every stream the same weight).
+     */
+    public enum PushPriority {
+        /** Per type, Apache's defaults: CSS and fonts {@link #BEFORE}, scripts {@link #INTERLEAVED}, the rest {@link #AFTER}. */
+        AUTO,
+        /**
+         * The pushed response completes before the page's body starts (the page's HEADERS go first), or until the
+         * client's flow-control window stops it: a client that does not read the push cannot hold the page.
+         */
+        BEFORE,
+        /**
+         * The pushed response and the page share the connection as they are produced (the default: it never holds
+         * the page, and the byte budget bounds what it shares).
+         */
+        INTERLEAVED,
+        /** The pushed response starts once the page's response is complete. */
+        AFTER
+    }
+
+    /** Whether resources may be pushed at all (PUSH_PROMISE); off, they are only hinted. */
+    public boolean pushEnabled() {
+        return pushEnabled;
+    }
+
+    /** Resources pushed per page at most. */
+    public int pushMaxResources() {
+        return pushMaxResources;
+    }
+
+    /** Bytes pushed per page at most. */
+    public long pushMaxBytes() {
+        return pushMaxBytes;
+    }
+
+    public EarlyHints pushEarlyHints() {
+        return pushEarlyHints;
+    }
+
+    public PushPriority pushPriority() {
+        return pushPriority;
+    }
+
+    /** Whether the cache-digest cookie is read and set. */
+    public boolean pushCacheDigest() {
+        return pushCacheDigest;
+    }
+
+    /** How long after a page's response its Referer-bearing requests teach its dependencies; zero turns it off. */
+    public Duration pushLearningWindow() {
+        return pushLearningWindow;
+    }
+
+    /** Where learned dependencies are saved and loaded; empty means {@code data-dir/push-learned.tsv}. */
+    public Optional<Path> pushLearnedFile() {
+        return Optional.ofNullable(pushLearnedFile);
+    }
+
+    /** Whether page responses carry the {@code x-herald-push} debug header. */
+    public boolean pushDebugHeader() {
+        return pushDebugHeader;
+    }
+
+    /** The declarative push rules, first match wins. */
+    public List<PushRule> pushRules() {
+        return pushRules;
+    }
+
+    /** Open client connections in total, both ports; beyond it new connections are refused. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Open client connections from one IP address; beyond it new ones from that address are refused. */
+    public int maxConnectionsPerIp() {
+        return maxConnectionsPerIp;
+    }
+
+    /** Distinct live topics in the topic hub; beyond it subscribing or publishing to a new topic gets 503. */
+    public int maxTopics() {
+        return maxTopics;
+    }
+
+    /** At most one warning per limit in this interval; the next one counts those suppressed. */
+    public Duration limitLogInterval() {
+        return limitLogInterval;
+    }
+
+    /** How often {@code tls.cert} and {@code tls.key} are checked for changes; zero turns reloading off. */
+    public Duration tlsReloadInterval() {
+        return tlsReloadInterval;
+    }
+
     /** Builds a {@link HeraldConfig}; every setter validates at once. */
     public static final class Builder {
         private String host = "0.0.0.0";
@@ -392,6 +544,21 @@ public final class HeraldConfig {
         private String publishToken = "";
         private String subscribeToken = "";
         private String privateTopics = "";
+        private boolean pushEnabled = true;
+        private int pushMaxResources = 10;
+        private long pushMaxBytes = 10L * 1460 * 3;
+        private EarlyHints pushEarlyHints = EarlyHints.ALL;
+        private PushPriority pushPriority = PushPriority.INTERLEAVED;
+        private boolean pushCacheDigest = true;
+        private Duration pushLearningWindow = Duration.ofSeconds(2);
+        private Path pushLearnedFile;
+        private boolean pushDebugHeader;
+        private List<PushRule> pushRules = List.of();
+        private int maxConnections = 10_000;
+        private int maxConnectionsPerIp = 256;
+        private int maxTopics = 10_000;
+        private Duration limitLogInterval = Duration.ofSeconds(10);
+        private Duration tlsReloadInterval = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -656,6 +823,101 @@ public final class HeraldConfig {
         public Builder privateTopics(String v) {
             require("auth.private-topics", v, v != null && validRegex(v), "a Java regular expression for topic names, or empty for none");
             this.privateTopics = v;
+            return this;
+        }
+
+        public Builder pushEnabled(boolean on) {
+            this.pushEnabled = on;
+            return this;
+        }
+
+        public Builder pushMaxResources(int n) {
+            require("push.max-resources", n, n >= 0 && n <= 100, "0..100 (0 hints only)");
+            this.pushMaxResources = n;
+            return this;
+        }
+
+        public Builder pushMaxBytes(long n) {
+            require("push.max-bytes", n, n >= 0, "a size >= 0");
+            this.pushMaxBytes = n;
+            return this;
+        }
+
+        public Builder pushEarlyHints(EarlyHints v) {
+            require("push.early-hints", v, v != null, "off, h2 or all");
+            this.pushEarlyHints = v;
+            return this;
+        }
+
+        public Builder pushPriority(PushPriority v) {
+            require("push.priority", v, v != null, "auto, before, interleaved or after");
+            this.pushPriority = v;
+            return this;
+        }
+
+        public Builder pushCacheDigest(boolean on) {
+            this.pushCacheDigest = on;
+            return this;
+        }
+
+        public Builder pushLearningWindow(Duration d) {
+            require("push.learning-window", d, d != null && !d.isNegative() && d.compareTo(Duration.ofMinutes(1)) <= 0,
+                    "a duration 0..1m, 0s to turn learning off");
+            this.pushLearningWindow = d;
+            return this;
+        }
+
+        public Builder pushLearnedFile(Path file) {
+            this.pushLearnedFile = file;
+            return this;
+        }
+
+        public Builder pushDebugHeader(boolean on) {
+            this.pushDebugHeader = on;
+            return this;
+        }
+
+        public Builder pushRules(List<PushRule> rules) {
+            require("push.rules", rules, rules != null, "a list of rules");
+            for (int i = 0; i < rules.size(); i++) {
+                String problem = rules.get(i).problem();
+                if (problem != null) {
+                    throw new ConfigException("push.rules[" + i + "]." + problem);
+                }
+            }
+            this.pushRules = List.copyOf(rules);
+            return this;
+        }
+
+        public Builder maxConnections(int v) {
+            require("limits.max-connections", v, v >= 1, "an integer >= 1");
+            this.maxConnections = v;
+            return this;
+        }
+
+        public Builder maxConnectionsPerIp(int v) {
+            require("limits.max-connections-per-ip", v, v >= 1, "an integer >= 1");
+            this.maxConnectionsPerIp = v;
+            return this;
+        }
+
+        public Builder maxTopics(int v) {
+            require("limits.max-topics", v, v >= 1, "an integer >= 1");
+            this.maxTopics = v;
+            return this;
+        }
+
+        public Builder limitLogInterval(Duration v) {
+            require("limits.log-interval", v, v != null && !v.isNegative() && !v.isZero(),
+                    "a duration > 0 such as 10s");
+            this.limitLogInterval = v;
+            return this;
+        }
+
+        public Builder tlsReloadInterval(Duration v) {
+            require("tls.reload-interval", v, v != null && (v.isZero() || v.toMillis() >= 10),
+                    "0 (off) or a duration >= 10ms such as 5s");
+            this.tlsReloadInterval = v;
             return this;
         }
 

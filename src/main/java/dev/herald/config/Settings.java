@@ -17,6 +17,7 @@ import static dev.herald.config.ValueType.INT;
 import static dev.herald.config.ValueType.INT_SIZE;
 import static dev.herald.config.ValueType.PATH;
 import static dev.herald.config.ValueType.SIZE;
+import static dev.herald.config.ValueType.PUSH_RULES;
 import static dev.herald.config.ValueType.STRING;
 
 /**
@@ -25,6 +26,10 @@ import static dev.herald.config.ValueType.STRING;
  */
 public final class Settings {
     private static final HeraldConfig DEFAULTS = HeraldConfig.builder().build();
+    private static final ValueType<HeraldConfig.EarlyHints> EARLY_HINTS =
+            ValueType.enumOf(HeraldConfig.EarlyHints.class);
+    private static final ValueType<HeraldConfig.PushPriority> PUSH_PRIORITY =
+            ValueType.enumOf(HeraldConfig.PushPriority.class);
 
     private static final List<Setting> ALL = List.of(
             // Listening
@@ -99,6 +104,26 @@ public final class Settings {
                     "On shutdown, time in-flight requests get to finish after GOAWAY; 10s fits within the "
                             + "grace period of container stops."),
 
+            // Limits and certificate reload
+            of("limits.max-connections", INT, Builder::maxConnections, HeraldConfig::maxConnections,
+                    "Open connections in total; beyond it HTTP/2 gets GOAWAY(ENHANCE_YOUR_CALM), HTTP/1.1 a 503 "
+                            + "and TLS is closed before the handshake. 10000: h2o allows 1024 and nginx 512 per "
+                            + "worker for short requests; long-running streams need more; fits streams.max-subscribers "
+                            + "at two per connection."),
+            of("limits.max-connections-per-ip", INT, Builder::maxConnectionsPerIp,
+                    HeraldConfig::maxConnectionsPerIp,
+                    "Open connections from one IP address, refused like limits.max-connections; 256 leaves room "
+                            + "for an office behind one NAT (a browser opens 1 h2 or 6 HTTP/1.1 connections)."),
+            of("limits.max-topics", INT, Builder::maxTopics, HeraldConfig::maxTopics,
+                    "Distinct live topics (with a subscriber, or published to in the last minute); beyond it "
+                            + "subscribing or publishing to a new topic gets 503. 10000 bounds the hub's memory."),
+            of("limits.log-interval", DURATION, Builder::limitLogInterval, HeraldConfig::limitLogInterval,
+                    "At most one warning per exceeded limit in this interval, naming the peer; the next one "
+                            + "says how many were suppressed. 10s keeps a flood from flooding the log."),
+            of("tls.reload-interval", DURATION, Builder::tlsReloadInterval, HeraldConfig::tlsReloadInterval,
+                    "How often tls.cert and tls.key are checked for changes (a renewal) and reloaded for new "
+                            + "connections; 5s, 0 turns it off."),
+
             // Static files
             of("files.cache-control", STRING, Builder::cacheControl, HeraldConfig::cacheControl,
                     "Cache-Control of files without a content hash in their name; no-cache makes browsers "
@@ -157,7 +182,42 @@ public final class Settings {
             of("auth.subscribe-token", STRING, Builder::subscribeToken, HeraldConfig::subscribeToken,
                     "Bearer token required to subscribe to private topics; empty, none needed."),
             of("auth.private-topics", STRING, Builder::privateTopics, HeraldConfig::privateTopics,
-                    "Regular expression of topic names that need auth.subscribe-token; empty, none."));
+                    "Regular expression of topic names that need auth.subscribe-token; empty, none."),
+
+            // Server push and 103 Early Hints
+            of("push.enabled", BOOLEAN, Builder::pushEnabled, HeraldConfig::pushEnabled,
+                    "Push (PUSH_PROMISE) what pages need to HTTP/2 clients that allow it; false only hints it "
+                            + "(push.early-hints and Link headers)."),
+            of("push.max-resources", INT, Builder::pushMaxResources, HeraldConfig::pushMaxResources,
+                    "Resources pushed per page at most, the rest hinted; 10, like nginx's concurrent pushes "
+                            + "(Jetty pushed up to 16)."),
+            of("push.max-bytes", SIZE, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
+                    "Bytes pushed per page at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
+                            + "from a 10-segment window delivers in its first two round trips: push fills idle "
+                            + "time, more only competes with the page."),
+            of("push.early-hints", EARLY_HINTS, Builder::pushEarlyHints, HeraldConfig::pushEarlyHints,
+                    "Who gets 103 Early Hints for what is not pushed: off, h2 (HTTP/2 only) or all (HTTP/1.1 "
+                            + "too, which RFC 9110 requires to skip unknown 1xx responses)."),
+            of("push.priority", PUSH_PRIORITY, Builder::pushPriority, HeraldConfig::pushPriority,
+                    "When pushed responses go relative to the page, like Apache's H2PushPriority: before, "
+                            + "after, auto (Apache's defaults: CSS and fonts before, scripts interleaved, the rest "
+                            + "after) or interleaved, which never holds the page and shares at most push.max-bytes."),
+            of("push.cache-digest", BOOLEAN, Builder::pushCacheDigest, HeraldConfig::pushCacheDigest,
+                    "Keep a cache-digest cookie (herald-digest) of what each browser got, so a returning "
+                            + "browser is not pushed or hinted what it holds; on."),
+            of("push.learning-window", DURATION, Builder::pushLearningWindow, HeraldConfig::pushLearningWindow,
+                    "Requests with a page's Referer within this time after its response, on its connection, "
+                            + "become its dependencies; 2s covers a page's own fetches, 0s turns learning off."),
+            of("push.learned-file", PATH, Builder::pushLearnedFile, c -> c.pushLearnedFile().orElse(null),
+                    "File learned dependencies are saved to at shutdown and loaded from at start; unset, "
+                            + "data-dir/push-learned.tsv."),
+            of("push.debug-header", BOOLEAN, Builder::pushDebugHeader, HeraldConfig::pushDebugHeader,
+                    "Add x-herald-push to page responses, summarising what was pushed, skipped and hinted and "
+                            + "why; off, since it shows the site's structure."),
+            of("push.rules", PUSH_RULES, Builder::pushRules, HeraldConfig::pushRules,
+                    "Declarative push lists: path pattern (exact, * or **) to ordered resources, with enabled, "
+                            + "limit, discovery and link per rule; first match wins. In YAML a list; as a flag or "
+                            + "variable, the same list as JSON."));
 
     private static final Map<String, Setting> BY_KEY = new LinkedHashMap<>();
 

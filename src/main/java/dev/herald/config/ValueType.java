@@ -1,8 +1,15 @@
 package dev.herald.config;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -32,6 +39,22 @@ final class ValueType<T> {
     static final ValueType<String> STRING = new ValueType<>("<text>", "text", s -> s, s -> s);
     static final ValueType<Boolean> BOOLEAN = new ValueType<>("<bool>", "true or false",
             ValueType::parseBoolean, String::valueOf);
+    static final ValueType<List<PushRule>> PUSH_RULES = new ValueType<>("<rules>",
+            "a list of rules such as [{path: /index.html, resources: [/css/site.css]}], each with the keys "
+                    + String.join(", ", PushRule.FIELDS), ValueType::parsePushRules, ValueType::formatPushRules);
+    private static final ObjectMapper RULES_YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    /** One of an enum's constants by its lower-case name ({@code interleaved}). */
+    static <E extends Enum<E>> ValueType<E> enumOf(Class<E> type) {
+        E[] values = type.getEnumConstants();
+        StringBuilder names = new StringBuilder();
+        for (E v : values) {
+            names.append(names.length() == 0 ? "" : ", ").append(v.name().toLowerCase(Locale.ROOT));
+        }
+        return new ValueType<>("<" + names.toString().replace(", ", "|") + ">", "one of " + names,
+                s -> Enum.valueOf(type, s.toUpperCase(Locale.ROOT)), v -> v.name().toLowerCase(Locale.ROOT));
+    }
 
     private final String label;
     private final String expected;
@@ -128,6 +151,91 @@ final class ValueType<T> {
             throw new IllegalArgumentException(s);
         }
         return p;
+    }
+
+    /**
+     * {@code push.rules}: a YAML (or JSON) list of maps; {@link ConfigLoader} hands a YAML list over as JSON text,
+     * an environment variable or flag gives it as flow YAML or JSON. Only the shape is checked here.
+     */
+    private static List<PushRule> parsePushRules(String s) {
+        JsonNode root;
+        try {
+            root = RULES_YAML.readTree(s);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(s, e);
+        }
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return List.of();
+        }
+        if (!root.isArray()) {
+            throw new IllegalArgumentException(s);
+        }
+        List<PushRule> rules = new ArrayList<>();
+        for (JsonNode n : root) {
+            if (!n.isObject() || !n.path("path").isTextual()) {
+                throw new IllegalArgumentException(s);
+            }
+            n.fieldNames().forEachRemaining(f -> {
+                if (!PushRule.FIELDS.contains(f)) {
+                    throw new IllegalArgumentException(f);
+                }
+            });
+            rules.add(new PushRule(n.get("path").asText(), texts(n.get("resources")),
+                    bool(n.get("enabled"), true), n.has("limit") ? intValue(n.get("limit")) : -1,
+                    bool(n.get("discovery"), true), texts(n.get("link"))));
+        }
+        return List.copyOf(rules);
+    }
+
+    private static List<String> texts(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return List.of();
+        }
+        if (n.isTextual()) {
+            return List.of(n.asText());
+        }
+        if (!n.isArray()) {
+            throw new IllegalArgumentException(n.toString());
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw new IllegalArgumentException(e.toString());
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    private static boolean bool(JsonNode n, boolean absent) {
+        if (n == null || n.isNull()) {
+            return absent;
+        }
+        if (!n.isBoolean()) {
+            throw new IllegalArgumentException(n.toString());
+        }
+        return n.asBoolean();
+    }
+
+    private static int intValue(JsonNode n) {
+        if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+            throw new IllegalArgumentException(n.toString());
+        }
+        return n.asInt();
+    }
+
+    private static String formatPushRules(List<PushRule> rules) {
+        com.fasterxml.jackson.databind.node.ArrayNode out = RULES_YAML.createArrayNode();
+        for (PushRule r : rules) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = out.addObject();
+            o.put("path", r.path());
+            r.resources().forEach(o.putArray("resources")::add);
+            o.put("enabled", r.enabled());
+            o.put("limit", r.limit());
+            o.put("discovery", r.discovery());
+            r.links().forEach(o.putArray("link")::add);
+        }
+        return out.toString();
     }
 
     private static boolean parseBoolean(String s) {

@@ -44,7 +44,7 @@ class ForwardingExchange implements Exchange {
     }
 
     @Override
-    public void preload(List<Preload> resources) {
-        delegate.preload(resources);
+    public void preload(List<Preload> resources, List<String> heldByClient) {
+        delegate.preload(resources, heldByClient);
     }
 }

@@ -1,9 +1,11 @@
 package dev.herald.push;
 
 import dev.herald.config.HeraldConfig;
+import dev.herald.config.PushRule;
 import dev.herald.files.StaticFiles;
 import dev.herald.server.Exchange;
 import dev.herald.server.Handler;
+import dev.herald.server.LinkHeader;
 import dev.herald.server.Preload;
 import dev.herald.server.Request;
 import org.slf4j.Logger;
@@ -23,13 +25,22 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * Static files that announce their pages' dependencies: for a GET of an HTML page, the page's manifest
- * ({@link Discovery}: stylesheets, their imports and fonts, scripts, preloads; CSS and fonts first) goes to
+ * Static files that announce their pages' dependencies: for a GET of an HTML page, what it needs goes to
  * {@link Exchange#preload} before the page is served, so it is pushed (HTTP/2, push allowed) or sent as 103 Early
- * Hints (everyone else). Every other request goes straight to the wrapped {@link StaticFiles}.
+ * Hints (everyone else). Every other request goes straight to the wrapped {@link StaticFiles}, unless a rule
+ * names its path.
+ *
+ * <h2>Sources, in order</h2>
+ * Each path is announced once, at its first place: the first matching {@link PushRule}'s resources
+ * ({@code push.rules}; only files under the root), the page's manifest ({@link Discovery}: stylesheets, their
+ * imports and fonts, scripts, preloads; CSS and fonts first; unless the rule turns discovery off), the rule's
+ * {@code link} values (which also go on the response as Link headers), then the learned dependencies. A rule
+ * with {@code enabled: false} announces nothing for its paths; a rule's {@code limit} replaces the resource cap.
+ * A rule only applies to a path that names a file: a 404 announces nothing, since promises cannot wait for it.
  *
  * <h2>Budget</h2>
- * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes are pushed per page; the rest
+ * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes ({@code push.max-resources},
+ * {@code push.max-bytes}) are pushed per page; the rest
  * of the manifest is only hinted (Link preload). The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender
  * starting at the IW10 initial congestion window (RFC 6928) delivers in its first two round trips of slow start
  * (10 + 20 segments of a 1460-byte MSS). That is the idle time push can fill (the first round trip plus the
@@ -59,10 +70,10 @@ import java.util.concurrent.Executor;
  */
 public final class PushingFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(PushingFiles.class);
-    /** Resources pushed per page at most (Jetty pushed up to 16, nginx allowed 10 concurrent). */
-    public static final int DEFAULT_MAX_PUSHES = 10;
-    /** Bytes pushed per page at most: about two round trips of slow start from IW10 (see the class comment). */
-    public static final long DEFAULT_MAX_BYTES = 10L * 1460 * 3;
+    /** Resources pushed per page at most by default (Jetty pushed up to 16, nginx allowed 10 concurrent). */
+    public static final int DEFAULT_MAX_PUSHES = HeraldConfig.builder().build().pushMaxResources();
+    /** Bytes pushed per page at most by default: two round trips of slow start from IW10 (see the class comment). */
+    public static final long DEFAULT_MAX_BYTES = HeraldConfig.builder().build().pushMaxBytes();
     /** Pages whose manifests are cached at most. */
     public static final int MAX_PAGES = 1024;
 
@@ -79,6 +90,7 @@ public final class PushingFiles implements Handler {
     private final boolean digest;
     /** Null when learning is off. */
     private final RefererLearning learning;
+    private final List<PushRule> rules;
     private final Map<Path, Discovery.Manifest> manifests = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Path, Discovery.Manifest> eldest) {
@@ -87,8 +99,9 @@ public final class PushingFiles implements Handler {
     };
 
     private PushingFiles(Handler files, Path root, Executor blocking, int maxPushes, long maxBytes, boolean digest,
-                         RefererLearning learning) {
+                         RefererLearning learning, List<PushRule> rules) {
         this.files = files;
+        this.rules = List.copyOf(rules);
         this.root = root;
         this.blocking = blocking;
         this.maxPushes = maxPushes;
@@ -97,10 +110,17 @@ public final class PushingFiles implements Handler {
         this.learning = learning;
     }
 
-    /** Serves {@code root} like {@link StaticFiles#create}, with push and early hints, default budget. */
+    /**
+     * Serves {@code root} like {@link StaticFiles#create}, with push and early hints as the {@code push.*} settings
+     * say: budget, cache digest, learning window and rules. (Whether to push at all, early hints, priority and the
+     * debug header are the server's part, read from the same config.)
+     */
     public static PushingFiles create(Path root, HeraldConfig config, Executor blockingExecutor) {
         return wrap(StaticFiles.create(root, config, blockingExecutor), root, blockingExecutor,
-                DEFAULT_MAX_PUSHES, DEFAULT_MAX_BYTES);
+                config.pushMaxResources(), config.pushMaxBytes())
+                .cacheDigest(config.pushCacheDigest())
+                .learning(config.pushLearningWindow())
+                .rules(config.pushRules());
     }
 
     /**
@@ -126,7 +146,7 @@ public final class PushingFiles implements Handler {
             throw new IllegalArgumentException("root: " + root + " (expected: an existing folder)", e);
         }
         return new PushingFiles(files, real, blockingExecutor, maxPushes, maxBytes, true,
-                new RefererLearning(RefererLearning.DEFAULT_WINDOW_NANOS));
+                new RefererLearning(RefererLearning.DEFAULT_WINDOW_NANOS), List.of());
     }
 
     /**
@@ -134,7 +154,7 @@ public final class PushingFiles implements Handler {
      * only the per-connection diary avoids waste.
      */
     public PushingFiles cacheDigest(boolean enabled) {
-        return new PushingFiles(files, root, blocking, maxPushes, maxBytes, enabled, learning);
+        return new PushingFiles(files, root, blocking, maxPushes, maxBytes, enabled, learning, rules);
     }
 
     /**
@@ -147,7 +167,22 @@ public final class PushingFiles implements Handler {
             throw new IllegalArgumentException("learning window: " + window + " (expected: >= 0)");
         }
         return new PushingFiles(files, root, blocking, maxPushes, maxBytes, digest,
-                window.isZero() ? null : new RefererLearning(window.toNanos()));
+                window.isZero() ? null : new RefererLearning(window.toNanos()), rules);
+    }
+
+    /** The same handler with these declarative rules (see {@link PushRule}; first match wins). */
+    public PushingFiles rules(List<PushRule> pushRules) {
+        return new PushingFiles(files, root, blocking, maxPushes, maxBytes, digest, learning, pushRules);
+    }
+
+    /** The first rule matching {@code path}, or null. */
+    PushRule rule(String path) {
+        for (PushRule r : rules) {
+            if (r.matches(path)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /**
@@ -174,9 +209,20 @@ public final class PushingFiles implements Handler {
     public void handle(Exchange exchange) throws Exception {
         Request request = exchange.request();
         boolean get = "GET".equals(request.method());
+        PushRule rule = get ? rule(request.path()) : null;
         Path page = get ? pageFile(request.path()) : null;
-        if (page == null) {
-            files.handle(get && learning != null ? learner(exchange) : exchange);
+        Exchange forward = get && learning != null && page == null ? learner(exchange) : exchange;
+        if (rule != null && !rule.enabled()) {
+            files.handle(forward); // this path announces nothing, from any source
+            return;
+        }
+        if (page == null || (rule != null && !rule.discovery())) {
+            if (rule == null || (page == null && assetFile(request.path()) == null)) {
+                // No rule, or no file to serve (a 404 needs nothing): promises cannot wait for the status.
+                files.handle(forward);
+            } else {
+                serve(forward, null, rule, page != null);
+            }
             return;
         }
         Discovery.Manifest m;
@@ -184,7 +230,7 @@ public final class PushingFiles implements Handler {
             m = manifests.get(page);
         }
         if (m != null && m.fresh()) {
-            serve(exchange, m);
+            serve(exchange, m, rule, true);
             return;
         }
         String pagePath = request.path();
@@ -202,7 +248,7 @@ public final class PushingFiles implements Handler {
             Discovery.Manifest found = built;
             exchange.eventLoop().execute(() -> {
                 try {
-                    serve(exchange, found);
+                    serve(exchange, found, rule, true);
                 } catch (Exception e) {
                     LOG.error("{}: handler failed", request, e);
                     exchange.respond(dev.herald.server.Response.error(500, "Internal Server Error"));
@@ -211,59 +257,142 @@ public final class PushingFiles implements Handler {
         });
     }
 
-    /** Announces the page's resources (minus what the digest says is held) and serves it. */
-    private void serve(Exchange exchange, Discovery.Manifest m) throws Exception {
+    /**
+     * Announces what the path needs, minus what the digest says is held, and serves it. The sources combine in
+     * this order, each path once (its first place wins): the rule's resources, the discovered manifest, the
+     * rule's Link headers, the learned dependencies. The budget then marks the first ones pushable.
+     */
+    private void serve(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
         Request request = exchange.request();
-        List<Preload> discovered = m == null ? List.of() : m.resources();
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
-        List<Preload> all = new ArrayList<>(discovered);
-        if (learning != null) {
-            Set<String> seen = new HashSet<>();
-            for (Preload p : discovered) {
-                seen.add(p.path());
-            }
-            for (RefererLearning.Dependency d : learning.dependencies(request.path())) {
-                Preload.Type type = Preload.Type.ofPath(d.path());
-                // Unknown types are not announced: a preload with the wrong "as" is fetched twice.
-                if (type != Preload.Type.FETCH && assetExists(d.path()) && seen.add(d.path())) {
-                    all.add(Preload.of(d.path(), type).size(d.size()));
-                    if (d.etag() != null) {
-                        keys.put(d.path(), CacheDigest.key(d.path(), d.etag()));
-                    }
-                }
-            }
-        }
+        List<Preload> all = merge(ruleResources(rule), m == null ? List.of() : pushable(m.resources()),
+                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys));
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
         List<Preload> announce = new ArrayList<>(all.size());
+        List<String> skipped = new ArrayList<>();
         for (Preload p : all) {
             Long key = keys.get(p.path());
             if (key == null || !held.contains(key)) {
                 announce.add(p);
+            } else {
+                skipped.add(p.path());
             }
         }
-        if (!announce.isEmpty()) {
-            exchange.preload(budget(announce));
+        if (!all.isEmpty()) {
+            exchange.preload(budget(announce, rule == null || rule.limit() < 0 ? maxPushes : rule.limit()),
+                    skipped);
         }
         CacheDigest next = held;
         if (digest && !keys.isEmpty() && !isConditional(request)) {
             next = held.with(keys.values().stream().mapToLong(Long::longValue).toArray());
         }
         String cookie = next != held ? setCookie(next, "https".equals(request.scheme())) : null;
-        files.handle(new PageExchange(exchange, cookie, learning));
+        files.handle(new PageExchange(exchange, cookie, isPage ? learning : null,
+                rule == null ? List.of() : rule.links()));
+    }
+
+    /** Discovered resources, all pushable again: the budget is applied once the sources are merged. */
+    private static List<Preload> pushable(List<Preload> resources) {
+        List<Preload> out = new ArrayList<>(resources.size());
+        for (Preload p : resources) {
+            out.add(Preload.of(p.path(), p.type()).size(p.size()));
+        }
+        return out;
+    }
+
+    /** The sources in order, each path once, at its first place. */
+    @SafeVarargs
+    static List<Preload> merge(List<Preload>... sources) {
+        Set<String> seen = new HashSet<>();
+        List<Preload> out = new ArrayList<>();
+        for (List<Preload> source : sources) {
+            for (Preload p : source) {
+                if (seen.add(p.path())) {
+                    out.add(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A rule's resources that name regular files under the root, with their sizes (a 404 is never pushed). */
+    private List<Preload> ruleResources(PushRule rule) {
+        if (rule == null) {
+            return List.of();
+        }
+        List<Preload> out = new ArrayList<>(rule.resources().size());
+        for (String path : rule.resources()) {
+            Path f = assetFile(path);
+            if (f == null) {
+                LOG.debug("push rule {}: {} is not a file under the root, not announced", rule.path(), path);
+                continue;
+            }
+            try {
+                out.add(Preload.of(path).size(Files.size(f)));
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.debug("push rule {}: {}: {}", rule.path(), path, e.toString());
+            }
+        }
+        return out;
+    }
+
+    /** The preloads of a rule's Link values, sized when they name files under the root (else hint-only). */
+    private List<Preload> ruleLinks(PushRule rule, Request request) {
+        if (rule == null || rule.links().isEmpty()) {
+            return List.of();
+        }
+        List<Preload> out = new ArrayList<>();
+        for (String value : rule.links()) {
+            for (Preload p : LinkHeader.preloads(value, request.scheme(), request.authority())) {
+                Path f = assetFile(p.path());
+                long size = -1;
+                try {
+                    size = f == null ? -1 : Files.size(f);
+                } catch (IOException e) {
+                    LOG.debug("push rule {}: {}: {}", rule.path(), p.path(), e.toString());
+                }
+                out.add(p.size(size));
+            }
+        }
+        return out;
+    }
+
+    /** The page's learned dependencies that still exist and have a known type; adds their digest keys. */
+    private List<Preload> learned(String pagePath, Map<String, Long> keys) {
+        if (learning == null || pagePath == null) {
+            return List.of();
+        }
+        List<Preload> out = new ArrayList<>();
+        for (RefererLearning.Dependency d : learning.dependencies(pagePath)) {
+            Preload.Type type = Preload.Type.ofPath(d.path());
+            // Unknown types are not announced: a preload with the wrong "as" is fetched twice.
+            if (type != Preload.Type.FETCH && assetExists(d.path())) {
+                out.add(Preload.of(d.path(), type).size(d.size()));
+                if (d.etag() != null) {
+                    keys.putIfAbsent(d.path(), CacheDigest.key(d.path(), d.etag()));
+                }
+            }
+        }
+        return out;
     }
 
     /**
      * Applies the budget again to what is left once the digest took out what the client holds: the first
-     * {@code maxPushes} resources within {@code maxBytes} are pushable, in order, the others hint-only.
+     * {@code maxPushes} resources within {@code maxBytes} are pushable, in order, the others hint-only (as are
+     * those already marked {@code nopush}, and those of unknown size).
      */
-    private List<Preload> budget(List<Preload> resources) {
+    private List<Preload> budget(List<Preload> resources, int maxPushes) {
+        return budget(resources, maxPushes, maxBytes);
+    }
+
+    static List<Preload> budget(List<Preload> resources, int maxPushes, long maxBytes) {
         List<Preload> out = new ArrayList<>(resources.size());
         int pushes = 0;
         long bytes = 0;
         for (Preload p : resources) {
             long size = Math.max(p.size(), 0);
             Preload q = Preload.of(p.path(), p.type()).size(p.size());
-            if (pushes < maxPushes && p.size() >= 0 && bytes + size <= maxBytes) {
+            if (p.push() && pushes < maxPushes && p.size() >= 0 && bytes + size <= maxBytes) {
                 pushes++;
                 bytes += size;
             } else {
@@ -368,15 +497,20 @@ public final class PushingFiles implements Handler {
     private static final class PageExchange extends ForwardingExchange {
         private final String cookie;
         private final RefererLearning learning;
+        private final List<String> links;
 
-        PageExchange(Exchange delegate, String cookie, RefererLearning learning) {
+        PageExchange(Exchange delegate, String cookie, RefererLearning learning, List<String> links) {
             super(delegate);
             this.cookie = cookie;
             this.learning = learning;
+            this.links = links;
         }
 
         @Override
         public void respond(dev.herald.server.Response response) {
+            if (response.status() >= 200 && response.status() < 300) {
+                links.forEach(l -> response.header("link", l)); // the rule's per-path Link headers
+            }
             if (response.status() == 200) {
                 if (cookie != null) {
                     response.header("set-cookie", cookie);
@@ -411,22 +545,27 @@ public final class PushingFiles implements Handler {
 
     /** Whether a learned path still names a regular file under the root that is not a page (no push of a 404). */
     boolean assetExists(String path) {
+        return assetFile(path) != null;
+    }
+
+    /** The regular file under the root that a path (query ignored) names, unless it is a page; else null. */
+    Path assetFile(String path) {
         int q = path.indexOf('?');
         String p = q < 0 ? path : path.substring(0, q);
         if (pageFile(p) != null) {
-            return false;
+            return null;
         }
         String decoded;
         try {
             decoded = URI.create(p).getPath();
         } catch (IllegalArgumentException e) {
-            return false;
+            return null;
         }
         if (decoded == null || !decoded.startsWith("/") || decoded.contains("/.") || decoded.contains("\0")) {
-            return false;
+            return null;
         }
         Path f = root.resolve(decoded.substring(1)).normalize();
-        return f.startsWith(root) && Files.isRegularFile(f);
+        return f.startsWith(root) && Files.isRegularFile(f) ? f : null;
     }
 
     /** The HTML file a GET of this path serves (folder index included), or null when it is not a page. */

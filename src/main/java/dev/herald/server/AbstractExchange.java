@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.config.HeraldConfig;
 import io.netty.channel.Channel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +24,14 @@ abstract class AbstractExchange implements Exchange {
     final boolean pushed;
     private boolean responded;
     private boolean preloaded;
+    /** What this page announced and what became of it; null when it announced nothing. */
+    PagePushes pushes;
+    /** Paths announced so far (preload and Link headers), so none is announced twice. */
+    private final java.util.Set<String> announced = new java.util.HashSet<>();
     /** Link field values for the final response, from {@link #preload}. */
     private List<String> links = List.of();
+    /** The target of each of {@link #links}. */
+    private List<String> linkPaths = List.of();
 
     AbstractExchange(ServerContext server, Channel channel, Request request) {
         this(server, channel, request, false);
@@ -38,41 +45,82 @@ abstract class AbstractExchange implements Exchange {
     }
 
     @Override
-    public final void preload(List<Preload> resources) {
+    public final void preload(List<Preload> resources, List<String> heldByClient) {
         if (!channel.eventLoop().inEventLoop()) {
             List<Preload> copy = List.copyOf(resources);
-            channel.eventLoop().execute(() -> preload(copy));
+            List<String> held = List.copyOf(heldByClient);
+            channel.eventLoop().execute(() -> preload(copy, held));
             return;
         }
-        if (preloaded || responded || pushed || resources.isEmpty() || !channel.isActive()) {
+        if (preloaded || responded || pushed || !channel.isActive()) {
             return;
         }
         preloaded = true;
-        if (!"GET".equals(request.method()) || isConditional(request)) {
+        if (resources.isEmpty() && heldByClient.isEmpty()) {
             return;
         }
-        List<Preload> rest = push(resources);
+        pushes = new PagePushes();
+        pushes.skippedDigest.addAll(heldByClient);
+        if (!"GET".equals(request.method())) {
+            pushes.reason = "not-get";
+            return;
+        }
+        if (isConditional(request)) {
+            pushes.reason = "conditional";
+            return;
+        }
+        List<Preload> rest = announce(resources);
         if (rest.isEmpty()) {
             return;
         }
         List<String> values = new ArrayList<>(rest.size());
+        List<String> paths = new ArrayList<>(rest.size());
         for (Preload p : rest) {
             values.add(p.linkValue());
+            paths.add(p.path());
         }
         links = values;
-        earlyHints(values);
+        linkPaths = paths;
+        if (earlyHintsAllowed() && earlyHints(values)) {
+            server.metrics.earlyHintsSent.increment();
+        }
+    }
+
+    /** Pushes what it can of {@code resources} (if push is on) and returns what is left to hint, noted as hinted. */
+    private List<Preload> announce(List<Preload> resources) {
+        for (Preload p : resources) {
+            announced.add(p.path());
+        }
+        List<Preload> rest;
+        if (server.config.pushEnabled()) {
+            rest = push(resources, pushes);
+        } else {
+            rest = resources;
+            pushes.reason = "push-disabled";
+        }
+        for (Preload p : rest) {
+            pushes.hinted.add(p.path());
+        }
+        return rest;
     }
 
     /**
-     * Pushes what the protocol and the client allow, on the event loop, and returns the resources left to hint
-     * (not pushed, and not already known to the client). HTTP/1.1 pushes nothing.
+     * Pushes what the protocol and the client allow, on the event loop, notes the decision in {@code page}, and
+     * returns the resources left to hint (not pushed, and not already known to the client). HTTP/1.1 pushes
+     * nothing.
      */
-    List<Preload> push(List<Preload> resources) {
+    List<Preload> push(List<Preload> resources, PagePushes page) {
+        page.reason = "http/1.1";
         return resources;
     }
 
-    /** Writes a {@code 103 Early Hints} response with these Link values (on the event loop). */
-    abstract void earlyHints(List<String> linkValues);
+    /** Whether {@code push.early-hints} lets this protocol have a 103; HTTP/1.1 needs {@code all}. */
+    boolean earlyHintsAllowed() {
+        return server.config.pushEarlyHints() == HeraldConfig.EarlyHints.ALL;
+    }
+
+    /** Writes a {@code 103 Early Hints} response with these Link values (on the event loop); false if it cannot. */
+    abstract boolean earlyHints(List<String> linkValues);
 
     /** Conditional or partial: the client already holds (part of) the page, so it holds its assets. */
     static boolean isConditional(Request r) {
@@ -125,12 +173,54 @@ abstract class AbstractExchange implements Exchange {
             completed(response.status(), -1, "reset");
             return;
         }
-        if (!links.isEmpty() && response.status() >= 200 && response.status() < 300) {
-            for (String link : links) {
-                response.header("link", link);
+        boolean success = response.status() >= 200 && response.status() < 300;
+        if (success && !pushed) {
+            pushLinkHeaders(response);
+        }
+        if (!links.isEmpty() && success) {
+            // A target the response's own Link headers name already (a rule's, a handler's) is not listed twice.
+            java.util.Set<String> present = new java.util.HashSet<>();
+            for (String v : response.headers().getAll("link")) {
+                LinkHeader.preloads(v, request.scheme(), request.authority()).forEach(p -> present.add(p.path()));
+            }
+            for (int i = 0; i < links.size(); i++) {
+                if (!present.contains(linkPaths.get(i))) {
+                    response.header("link", links.get(i));
+                }
             }
         }
+        if (pushes != null && server.config.pushDebugHeader()) {
+            response.header("x-herald-push", pushes.debugHeader());
+        }
         write(response);
+    }
+
+    /**
+     * Pushes the same-origin {@code rel=preload} targets of the response's own Link headers that were not
+     * announced yet (an application handler's, or a rule's), before the response goes out. The Link lines stay
+     * on the response: they are the hints for a client that does not take the push.
+     */
+    private void pushLinkHeaders(Response response) {
+        List<String> values = response.headers().getAll("link");
+        if (values.isEmpty() || !"GET".equals(request.method()) || isConditional(request)) {
+            return;
+        }
+        List<Preload> fresh = new ArrayList<>();
+        for (String v : values) {
+            for (Preload p : LinkHeader.preloads(v, request.scheme(), request.authority())) {
+                if (!announced.contains(p.path())) {
+                    boolean routed = server.handler instanceof Router r && !r.isFallback(p.path());
+                    fresh.add(routed ? p.noPush() : p);
+                }
+            }
+        }
+        if (fresh.isEmpty()) {
+            return;
+        }
+        if (pushes == null) {
+            pushes = new PagePushes();
+        }
+        announce(fresh);
     }
 
     final boolean responded() {
@@ -178,8 +268,20 @@ abstract class AbstractExchange implements Exchange {
         return !request.isHead() && !response.bodyForbidden() && response.contentLength() > 0;
     }
 
+    /**
+     * Counts the response and writes its access-log line; a page that pushed waits for its pushes to close, so
+     * its line can say how many the client cancelled.
+     */
     final void completed(int status, long bytes, String extra) {
         server.metrics.request(status, bytes);
-        server.accessLog.log(request, status, bytes, startNanos, extra);
+        long end = System.nanoTime();
+        if (pushes == null) {
+            server.accessLog.log(request, status, bytes, startNanos, end, extra);
+            return;
+        }
+        pushes.pageDone();
+        PagePushes p = pushes;
+        p.whenSettled(() -> server.accessLog.log(request, status, bytes, startNanos, end,
+                extra == null ? p.logFields() : extra + " " + p.logFields()));
     }
 }

@@ -9,8 +9,12 @@ import java.time.Instant;
  * One line per request or stream on logger {@code herald.access}:
  * {@code time conn=ID stream=ID protocol method path status bytes duration [key=value...]}.
  *
- * <p>The trailing {@code key=value} pairs are free-form so later features (push decisions) can add detail without
- * changing the fixed columns that log parsers rely on.
+ * <p>The trailing {@code key=value} pairs are free-form so features can add detail without changing the fixed
+ * columns that log parsers rely on. A page that announced resources gets
+ * {@code pushed=N cancelled=N skipped-diary=N skipped-digest=N hinted=N}, and {@code push-reason=...} when push
+ * was not possible (push-disabled, client-refuses-push, http/1.1, conditional, goaway...); its line is written
+ * once all its pushes have closed. A pushed response's own line ends with {@code push=completed},
+ * {@code push=cancelled} or {@code push=refused}.
  */
 final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("herald.access");
@@ -25,10 +29,15 @@ final class AccessLog {
     }
 
     void log(Request req, int status, long bytes, long startNanos, String extra) {
+        log(req, status, bytes, startNanos, System.nanoTime(), extra);
+    }
+
+    /** A line for a response that ended at {@code endNanos}, written later (a page waits for its pushes). */
+    void log(Request req, int status, long bytes, long startNanos, long endNanos, String extra) {
         if (!enabled) {
             return;
         }
-        double ms = (System.nanoTime() - startNanos) / 1e6;
+        double ms = (endNanos - startNanos) / 1e6;
         StringBuilder sb = new StringBuilder(128);
         sb.append(Instant.now()).append(" conn=").append(req.connectionId())
                 .append(" stream=").append(req.streamId())

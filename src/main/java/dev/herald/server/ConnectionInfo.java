@@ -16,6 +16,8 @@ final class ConnectionInfo {
     final boolean secure;
     final InetSocketAddress remote;
     volatile Protocol protocol;
+    /** Why {@link ConnectionLimits} refused this connection; null when it was admitted. */
+    volatile String refusal;
     /** HTTP/1.1 request sequence number, used in place of a stream id. */
     int requestCount;
 

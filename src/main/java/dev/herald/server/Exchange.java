@@ -35,7 +35,18 @@ public interface Exchange {
      * {@code If-Modified-Since}, {@code Range}...: the client holds the page, so it holds its assets), that was
      * itself pushed, or once the response has started. Only the first call has an effect. The default does
      * nothing, for exchanges that cannot announce (tests' fakes).
+     *
+     * <p>A response's own {@code Link: <...>; rel=preload} headers (set by any handler) are pushed the same way
+     * when {@link #respond} sends it, unless marked {@code nopush}; they stay on the response as hints.
      */
     default void preload(java.util.List<Preload> resources) {
+        preload(resources, java.util.List.of());
+    }
+
+    /**
+     * {@link #preload(java.util.List)}, noting the paths left out because the client is known to hold them (its
+     * cache digest), for the access log and the {@code x-herald-push} debug header.
+     */
+    default void preload(java.util.List<Preload> resources, java.util.List<String> heldByClient) {
     }
 }

@@ -137,7 +137,11 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     ++conn.requestCount, conn.remote);
             current = new Exchange1(ctx, request, HttpUtil.isKeepAlive(req) && !closeWhenIdle);
             current.http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-            if (!req.decoderResult().isSuccess()) {
+            if (conn.refusal != null) {
+                current.keepAlive = false;
+                current.respond(Response.json(503, "{\"error\":\"too many connections\",\"detail\":\""
+                                + conn.refusal + "\"}").header("retry-after", ConnectionLimits.RETRY_AFTER_SECONDS));
+            } else if (!req.decoderResult().isSuccess()) {
                 current.respond(decodeError(req.decoderResult().cause()));
             } else if (req.uri().length() > server.config.maxUriLength()) {
                 current.respond(Response.error(414, "URI Too Long"));
@@ -157,9 +161,13 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             return Response.error(414, "URI Too Long");
         }
         if (cause instanceof TooLongHttpHeaderException) {
+            server.limitLog.exceeded("http2.max-header-list-size", current.request().remote(),
+                    "HTTP/1.1 header over " + server.config.maxHeaderListSize() + " bytes: 431");
             return Response.error(431, "Request Header Fields Too Large");
         }
         if (cause instanceof TooLongFrameException) {
+            server.limitLog.exceeded("max-request-body", current.request().remote(),
+                    "HTTP/1.1 body over " + server.config.maxRequestBody() + " bytes: 413");
             return Response.error(413, "Content Too Large");
         }
         LOG.debug("bad HTTP/1.1 request: {}", cause.toString());
@@ -264,14 +272,15 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        void earlyHints(List<String> linkValues) {
+        boolean earlyHints(List<String> linkValues) {
             if (http10) {
-                return;
+                return false;
             }
             DefaultFullHttpResponse hints = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(103), Unpooled.EMPTY_BUFFER);
             linkValues.forEach(v -> hints.headers().add("link", v));
             ctx.writeAndFlush(hints);
+            return true;
         }
 
         @Override

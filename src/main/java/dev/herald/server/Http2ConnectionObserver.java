@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -7,10 +8,14 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Sits after {@code Http2MultiplexHandler} and sees the connection-level frames: it sets the connection
@@ -31,6 +36,20 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
         Http2Connection conn = codec.connection();
+        conn.addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
+                if (errorCode != Http2Error.NO_ERROR.code() && errorCode != Http2Error.INTERNAL_ERROR.code()) {
+                    // Netty's flood guards (RST_STREAM, queued control frames, empty DATA, CONTINUATION) and
+                    // the client's protocol errors end here; INTERNAL_ERROR is Herald's side (a write that
+                    // failed because the client left), not a limit.
+                    Http2Error e = Http2Error.valueOf(errorCode);
+                    server.limitLog.exceeded("h2 GOAWAY " + (e == null ? "0x" + Long.toHexString(errorCode) : e),
+                            ConnectionInfo.of(ctx.channel()).remote, "last stream " + lastStreamId + ": "
+                                    + debugData.toString(StandardCharsets.UTF_8));
+                }
+            }
+        });
         int current = conn.local().flowController().windowSize(conn.connectionStream());
         int delta = server.config.connectionWindowSize() - current;
         if (delta > 0) {

@@ -1,11 +1,13 @@
 package dev.herald.server;
 
+import dev.herald.config.HeraldConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2PushPromiseFrame;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -52,7 +54,20 @@ import java.util.Set;
  *       {@value #MAX_RESERVED} streams are reserved at once, beyond that nothing more is promised.</li>
  *   <li>The diary: a path pushed on this connection, or requested by the client on it, is never pushed again on
  *       it; it remembers the last {@value #DIARY_ENTRIES} paths (Apache's diary size).</li>
+ *   <li>The {@code :authority} of a promise is the request's own, and only when it is well formed
+ *       ({@link #servedAuthority}).</li>
  * </ul>
+ *
+ * <h2>Order ({@code push.priority})</h2>
+ * Done with the send order, not the dependency tree (every stream has Netty's default weight): waiting pushes
+ * start in promise order, except that an {@code after} push waits until its page's response is complete; a
+ * {@code before} push holds the page's body (not its HEADERS) until it closes or stalls on the client's
+ * flow-control window ({@link PagePushes}).
+ *
+ * <h2>Resets and counts</h2>
+ * A client's RST_STREAM on a pushed stream arrives as a user event on its child channel, which then closes at
+ * once (its slot and buffers are freed, and later writes are dropped); REFUSED_STREAM counts as refused, any
+ * other code as cancelled, and the DATA bytes already written as wasted ({@link ServerMetrics}).
  */
 final class Http2Pusher {
     private static final Logger LOG = LoggerFactory.getLogger(Http2Pusher.class);
@@ -108,36 +123,75 @@ final class Http2Pusher {
         diary.add(path);
     }
 
-    /** Whether this connection may carry a new promise now. */
-    private boolean mayPromise() {
+    /** Why this connection may not carry a new promise now, or null when it may. */
+    private String whyNoPromise(String authority) {
         if (codec == null || codecWriter == null || !parent.isActive()) {
-            return false;
+            return "closed";
         }
         Http2Connection c = codec.connection();
-        return !c.goAwaySent() && !c.goAwayReceived() && c.remote().allowPushTo()
-                && c.local().maxActiveStreams() > 0 && reserved < MAX_RESERVED;
+        if (c.goAwaySent() || c.goAwayReceived()) {
+            return "goaway";
+        }
+        if (!c.remote().allowPushTo() || c.local().maxActiveStreams() <= 0) {
+            return REFUSED; // ENABLE_PUSH=0 or MAX_CONCURRENT_STREAMS=0
+        }
+        if (reserved >= MAX_RESERVED) {
+            return "too-many-promises";
+        }
+        return servedAuthority(authority) ? null : "authority";
     }
 
     /**
-     * Promises what it can of {@code resources} on {@code parentStream} and returns what is left to hint: the
-     * resources not pushed (refused by settings, {@code nopush}, over limits), minus those the client already has
-     * on this connection (diary).
+     * Whether a promise may name this {@code :authority} (RFC 9113 §8.4: one the server is authoritative for).
+     * Herald has no virtual hosts, it answers every name that reaches it, so every well-formed
+     * {@code host[:port]} the client itself sent qualifies; none (HTTP/1.1 without Host), userinfo, a path or a
+     * bad port does not.
+     */
+    static boolean servedAuthority(String authority) {
+        return authority != null && AUTHORITY.matcher(authority).matches();
+    }
+
+    private static final java.util.regex.Pattern AUTHORITY = java.util.regex.Pattern.compile(
+            "(\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(:(?:[1-9][0-9]{0,4}))?");
+    /** The reason given when the client's settings refuse push. */
+    private static final String REFUSED = "client-refuses-push";
+
+    /**
+     * Promises what it can of {@code resources} on {@code parentStream}, notes the decision in {@code page}, and
+     * returns what is left to hint: the resources not pushed (refused by settings, {@code nopush}, over limits),
+     * minus those the client already has on this connection (diary).
      */
     List<Preload> push(ServerContext server, Http2StreamChannel parentStream, Request request,
-                       List<Preload> resources) {
+                       List<Preload> resources, PagePushes page) {
         List<Preload> rest = new ArrayList<>(resources.size());
         String authority = request.authority();
+        page.onPageDone = this::drain;
         boolean promised = false;
         for (Preload p : resources) {
             if (diary.contains(p.path())) {
-                continue; // pushed or requested on this connection: the client has it
+                page.skippedDiary.add(p.path()); // pushed or requested on this connection: the client has it
+                continue;
             }
-            if (!p.push() || authority == null || !mayPromise()) {
+            if (!p.push()) {
                 rest.add(p);
                 continue;
             }
-            if (promise(server, parentStream, request, p)) {
+            String why = whyNoPromise(authority);
+            if (why != null) {
+                if (why.equals(REFUSED)) {
+                    server.metrics.pushRefused.increment();
+                }
+                if (page.reason == null) {
+                    page.reason = why;
+                }
+                rest.add(p);
+                continue;
+            }
+            HeraldConfig.PushPriority priority = PagePushes.priority(server.config.pushPriority(), p.type());
+            if (promise(server, parentStream, request, p, page, priority)) {
                 diary.add(p.path());
+                page.promised(p.path(), priority);
+                server.metrics.pushPromised.increment();
                 promised = true;
             } else {
                 rest.add(p);
@@ -149,7 +203,8 @@ final class Http2Pusher {
         return rest;
     }
 
-    private boolean promise(ServerContext server, Http2StreamChannel parentStream, Request request, Preload p) {
+    private boolean promise(ServerContext server, Http2StreamChannel parentStream, Request request, Preload p,
+                            PagePushes page, HeraldConfig.PushPriority priority) {
         Http2StreamHandler handler = new Http2StreamHandler(server, this);
         Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(parent).handler(handler).open();
         if (!opened.isDone() || !opened.isSuccess()) {
@@ -174,6 +229,7 @@ final class Http2Pusher {
         }
         reserved++;
         handler.state = State.RESERVED;
+        handler.priority = priority;
         codecWriter.write(new DefaultHttp2PushPromiseFrame(h).stream(parentStream.stream())
                 .pushStream(child.stream())).addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
@@ -191,36 +247,73 @@ final class Http2Pusher {
                 copied, new byte[0], conn.id, promisedId, conn.remote);
         LOG.debug("{}: promised {} on stream {} (parent stream {})", parent, p.path(), promisedId,
                 parentStream.stream().id());
+        handler.page = page;
+        handler.holdsPageBody = priority == HeraldConfig.PushPriority.BEFORE;
         waiting.add(handler);
         // Started after the current task, once the page's own HEADERS are written behind the promises.
         parent.eventLoop().execute(this::drain);
         return true;
     }
 
-    /** Starts waiting pushes while the client's MAX_CONCURRENT_STREAMS leaves room. */
-    private void drain() {
+    /**
+     * Starts waiting pushes, in promise order, while the client's MAX_CONCURRENT_STREAMS leaves room; an
+     * {@code after} push waits for its page's response to be complete.
+     */
+    void drain() {
+        if (codec == null) {
+            return;
+        }
         Http2Connection c = codec.connection();
-        while (!waiting.isEmpty() && open < c.local().maxActiveStreams() && c.local().canOpenStream()) {
-            Http2StreamHandler h = waiting.poll();
-            if (h.state != State.RESERVED) {
-                continue;
+        while (open < c.local().maxActiveStreams() && c.local().canOpenStream()) {
+            Http2StreamHandler next = null;
+            for (java.util.Iterator<Http2StreamHandler> it = waiting.iterator(); it.hasNext(); ) {
+                Http2StreamHandler h = it.next();
+                if (h.state != State.RESERVED) {
+                    it.remove();
+                } else if (h.page == null || h.page.mayStart(h.priority)) {
+                    it.remove();
+                    next = h;
+                    break;
+                }
+            }
+            if (next == null) {
+                return;
             }
             reserved--;
             open++;
-            h.state = State.OPEN;
-            h.startPush();
+            next.state = State.OPEN;
+            next.startPush();
         }
     }
 
     /** A pushed stream's channel closed (finished, reset by the client, or the connection went). */
     void closed(Http2StreamHandler h) {
-        if (h.state == State.RESERVED) {
+        State was = h.state;
+        LOG.debug("{}: pushed stream {} closed ({}, reset {}, {} bytes sent)", parent,
+                h.pushedRequest == null ? "?" : h.pushedRequest.path(), was, h.resetCode, h.sentBytes);
+        if (was == State.RESERVED) {
             reserved--;
             waiting.remove(h);
-        } else if (h.state == State.OPEN) {
+        } else if (was == State.OPEN) {
             open--;
         }
         h.state = State.CLOSED;
+        if (h.page != null && was != State.CLOSED) {
+            ServerMetrics m = h.server.metrics;
+            boolean refused = h.resetCode == Http2Error.REFUSED_STREAM.code();
+            boolean cancelled = h.resetCode >= 0 && !refused;
+            m.pushBytes.increment(h.sentBytes);
+            if (refused) {
+                m.pushRefused.increment();
+            } else if (cancelled) {
+                m.pushCancelled.increment();
+                m.pushWastedBytes.increment(h.sentBytes);
+            } else if (h.completedOk) {
+                m.pushCompleted.increment();
+            }
+            h.releasePageBody();
+            h.page.pushClosed(cancelled || refused);
+        }
         if (parent.isActive()) {
             drain();
             // Netty may count the stream as active until its close event is fully processed: look again.

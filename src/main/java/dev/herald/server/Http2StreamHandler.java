@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.config.HeraldConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -7,6 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -15,9 +18,12 @@ import io.netty.handler.codec.http2.Http2DataChunkedInput;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -41,7 +47,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
     private static final int FILE_CHUNK = 16 * 1024;
 
-    private final ServerContext server;
+    final ServerContext server;
     private Http2Headers headers;
     private CompositeByteBuf body;
     private boolean requestComplete;
@@ -51,6 +57,17 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private final Http2Pusher pusher;
     Request pushedRequest;
     Http2Pusher.State state;
+    /** For a pushed stream: the page it was promised for, its send order, and how it went. */
+    PagePushes page;
+    HeraldConfig.PushPriority priority;
+    /** DATA bytes of this stream the connection has written to the socket. */
+    long sentBytes;
+    /** The error code of the client's RST_STREAM, or -1. */
+    long resetCode = -1;
+    /** Whether the whole response was written. */
+    boolean completedOk;
+    /** Whether this push (priority BEFORE) still holds its page's body. */
+    boolean holdsPageBody;
     private ChannelHandlerContext ctx;
 
     Http2StreamHandler(ServerContext server) {
@@ -68,11 +85,90 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
     }
 
+    /**
+     * A BEFORE push blocked by the client's flow-control window that makes no progress for {@link #STALL_NANOS}
+     * releases its page's body: a client that does not read the push must not hold the page. Progress is DATA
+     * reaching the socket; a responsive client's WINDOW_UPDATEs keep it going.
+     */
+    private void watchForStall(ChannelHandlerContext ctx, long sentBefore) {
+        stallCheckPending = true;
+        ctx.executor().schedule(() -> {
+            stallCheckPending = false;
+            if (!holdsPageBody || state != Http2Pusher.State.OPEN || ctx.channel().isWritable()) {
+                return;
+            }
+            if (sentBytes == sentBefore) {
+                LOG.debug("stream {}: push stalled on the client's window, the page goes on", streamId(ctx));
+                releasePageBody();
+            } else {
+                watchForStall(ctx, sentBytes);
+            }
+        }, STALL_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** How long a BEFORE push blocked on flow control may go without progress before the page goes on. */
+    static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(250);
+    private boolean stallCheckPending;
+
+    /** Lets this push's page send its body, if this push was holding it. */
+    void releasePageBody() {
+        if (holdsPageBody) {
+            holdsPageBody = false;
+            page.bodyReleased();
+        }
+    }
+
     /** Serves the promised request through the application, on the event loop (called by the pusher). */
     void startPush() {
         requestComplete = true;
+        ctx.pipeline().addFirst(PUSH_GUARD, new PushGuard());
         exchange = new Exchange2(ctx, pushedRequest, true);
         exchange.dispatch();
+    }
+
+    private static final String PUSH_GUARD = "herald-push-guard";
+
+    /**
+     * First in a pushed stream's pipeline: counts the DATA bytes that reach the socket (a write's promise
+     * completes then), and drops frames once the client has reset the stream. Without it a frame still queued
+     * above (in the chunked-file writer, waiting for writability) could be flushed after the reset, and Netty would
+     * take a HEADERS frame on the closed promised stream for a new stream behind the last one: a connection error.
+     */
+    private final class PushGuard extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext c, Object msg, ChannelPromise promise) {
+            Http2FrameStream s = ((Http2StreamChannel) c.channel()).stream();
+            if (resetCode >= 0 || s.state() == Http2Stream.State.CLOSED) {
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(new java.nio.channels.ClosedChannelException());
+                return;
+            }
+            if (msg instanceof Http2DataFrame d) {
+                int n = d.content().readableBytes();
+                promise = promise.unvoid();
+                promise.addListener(f -> {
+                    if (f.isSuccess()) {
+                        sentBytes += n;
+                    }
+                });
+            }
+            c.write(msg, promise);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame r) {
+            // Http2MultiplexHandler hands a client's RST_STREAM to the stream as an event, not a read.
+            resetCode = r.errorCode();
+            LOG.debug("stream {} reset by client: {}{}", streamId(ctx), r.errorCode(),
+                    pusher != null ? " (push cancelled)" : "");
+        }
+        ctx.fireUserEventTriggered(evt);
+        if (evt instanceof Http2ResetFrame && pusher != null) {
+            // Stop the push at once and free its slot (RFC 9113 §8.4); the stream is closed already.
+            ctx.channel().close();
+        }
     }
 
     @Override
@@ -88,6 +184,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         if (stream != null) {
             stream.closed(false);
         }
+        if (exchange != null && exchange.pushes != null) {
+            exchange.pushes.pageDone();
+        }
         if (pusher != null) {
             pusher.closed(this);
         }
@@ -96,6 +195,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable() && holdsPageBody && !stallCheckPending) {
+            watchForStall(ctx, sentBytes);
+        }
         if (stream != null) {
             stream.writabilityChanged();
         }
@@ -109,9 +211,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 onHeaders(ctx, (Http2HeadersFrame) msg);
             } else if (msg instanceof Http2DataFrame) {
                 onData(ctx, (Http2DataFrame) msg);
-            } else if (msg instanceof Http2ResetFrame) {
-                LOG.debug("stream {} reset by client: {}{}", streamId(ctx), ((Http2ResetFrame) msg).errorCode(),
-                        pusher != null ? " (push cancelled)" : "");
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -171,6 +270,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private void tooLarge(ChannelHandlerContext ctx) {
         release();
         exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+        server.limitLog.exceeded("max-request-body", exchange.request().remote(),
+                "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
         exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
                 + server.config.maxRequestBody() + " bytes\"}"));
     }
@@ -227,6 +328,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 error = Http2Error.STREAM_CLOSED;
             }
             LOG.debug("stream {}: {} ({})", streamId(ctx), error, cause.getMessage());
+            if (cause instanceof Http2Exception.HeaderListSizeException) {
+                server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
+                        "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
+                                + streamId(ctx) + " reset");
+            }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -246,21 +352,35 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        List<Preload> push(List<Preload> resources) {
+        List<Preload> push(List<Preload> resources, PagePushes page) {
             return Http2Pusher.of(ctx.channel()).push(server, (Http2StreamChannel) ctx.channel(), request,
-                    resources);
+                    resources, page);
         }
 
         @Override
-        void earlyHints(List<String> linkValues) {
+        boolean earlyHintsAllowed() {
+            return server.config.pushEarlyHints() != HeraldConfig.EarlyHints.OFF;
+        }
+
+        @Override
+        boolean earlyHints(List<String> linkValues) {
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status("103");
             linkValues.forEach(v -> h.add("link", v));
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            return true;
         }
 
         @Override
         void write(Response response) {
+            if (pushed && ((Http2StreamChannel) ctx.channel()).stream().state() == Http2Stream.State.CLOSED) {
+                // The client reset the promised stream before its response was ready, and the child channel has
+                // not seen it yet. Netty takes HEADERS on a closed stream that the server opened for a connection
+                // error (PROTOCOL_ERROR "stream is behind the next expected stream") and would close the whole
+                // connection, so nothing is written.
+                completed(response.status(), -1, "reset");
+                return;
+            }
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status(Integer.toString(response.status()));
             response.headers().forEach(h::add);
@@ -270,18 +390,44 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             boolean body = sendsBody(response);
             int status = response.status();
             if (body && response.file() != null && ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
-                ctx.pipeline().addFirst(new ChunkedWriteHandler());
+                if (ctx.pipeline().get(PUSH_GUARD) != null) {
+                    ctx.pipeline().addAfter(PUSH_GUARD, null, new ChunkedWriteHandler()); // the guard sees frames
+                } else {
+                    ctx.pipeline().addFirst(new ChunkedWriteHandler());
+                }
             }
-            ChannelFuture last = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
-            long len = body ? response.contentLength() : 0;
-            if (body && response.bytes() != null) {
-                last = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true));
-            } else if (body) {
-                last = writeFile(response);
+            ChannelFuture head = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
+            if (!body) {
+                ctx.flush();
+                finish(head, status, 0);
+                return;
             }
-            ctx.flush();
+            long len = response.contentLength();
+            Runnable sendBody = () -> {
+                ChannelFuture last = response.bytes() != null
+                        ? ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true))
+                        : writeFile(response);
+                ctx.flush();
+                finish(last, status, len);
+            };
+            if (pushes != null) {
+                ctx.flush(); // the HEADERS go now; the body may wait for pushes sent before it
+                pushes.whenBodyMayGo(sendBody);
+            } else {
+                sendBody.run();
+            }
+        }
+
+        private void finish(ChannelFuture last, int status, long len) {
             last.addListener((ChannelFutureListener) f -> {
-                completed(status, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
+                if (f.isSuccess() && pusher != null) {
+                    completedOk = true;
+                }
+                String extra = pusher == null ? null : "push";
+                if (!f.isSuccess()) {
+                    extra = extra == null ? "reset" : "push reset";
+                }
+                completed(status, f.isSuccess() ? len : -1, extra);
                 if (f.isSuccess() && !requestComplete) {
                     // RFC 9113 §8.1: answered before the request ended; ask the client to stop sending.
                     ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
@@ -295,6 +441,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             h.status(Integer.toString(status));
             headers.forEach(h::add);
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            if (pushes != null) {
+                pushes.pageDone(); // a long-running response never completes: AFTER pushes go once it started
+            }
             stream = new Stream2(ctx, this, status);
             return stream;
         }

@@ -16,7 +16,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,13 @@ public final class HttpServer implements AutoCloseable {
 
     /** Starts listening; throws if a port cannot be bound. */
     public static HttpServer start(HeraldConfig config, Handler handler, ServerMetrics metrics) throws Exception {
-        ServerContext context = new ServerContext(config, handler, metrics);
+        return start(config, handler, metrics, LimitLog.create(config.limitLogInterval()));
+    }
+
+    /** Starts listening, logging exceeded limits to {@code limitLog} (shared with the application's handlers). */
+    public static HttpServer start(HeraldConfig config, Handler handler, ServerMetrics metrics, LimitLog limitLog)
+            throws Exception {
+        ServerContext context = new ServerContext(config, handler, metrics, limitLog);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
@@ -61,8 +66,9 @@ public final class HttpServer implements AutoCloseable {
         HttpServer server = new HttpServer(context, tls, group);
         try {
             if (tls != null) {
-                SslContext ssl = tls.sslContext();
-                server.bind(channelType, config.tlsPort(), Pipelines.tls(context, ssl));
+                tls.sslContext(); // fails the start on a bad certificate or key
+                server.bind(channelType, config.tlsPort(), Pipelines.tls(context, tls::current));
+                tls.watch(config.tlsReloadInterval());
             }
             if (config.httpPort() >= 0) {
                 server.bind(channelType, config.httpPort(), Pipelines.cleartext(context));
@@ -134,6 +140,9 @@ public final class HttpServer implements AutoCloseable {
         long timeoutMs = context.config.shutdownTimeout().toMillis();
         for (Channel l : listeners) {
             l.close().syncUninterruptibly();
+        }
+        if (tls != null) {
+            tls.stopWatching();
         }
         for (ResponseStream s : context.openStreams) {
             s.end(); // long-running responses end cleanly; clients resume elsewhere

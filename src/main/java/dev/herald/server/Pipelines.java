@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
@@ -30,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The channel pipelines, in one place.
@@ -39,6 +41,7 @@ import java.util.concurrent.TimeUnit;
  * wrote a freed buffer behind ChunkedWriteHandler. The HTTP/2 codec already flushes once per read batch.
  *
  * <pre>
+ * Each starts with ConnectionLimits, which counts the connection (or marks it refused) and steps aside.
  * TLS:       idle, ssl, ALPN -> h2:       frame codec, multiplexer(stream handler), observer
  *                                              -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
  * cleartext: idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
@@ -55,15 +58,17 @@ final class Pipelines {
     }
 
     /** Accepted connections on the TLS port. */
-    static ChannelInitializer<SocketChannel> tls(ServerContext server, SslContext ssl) {
+    static ChannelInitializer<SocketChannel> tls(ServerContext server, Supplier<SslContext> ssl) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ConnectionInfo.attach(ch, true);
                 track(server, ch);
-                SslHandler sslHandler = ssl.newHandler(ch.alloc());
+                // The context of the moment: a reloaded certificate applies to new connections only.
+                SslHandler sslHandler = ssl.get().newHandler(ch.alloc());
                 sslHandler.setHandshakeTimeoutMillis(server.config.handshakeTimeout().toMillis());
                 ch.pipeline()
+                        .addLast(server.limits)
                         .addLast(idle(server.config))
                         .addLast(sslHandler)
                         .addLast(new Alpn(server));
@@ -80,17 +85,21 @@ final class Pipelines {
                 track(server, ch);
                 HeraldConfig c = server.config;
                 HttpServerCodec http1 = httpCodec(c);
+                ConnectionInfo info = ConnectionInfo.of(ch);
+                // A refused connection is not upgraded: Http1Handler answers its request with 503.
                 HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
-                        AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                        info.refusal == null
+                                && AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                                 ? new Http2ServerUpgradeCodec(frameCodec(c), multiplexer(server),
                                         new Http2ConnectionObserver(server))
                                 : null;
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
                         c.maxRequestBody());
                 ch.pipeline()
+                        .addLast(server.limits)
                         .addLast(idle(c))
                         .addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new PriorKnowledge(server)))
-                        .addLast(AGGREGATOR, new HttpObjectAggregator(c.maxRequestBody()))
+                        .addLast(AGGREGATOR, aggregator(server))
                         .addLast(CHUNKED, new ChunkedWriteHandler())
                         .addLast(new Http1Handler(server));
             }
@@ -110,6 +119,19 @@ final class Pipelines {
      */
     private static IdleStateHandler idle(HeraldConfig c) {
         return new IdleStateHandler(0, c.idleTimeout().toMillis(), 0, TimeUnit.MILLISECONDS);
+    }
+
+    /** Netty's aggregator, which answers 413 itself to a body over {@code max-request-body}; logged here. */
+    private static HttpObjectAggregator aggregator(ServerContext server) {
+        return new HttpObjectAggregator(server.config.maxRequestBody()) {
+            @Override
+            protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized)
+                    throws Exception {
+                server.limitLog.exceeded("max-request-body", ConnectionInfo.of(ctx.channel()).remote,
+                        "HTTP/1.1 body over " + server.config.maxRequestBody() + " bytes: 413");
+                super.handleOversizedMessage(ctx, oversized);
+            }
+        };
     }
 
     private static HttpServerCodec httpCodec(HeraldConfig c) {
@@ -152,6 +174,11 @@ final class Pipelines {
         String codec = "h2-codec";
         String mux = "h2-mux";
         p.addAfter(after, codec, frameCodec(server.config));
+        String refusal = ConnectionInfo.of(p.channel()).refusal;
+        if (refusal != null) {
+            p.addAfter(codec, "h2-refuse", new ConnectionLimits.RefuseHttp2(refusal));
+            return;
+        }
         p.addAfter(codec, mux, multiplexer(server));
         p.addAfter(mux, "h2-observer", new Http2ConnectionObserver(server));
     }
@@ -175,7 +202,7 @@ final class Pipelines {
             } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
                 info.protocol = Protocol.HTTPS_1_1;
                 p.addAfter(ctx.name(), "http1-codec", httpCodec(server.config));
-                p.addAfter("http1-codec", AGGREGATOR, new HttpObjectAggregator(server.config.maxRequestBody()));
+                p.addAfter("http1-codec", AGGREGATOR, aggregator(server));
                 p.addAfter(AGGREGATOR, CHUNKED, new ChunkedWriteHandler());
                 p.addAfter(CHUNKED, "http1", new Http1Handler(server));
             } else {

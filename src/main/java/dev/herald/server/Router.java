@@ -28,7 +28,21 @@ public final class Router implements Handler {
 
     @Override
     public void handle(Exchange exchange) throws Exception {
-        String path = exchange.request().path();
+        Handler h = route(exchange.request().path());
+        (h != null ? h : fallback).handle(exchange);
+    }
+
+    /**
+     * Whether {@code path} (without its query) goes to the fallback, the static files, rather than to a route. A
+     * route may answer anything, so a Link header's preload of it is hinted but never pushed: a push must be
+     * cacheable (RFC 9113 §8.4), and that is only known of static files before the answer exists.
+     */
+    public boolean isFallback(String path) {
+        int q = path.indexOf('?');
+        return route(q < 0 ? path : path.substring(0, q)) == null;
+    }
+
+    private Handler route(String path) {
         Handler h = exact.get(path);
         if (h == null) {
             for (Map.Entry<String, Handler> e : prefixes) {
@@ -38,7 +52,7 @@ public final class Router implements Handler {
                 }
             }
         }
-        (h != null ? h : fallback).handle(exchange);
+        return h;
     }
 
     /** Builds a {@link Router}. */

@@ -10,13 +10,24 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-/** Herald's Prometheus metrics: requests by status, bytes sent, open connections and streams. */
+/**
+ * Herald's Prometheus metrics: requests by status, bytes sent, open connections and streams, server push
+ * (promised, completed, cancelled, refused, bytes pushed and wasted) and early hints sent.
+ */
 public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
     private final Counter bytes;
     final AtomicLong openConnections = new AtomicLong();
     final AtomicLong openStreams = new AtomicLong();
+    // Server push and early hints (herald_push_*_total, herald_early_hints_sent_total in Prometheus)
+    final Counter pushPromised;
+    final Counter pushCompleted;
+    final Counter pushCancelled;
+    final Counter pushRefused;
+    final Counter pushBytes;
+    final Counter pushWastedBytes;
+    final Counter earlyHintsSent;
 
     public ServerMetrics() {
         bytes = Counter.builder("herald.response.bytes").description("Response body bytes sent")
@@ -25,6 +36,22 @@ public final class ServerMetrics {
                 .description("Open client connections").register(registry);
         Gauge.builder("herald.streams.open", openStreams, AtomicLong::get)
                 .description("Open HTTP/2 streams and in-flight HTTP/1.1 requests").register(registry);
+        pushPromised = Counter.builder("herald.push.promised").description("PUSH_PROMISE frames sent")
+                .register(registry);
+        pushCompleted = Counter.builder("herald.push.completed")
+                .description("Pushed responses sent in full").register(registry);
+        pushCancelled = Counter.builder("herald.push.cancelled")
+                .description("Pushed streams the client reset (other than REFUSED_STREAM)").register(registry);
+        pushRefused = Counter.builder("herald.push.refused")
+                .description("Pushes refused: the client reset them with REFUSED_STREAM, or its settings "
+                        + "disable push (counted per resource that would have been pushed)").register(registry);
+        pushBytes = Counter.builder("herald.push.bytes").description("DATA bytes written on pushed streams")
+                .baseUnit("bytes").register(registry);
+        pushWastedBytes = Counter.builder("herald.push.wasted")
+                .description("DATA bytes written on pushed streams the client then reset").baseUnit("bytes")
+                .register(registry);
+        earlyHintsSent = Counter.builder("herald.early.hints.sent").description("103 Early Hints responses sent")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
     }

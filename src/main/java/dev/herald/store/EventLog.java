@@ -1,6 +1,7 @@
 package dev.herald.store;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -38,11 +39,59 @@ public interface EventLog extends AutoCloseable {
     /**
      * Registers a listener called for every event after it was committed, on the store's notifier thread: in commit
      * order, so per topic in id order. Events committed before the registration are not replayed (use
-     * {@link #readAfter} for that). The listener must not block; an exception it throws is logged and ignored.
+     * {@link #readAfter} for that); a log shared by several nodes only delivers the topics someone holds an
+     * {@link #interest} in. The listener must not block; an exception it throws is logged and ignored.
      *
      * @return a handle whose {@code close()} unregisters the listener (idempotent, never throws)
      */
     AutoCloseable tail(Consumer<Event> listener);
+
+    /**
+     * Declares that this node has a local reader of {@code topic} (a subscriber, the chat), so that {@link #tail}
+     * listeners receive the topic's events. A log shared by several nodes only follows the topics some local reader
+     * holds an interest in (Redis: one {@code XREAD} over those streams); a local log delivers every topic anyway,
+     * and its interests are ready at once and cost nothing.
+     *
+     * <p>Interests are counted per topic: the topic is followed from the first {@code interest} until the last
+     * handle is closed, so closing one never stops the events another holder relies on.
+     *
+     * <p>To see a topic with no gap, a reader registers its tail listener, takes the interest, waits for
+     * {@link Interest#ready()}, and only then reads the history with {@link #readAfter} or {@link #latest}: every
+     * event appended after that read began reaches the listener (some before it may reach both; ids tell them
+     * apart).
+     *
+     * @return a handle whose {@code close()} gives the interest back (idempotent, never throws)
+     */
+    default Interest interest(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        return Interest.IMMEDIATE;
+    }
+
+    /** One holder's interest in a topic; see {@link EventLog#interest}. */
+    interface Interest extends AutoCloseable {
+        /** The interest of a log that delivers every topic anyway: ready at once, nothing to give back. */
+        Interest IMMEDIATE = new Interest() {
+            @Override
+            public CompletableFuture<Void> ready() {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        /**
+         * Completes once the log follows the topic: from then on every appended event reaches the tail listeners.
+         * Fails when the store cannot be reached (a {@link StoreException}, to be answered with 503); a later call
+         * tries again.
+         */
+        CompletableFuture<Void> ready();
+
+        /** Gives the interest back; the topic is no longer followed once no holder is left. Idempotent. */
+        @Override
+        void close();
+    }
 
     /** Stops accepting work, commits the appends already queued, then releases the database. Idempotent. */
     @Override

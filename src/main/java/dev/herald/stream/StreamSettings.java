@@ -24,11 +24,13 @@ import java.util.regex.Pattern;
  * @param publishToken when present, publishing needs {@code Authorization: Bearer <token>}.
  * @param subscribeToken the bearer token that subscribing to a private topic needs.
  * @param privateTopics topics whose full name matches this pattern are private; needs {@code subscribeToken}.
+ * @param maxTopics distinct live topics: with a subscriber, or published to within {@link TopicHub#TOPIC_LINGER};
+ *        above it subscribing or publishing to a new topic gets 503 with Retry-After. Default 10,000.
  */
 public record StreamSettings(Duration heartbeat, int maxLagEvents, long maxLagBytes, int maxSubscribers,
                              int maxSubscribersPerConnection, int maxEventBytes, Duration sseRetry,
                              Optional<String> publishToken, Optional<String> subscribeToken,
-                             Optional<Pattern> privateTopics) {
+                             Optional<Pattern> privateTopics, int maxTopics) {
 
     public StreamSettings {
         Objects.requireNonNull(heartbeat, "heartbeat");
@@ -43,6 +45,7 @@ public record StreamSettings(Duration heartbeat, int maxLagEvents, long maxLagBy
         positive("maxSubscribers", maxSubscribers);
         positive("maxSubscribersPerConnection", maxSubscribersPerConnection);
         positive("maxEventBytes", maxEventBytes);
+        positive("maxTopics", maxTopics);
         if (maxLagBytes < maxEventBytes) {
             throw new IllegalArgumentException("maxLagBytes: " + maxLagBytes + " (expected: >= maxEventBytes "
                     + maxEventBytes + ")");
@@ -61,38 +64,43 @@ public record StreamSettings(Duration heartbeat, int maxLagEvents, long maxLagBy
     /** The defaults documented on each component. */
     public static StreamSettings defaults() {
         return new StreamSettings(Duration.ofSeconds(20), 1_000, 1L << 20, 16_384, 256, 64 * 1024,
-                Duration.ofSeconds(3), Optional.empty(), Optional.empty(), Optional.empty());
+                Duration.ofSeconds(3), Optional.empty(), Optional.empty(), Optional.empty(), 10_000);
     }
 
     public StreamSettings withHeartbeat(Duration d) {
         return new StreamSettings(d, maxLagEvents, maxLagBytes, maxSubscribers, maxSubscribersPerConnection,
-                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics);
+                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics, maxTopics);
     }
 
     public StreamSettings withLag(int events, long bytes) {
         return new StreamSettings(heartbeat, events, bytes, maxSubscribers, maxSubscribersPerConnection,
-                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics);
+                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics, maxTopics);
     }
 
     public StreamSettings withLimits(int total, int perConnection) {
         return new StreamSettings(heartbeat, maxLagEvents, maxLagBytes, total, perConnection,
-                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics);
+                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics, maxTopics);
     }
 
     public StreamSettings withMaxEventBytes(int n) {
         return new StreamSettings(heartbeat, maxLagEvents, Math.max(maxLagBytes, n), maxSubscribers,
-                maxSubscribersPerConnection, n, sseRetry, publishToken, subscribeToken, privateTopics);
+                maxSubscribersPerConnection, n, sseRetry, publishToken, subscribeToken, privateTopics, maxTopics);
     }
 
     public StreamSettings withSseRetry(Duration d) {
         return new StreamSettings(heartbeat, maxLagEvents, maxLagBytes, maxSubscribers, maxSubscribersPerConnection,
-                maxEventBytes, d, publishToken, subscribeToken, privateTopics);
+                maxEventBytes, d, publishToken, subscribeToken, privateTopics, maxTopics);
     }
 
     public StreamSettings withTokens(Optional<String> publish, Optional<String> subscribe,
                                      Optional<Pattern> privateTopicPattern) {
         return new StreamSettings(heartbeat, maxLagEvents, maxLagBytes, maxSubscribers, maxSubscribersPerConnection,
-                maxEventBytes, sseRetry, publish, subscribe, privateTopicPattern);
+                maxEventBytes, sseRetry, publish, subscribe, privateTopicPattern, maxTopics);
+    }
+
+    public StreamSettings withMaxTopics(int n) {
+        return new StreamSettings(heartbeat, maxLagEvents, maxLagBytes, maxSubscribers, maxSubscribersPerConnection,
+                maxEventBytes, sseRetry, publishToken, subscribeToken, privateTopics, n);
     }
 
     private static void positive(String name, long v) {
@@ -114,6 +122,6 @@ public record StreamSettings(Duration heartbeat, int maxLagEvents, long maxLagBy
                 + maxLagBytes + ", maxSubscribers=" + maxSubscribers + ", maxSubscribersPerConnection="
                 + maxSubscribersPerConnection + ", maxEventBytes=" + maxEventBytes + ", sseRetry=" + sseRetry
                 + ", publishToken=" + publishToken.map(t -> "***") + ", subscribeToken="
-                + subscribeToken.map(t -> "***") + ", privateTopics=" + privateTopics + "]";
+                + subscribeToken.map(t -> "***") + ", privateTopics=" + privateTopics + ", maxTopics=" + maxTopics + "]";
     }
 }

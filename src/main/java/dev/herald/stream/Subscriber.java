@@ -5,6 +5,7 @@ import dev.herald.server.Headers;
 import dev.herald.server.ResponseStream;
 import dev.herald.store.Event;
 import dev.herald.store.EventId;
+import dev.herald.store.EventLog;
 import dev.herald.store.Replay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * One subscriber stream.
  *
  * <h2>States</h2>
- * {@code REPLAYING}: the subscriber is registered (live events collect in its queue) and pages of missed events
- * are read from the store and written. {@code OVERFLOWED}: while replaying, the queue hit its bound and a live
+ * {@code REPLAYING}: the subscriber is registered (live events collect in its queue), holds the log's interest in
+ * its topic, and, once the log follows the topic, pages of missed events are read from the store and written. {@code OVERFLOWED}: while replaying, the queue hit its bound and a live
  * event was dropped; the store has it, so the next page read covers it. {@code LIVE}: replay is over, queued
  * events are written (those with an id not above the last replayed one are dropped, so there is no duplicate),
  * and a full queue now means the subscriber is too slow. {@code DEAD}: ended, or slow, or closed.
@@ -52,6 +54,7 @@ final class Subscriber {
     private final AtomicInteger state = new AtomicInteger(REPLAYING);
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final AtomicBoolean released = new AtomicBoolean();
+    private volatile EventLog.Interest interest;
 
     // event-loop confined
     private ResponseStream stream;
@@ -75,24 +78,49 @@ final class Subscriber {
         return queuedBytes.get();
     }
 
-    /** Starts without history: registered and live at once. */
+    /**
+     * Starts without history: registered and live, the stream opened once the log follows the topic (so every event
+     * published after the client saw the headers reaches it).
+     */
     void startLive() {
         state.set(LIVE);
-        hub.register(this);
-        loop.execute(() -> {
+        register().whenComplete((v, err) -> loop.execute(() -> {
+            if (err != null) {
+                kill();
+                LOG.warn("following {} failed", topic, err);
+                TopicsHandler.error(exchange, 503, "store unavailable", "the event log could not be followed");
+                return;
+            }
             if (open()) {
                 drain();
             }
-        });
+        }));
     }
 
-    /** Registers first (live events queue up), then replays from the store after {@code afterId}. */
+    /**
+     * Registers first (live events queue up), waits until the log follows the topic, then replays from the store
+     * after {@code afterId}: every event is either in the replay or queued live (or both; the ids tell).
+     */
     void startResume(EventId afterId) {
-        hub.register(this);
         lastId = afterId;
         fetching = true;
-        hub.log.readAfter(topic, afterId, hub.replayPage())
+        register().thenCompose(v -> hub.log.readAfter(topic, afterId, hub.replayPage()))
                 .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err)));
+    }
+
+    /** Registers with the hub and takes the log's interest in the topic; completes once it is followed. */
+    private CompletableFuture<Void> register() {
+        interest = hub.register(this);
+        return interest.ready();
+    }
+
+    /** Stops receiving live events and gives the interest in the topic back. Idempotent. */
+    private void unregister() {
+        hub.unregister(this);
+        EventLog.Interest i = interest;
+        if (i != null) {
+            i.close();
+        }
     }
 
     private void firstPage(EventId afterId, Replay r, Throwable err) {
@@ -307,7 +335,7 @@ final class Subscriber {
         if (state.getAndSet(DEAD) == DEAD) {
             return;
         }
-        hub.unregister(this);
+        unregister();
         hub.slowDisconnects.increment();
         loop.execute(() -> {
             clearInbox();
@@ -327,14 +355,14 @@ final class Subscriber {
     /** Hub shutdown. */
     void shutdown() {
         if (state.getAndSet(DEAD) != DEAD) {
-            hub.unregister(this);
+            unregister();
         }
         loop.execute(this::end);
     }
 
     private void end() {
         state.set(DEAD);
-        hub.unregister(this);
+        unregister();
         clearInbox();
         if (stream != null) {
             stream.end();
@@ -347,14 +375,14 @@ final class Subscriber {
     /** Before a stream was opened: unregister and give the slot back. */
     private void kill() {
         state.set(DEAD);
-        hub.unregister(this);
+        unregister();
         clearInbox();
         releaseSlot();
     }
 
     private void closed() {
         if (state.getAndSet(DEAD) != DEAD) {
-            hub.unregister(this);
+            unregister();
         }
         clearInbox();
         page.clear();
@@ -364,6 +392,7 @@ final class Subscriber {
     private void releaseSlot() {
         if (released.compareAndSet(false, true)) {
             hub.release(connectionId);
+            hub.leaveTopic(topic);
         }
     }
 

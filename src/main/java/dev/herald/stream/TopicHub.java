@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
  * Owns the subscribers of every topic and fans committed events out to them.
  *
  * <h2>Fan-out</h2>
- * One {@link EventLog#tail} listener serves the whole hub. For each committed event it looks up the topic's
+ * One {@link EventLog#tail} listener serves the whole hub; each subscriber holds an {@link EventLog#interest} in its
+ * topic, so a log shared by several nodes only reads the topics that have subscribers here. For each committed event it looks up the topic's
  * subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily, also once) to each
  * subscriber's bounded queue. The offer only touches atomics and a lock-free queue; writing happens on the
  * subscriber's own event loop, where queued events are batched into one write while the stream is writable. So
@@ -41,6 +43,12 @@ import java.util.regex.Pattern;
  */
 public final class TopicHub implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
+    /**
+     * How long a topic without subscribers stays live after its last publish or subscriber, counting towards
+     * {@link StreamSettings#maxTopics()}: long enough that a publisher and its subscribers, arriving in any order,
+     * see the same topic; short enough that topics published once stop counting soon.
+     */
+    public static final Duration TOPIC_LINGER = Duration.ofMinutes(1);
     static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
     final EventLog log;
@@ -50,6 +58,8 @@ public final class TopicHub implements AutoCloseable {
     private final AtomicInteger slots = new AtomicInteger();
     private final ConcurrentHashMap<Long, AtomicInteger> perConnection = new ConcurrentHashMap<>();
     private final AtomicLong peakQueuedBytes = new AtomicLong();
+    private final ConcurrentHashMap<String, LiveTopic> live = new ConcurrentHashMap<>();
+    private final AtomicInteger liveCount = new AtomicInteger();
     private final AutoCloseable tail;
     final ScheduledExecutorService timer;
     final Counter delivered;
@@ -72,6 +82,8 @@ public final class TopicHub implements AutoCloseable {
         });
         long hb = settings.heartbeat().toMillis();
         timer.scheduleAtFixedRate(this::heartbeats, hb / 2, hb / 2, TimeUnit.MILLISECONDS);
+        long sweep = TOPIC_LINGER.toMillis() / 4;
+        timer.scheduleAtFixedRate(() -> sweepTopics(System.nanoTime()), sweep, sweep, TimeUnit.MILLISECONDS);
         tail = log.tail(this::onEvent);
     }
 
@@ -95,6 +107,60 @@ public final class TopicHub implements AutoCloseable {
             throw new IllegalArgumentException("event: " + problem);
         }
         return log.append(topic, json.strip());
+    }
+
+    /**
+     * Counts a subscriber of, or a publish to, {@code topic}; false (and nothing counted) when the topic is not
+     * live and {@link StreamSettings#maxTopics()} topics already are.
+     */
+    boolean admitTopic(String topic, boolean subscriber) {
+        boolean[] refused = new boolean[1];
+        long now = System.nanoTime();
+        live.compute(topic, (k, t) -> {
+            if (t == null) {
+                if (liveCount.incrementAndGet() > settings.maxTopics()) {
+                    liveCount.decrementAndGet();
+                    refused[0] = true;
+                    return null;
+                }
+                t = new LiveTopic();
+            }
+            if (subscriber) {
+                t.subscribers++;
+            }
+            t.touched = now;
+            return t;
+        });
+        return !refused[0];
+    }
+
+    /** A subscriber admitted by {@link #admitTopic} has gone; the topic lingers for {@link #TOPIC_LINGER}. */
+    void leaveTopic(String topic) {
+        long now = System.nanoTime();
+        live.computeIfPresent(topic, (k, t) -> {
+            t.subscribers--;
+            t.touched = now;
+            return t;
+        });
+    }
+
+    /** Forgets the topics without subscribers that nothing touched within {@link #TOPIC_LINGER} before {@code now}. */
+    void sweepTopics(long nowNanos) {
+        long linger = TOPIC_LINGER.toNanos();
+        for (String topic : live.keySet()) {
+            live.computeIfPresent(topic, (k, t) -> {
+                if (t.subscribers <= 0 && nowNanos - t.touched > linger) {
+                    liveCount.decrementAndGet();
+                    return null;
+                }
+                return t;
+            });
+        }
+    }
+
+    /** Live topics now: with a subscriber, or touched within {@link #TOPIC_LINGER}. */
+    public int liveTopics() {
+        return liveCount.get();
     }
 
     /** Open subscriber streams, all topics. */
@@ -151,13 +217,19 @@ public final class TopicHub implements AutoCloseable {
         perConnection.computeIfPresent(connectionId, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
     }
 
-    void register(Subscriber s) {
+    /**
+     * Adds {@code s} to its topic's fan-out, then takes the log's interest in the topic (in this order, so that no
+     * event the log delivers once it follows the topic can miss {@code s}). The subscriber gives the interest back
+     * when it ends.
+     */
+    EventLog.Interest register(Subscriber s) {
         all.add(s);
         topics.compute(s.topic, (k, set) -> {
             Set<Subscriber> v = set != null ? set : ConcurrentHashMap.newKeySet();
             v.add(s);
             return v;
         });
+        return log.interest(s.topic);
     }
 
     void unregister(Subscriber s) {
@@ -202,6 +274,12 @@ public final class TopicHub implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("heartbeat round failed", e);
         }
+    }
+
+    /** A live topic's subscribers (admitted, not yet gone) and when it was last subscribed or published to. */
+    private static final class LiveTopic {
+        int subscribers;
+        long touched;
     }
 
     /** An event as queued for subscribers: encoded once per representation, shared by every subscriber. */

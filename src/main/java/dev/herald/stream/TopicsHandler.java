@@ -2,6 +2,7 @@ package dev.herald.stream;
 
 import dev.herald.server.Exchange;
 import dev.herald.server.Handler;
+import dev.herald.server.LimitLog;
 import dev.herald.server.Request;
 import dev.herald.server.Response;
 import dev.herald.store.EventId;
@@ -15,6 +16,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -34,14 +36,22 @@ import java.util.Optional;
 public final class TopicsHandler implements Handler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicsHandler.class);
     private static final String PREFIX = "/topics/";
+    private static final String RETRY_AFTER = "5";
 
     private final TopicHub hub;
     private final StreamSettings settings;
     private final Optional<byte[]> publishToken;
     private final Optional<byte[]> subscribeToken;
+    private final LimitLog limitLog;
 
     public TopicsHandler(EventLog log, StreamSettings settings, MeterRegistry metrics) {
+        this(log, settings, metrics, LimitLog.create(Duration.ofSeconds(10)));
+    }
+
+    /** As above, warning of exceeded limits (topics, subscribers) through {@code limitLog}. */
+    public TopicsHandler(EventLog log, StreamSettings settings, MeterRegistry metrics, LimitLog limitLog) {
         this.settings = settings;
+        this.limitLog = limitLog;
         this.hub = new TopicHub(log, settings, metrics);
         this.publishToken = settings.publishToken().map(TopicsHandler::digest);
         this.subscribeToken = settings.subscribeToken().map(TopicsHandler::digest);
@@ -96,10 +106,15 @@ public final class TopicsHandler implements Handler, AutoCloseable {
             error(exchange, 400, "bad event id", e.getMessage());
             return;
         }
+        if (!admitTopic(exchange, topic, true)) {
+            return;
+        }
         String refused = hub.reserve(r.connectionId());
         if (refused != null) {
-            exchange.respond(errorResponse(503, "too many subscribers", refused).header("retry-after", "5"));
-            log(r, 503, refused);
+            hub.leaveTopic(topic);
+            exchange.respond(errorResponse(503, "too many subscribers", refused).header("retry-after", RETRY_AFTER));
+            limitLog.exceeded(refused.contains("connection") ? "streams.max-subscribers-per-connection"
+                    : "streams.max-subscribers", r.remote(), "GET " + r.path() + ": 503 " + refused);
             return;
         }
         Subscriber s = new Subscriber(hub, topic, Format.negotiate(r.header("accept")), exchange);
@@ -155,6 +170,9 @@ public final class TopicsHandler implements Handler, AutoCloseable {
             error(exchange, refusal.status(), refusal.error(), refusal.detail());
             return;
         }
+        if (!admitTopic(exchange, topic, false)) {
+            return;
+        }
         hub.log.append(topic, new String(body, StandardCharsets.UTF_8).strip()).whenComplete((e, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
@@ -171,6 +189,18 @@ public final class TopicsHandler implements Handler, AutoCloseable {
                 exchange.respond(Response.json(201, "{\"id\":\"" + e.id() + "\"}"));
             }
         });
+    }
+
+    /** Counts the topic as live, or answers 503 when it would be one topic too many. */
+    private boolean admitTopic(Exchange exchange, String topic, boolean subscriber) {
+        if (hub.admitTopic(topic, subscriber)) {
+            return true;
+        }
+        Request r = exchange.request();
+        String detail = "topic " + topic + " would be one more than the " + settings.maxTopics() + " live topics";
+        exchange.respond(errorResponse(503, "too many topics", detail).header("retry-after", RETRY_AFTER));
+        limitLog.exceeded("limits.max-topics", r.remote(), r.method() + " " + r.path() + ": 503 " + detail);
+        return false;
     }
 
     /** Why a publish is refused: the status and the JSON error document's two fields. */

@@ -73,6 +73,7 @@ final class H2AttackClient implements AutoCloseable {
     private final Map<Integer, String> statuses = new ConcurrentHashMap<>();
     private final java.util.concurrent.Semaphore statusPermits = new java.util.concurrent.Semaphore(0);
     private final AtomicInteger pushPromises = new AtomicInteger();
+    private final java.util.concurrent.BlockingQueue<Integer> promised = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicInteger headersOnEvenStreams = new AtomicInteger();
     private final AtomicLong dataBytes = new AtomicLong();
     private final AtomicInteger pingAcks = new AtomicInteger();
@@ -95,11 +96,17 @@ final class H2AttackClient implements AutoCloseable {
      * and the socket's receive buffer is small, so the server's answers pile up on its side.
      */
     static H2AttackClient connect(int port, boolean readNow, int... settings) throws IOException {
+        return connectFrom("127.0.0.1", port, readNow, settings);
+    }
+
+    /** As {@link #connect(int, boolean, int...)}, from this local loopback address (such as 127.0.0.2). */
+    static H2AttackClient connectFrom(String localIp, int port, boolean readNow, int... settings) throws IOException {
         Socket s = new Socket();
         if (!readNow) {
             s.setReceiveBufferSize(4096);
         }
         s.setTcpNoDelay(true);
+        s.bind(new InetSocketAddress(localIp, 0));
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         H2AttackClient c = new H2AttackClient(s, port);
         c.raw(PREFACE);
@@ -263,6 +270,11 @@ final class H2AttackClient implements AutoCloseable {
         return pushPromises.get();
     }
 
+    /** The stream ids of PUSH_PROMISEs received and not yet taken, in order. */
+    java.util.concurrent.BlockingQueue<Integer> promised() {
+        return promised;
+    }
+
     int headersOnEvenStreams() {
         return headersOnEvenStreams.get();
     }
@@ -324,6 +336,7 @@ final class H2AttackClient implements AutoCloseable {
                         }
                         if (type == PUSH_PROMISE) {
                             pushPromises.incrementAndGet();
+                            promised.add(readInt(p, off) & 0x7fffffff);
                             off += 4;
                         }
                         if (type == HEADERS && stream % 2 == 0) {

@@ -27,7 +27,7 @@ class H2FloodAttackTest {
 
     /** How long the attacker may go on before Herald sends it away. */
     static final Duration ANSWER = Duration.ofSeconds(3);
-    static final Duration FLOOD = Duration.ofSeconds(3);
+    static final Duration FLOOD = AttackScenario.attackDuration(Duration.ofSeconds(3));
 
     /**
      * The answers queued for an attacker that does not read are bounded by maxQueuedControlFrames (10 000; about

@@ -40,7 +40,7 @@ class H2StreamAttackTest {
     });
 
     static final Duration ANSWER = Duration.ofSeconds(3);
-    static final Duration FLOOD = Duration.ofSeconds(2);
+    static final Duration FLOOD = AttackScenario.attackDuration(Duration.ofSeconds(2));
 
     /** Only servers push: a PUSH_PROMISE from a client is a connection error (RFC 9113 §8.4). */
     @Test
@@ -154,7 +154,7 @@ class H2StreamAttackTest {
                 }
             });
             assertThat(a.awaitStatuses(streams, Duration.ofSeconds(10))).as(a.outcome()).isTrue();
-            assertThat(dribble.await(Duration.ofSeconds(5))).as("the dribble ran its course: %s", a.outcome()).isNull();
+            assertThat(dribble.await(FLOOD.plusSeconds(3))).as("the dribble ran its course: %s", a.outcome()).isNull();
             s.answered(a.outcome() + ", " + a.dataBytes() + " DATA bytes dribbled");
             s.finish();
             assertThat(a.dataBytes()).as("DATA dribbled to the window").isPositive();
@@ -179,7 +179,7 @@ class H2StreamAttackTest {
                     a.flush();
                 }
             });
-            assertThat(churn.awaitEndOrStall(Duration.ofSeconds(1), Duration.ofSeconds(6))).as(a.outcome()).isTrue();
+            assertThat(churn.awaitEndOrStall(Duration.ofSeconds(1), FLOOD.plusSeconds(4))).as(a.outcome()).isTrue();
             s.checkpointMemory();
             boolean done = churn.isDone();
             s.answered(a.outcome() + ", " + churn.steps() + " PRIORITY frames, " + (done ? "all read" : "stalled"));

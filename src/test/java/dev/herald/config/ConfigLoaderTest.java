@@ -50,6 +50,42 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void pushRulesAreAYamlListOfMapsAndTheOtherPushKeysNest() throws Exception {
+        yaml("""
+                push:
+                  priority: before
+                  early-hints: h2
+                  max-bytes: 64KiB
+                  rules:
+                    - path: /index.html
+                      resources: [/css/site.css, /js/app.js]
+                    - path: /docs/**
+                      limit: 1
+                      discovery: false
+                      link:
+                        - "</fonts/doc.woff2>; rel=preload; as=font; crossorigin"
+                    - path: /admin/*
+                      enabled: false
+                """);
+        HeraldConfig config = loader().load();
+        assertThat(config.pushPriority()).isEqualTo(HeraldConfig.PushPriority.BEFORE);
+        assertThat(config.pushEarlyHints()).isEqualTo(HeraldConfig.EarlyHints.H2);
+        assertThat(config.pushMaxBytes()).isEqualTo(64L << 10);
+        assertThat(config.pushRules()).containsExactly(
+                PushRule.of("/index.html", java.util.List.of("/css/site.css", "/js/app.js")),
+                new PushRule("/docs/**", java.util.List.of(), true, 1, false,
+                        java.util.List.of("</fonts/doc.woff2>; rel=preload; as=font; crossorigin")),
+                new PushRule("/admin/*", java.util.List.of(), false, -1, true, java.util.List.of()));
+    }
+
+    @Test
+    void pushRulesFromAnEnvironmentVariableAreJson() {
+        HeraldConfig config = loader().env(Map.of("HERALD_PUSH_RULES",
+                "[{\"path\": \"/\", \"resources\": [\"/a.css\"]}]")).load();
+        assertThat(config.pushRules()).containsExactly(PushRule.of("/", java.util.List.of("/a.css")));
+    }
+
+    @Test
     void flagsWinOverEnvironmentWhichWinsOverYaml() throws Exception {
         yaml("""
                 port: 1001

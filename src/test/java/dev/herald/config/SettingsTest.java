@@ -32,13 +32,18 @@ class SettingsTest {
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
                 "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
+                "limits.max-connections", "limits.max-connections-per-ip", "limits.max-topics",
+                "limits.log-interval", "tls.reload-interval",
                 "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
                 "files.cache-max-bytes", "files.cache-max-file-size",
                 "metrics.path", "access-log", "verbose",
                 "store", "sqlite.full-sync", "retention.max-events", "retention.max-age",
                 "streams.heartbeat", "streams.max-lag-events", "streams.max-lag-bytes", "streams.max-subscribers",
                 "streams.max-subscribers-per-connection", "streams.max-event-bytes", "streams.sse-retry",
-                "auth.publish-token", "auth.subscribe-token", "auth.private-topics");
+                "auth.publish-token", "auth.subscribe-token", "auth.private-topics",
+                "push.enabled", "push.max-resources", "push.max-bytes", "push.early-hints", "push.priority",
+                "push.cache-digest", "push.learning-window", "push.learned-file", "push.debug-header",
+                "push.rules");
     }
 
     @Test
@@ -96,6 +101,11 @@ class SettingsTest {
         samples.put("max-request-body", "10k");
         samples.put("idle-timeout", "1m");
         samples.put("shutdown-timeout", "500ms");
+        samples.put("limits.max-connections", "100");
+        samples.put("limits.max-connections-per-ip", "8");
+        samples.put("limits.max-topics", "50");
+        samples.put("limits.log-interval", "1m");
+        samples.put("tls.reload-interval", "0s");
         samples.put("files.cache-control", "private");
         samples.put("files.immutable-pattern", ".*\\.v\\d+\\..*");
         samples.put("files.immutable-cache-control", "public, max-age=60");
@@ -118,6 +128,16 @@ class SettingsTest {
         samples.put("auth.publish-token", "p");
         samples.put("auth.subscribe-token", "s");
         samples.put("auth.private-topics", "private-.*");
+        samples.put("push.enabled", "false");
+        samples.put("push.max-resources", "3");
+        samples.put("push.max-bytes", "100KiB");
+        samples.put("push.early-hints", "h2");
+        samples.put("push.priority", "after");
+        samples.put("push.cache-digest", "false");
+        samples.put("push.learning-window", "0s");
+        samples.put("push.learned-file", "learned.tsv");
+        samples.put("push.debug-header", "true");
+        samples.put("push.rules", "[{path: /index.html, resources: [/a.css], limit: 1}]");
         assertThat(samples.keySet()).containsExactlyElementsOf(
                 Settings.all().stream().map(Setting::key).toList());
 
@@ -159,6 +179,31 @@ class SettingsTest {
                 .apply(HeraldConfig.builder(), "(["))
                 .hasMessage("files.immutable-pattern: ([ (expected: a Java regular expression matched against "
                         + "the path)");
+    }
+
+    @Test
+    void pushRulesParseFromYamlAndJsonAndRejectBadEntriesByName() {
+        Setting rules = Settings.byKey("push.rules").orElseThrow();
+        HeraldConfig.Builder b = HeraldConfig.builder();
+        rules.apply(b, "[{\"path\": \"/docs/**\", \"resources\": [\"/a.css\", \"/b.js\"], \"enabled\": false, "
+                + "\"limit\": 2, \"discovery\": false, \"link\": [\"</f.woff2>; rel=preload; as=font\"]}]");
+        assertThat(b.build().pushRules()).containsExactly(new PushRule("/docs/**", List.of("/a.css", "/b.js"),
+                false, 2, false, List.of("</f.woff2>; rel=preload; as=font")));
+        assertThat(rules.defaultValue()).contains("[]");
+
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, resource: [/a.css]}]"))
+                .hasMessageStartingWith("push.rules: [{path: /, resource: [/a.css]}] (expected: a list of rules");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, limit: many}]"))
+                .hasMessageStartingWith("push.rules: [{path: /, limit: many}] (expected: a list of rules");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: index.html}]"))
+                .hasMessage("push.rules[0].path: index.html (expected: an absolute path such as /index.html or "
+                        + "/docs/**)");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(),
+                "[{path: /}, {path: /a, resources: [\"https://cdn.example/x.js\"]}]"))
+                .hasMessage("push.rules[1].resources: https://cdn.example/x.js (expected: an absolute same-origin "
+                        + "path such as /css/site.css)");
+        assertThatThrownBy(() -> Settings.byKey("push.priority").orElseThrow().apply(HeraldConfig.builder(), "first"))
+                .hasMessage("push.priority: first (expected: one of auto, before, interleaved, after)");
     }
 
     private static Set<String> changedAccessors(HeraldConfig config) throws Exception {

@@ -77,6 +77,8 @@ final class H2FrameClient implements AutoCloseable {
     private final int port;
     /** Promised stream ids to reset with CANCEL as soon as their PUSH_PROMISE arrives. */
     final Set<String> cancelPaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Promised paths to reset with REFUSED_STREAM as soon as their PUSH_PROMISE arrives. */
+    final Set<String> refusePaths = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * Pushed paths to reset with CANCEL once this many DATA bytes of them have arrived; the reset is recorded as a
      * {@code RST_STREAM_SENT} frame, so every frame recorded after it was read after the reset was written.
@@ -87,6 +89,8 @@ final class H2FrameClient implements AutoCloseable {
      * receives); off, the stream windows only shrink.
      */
     volatile boolean consumeData;
+    /** Which streams {@link #consumeData} acknowledges: all of them unless set. */
+    volatile java.util.function.IntPredicate consumeStreams = id -> true;
 
     H2FrameClient(int port, Http2Settings settings) throws InterruptedException {
         this.port = port;
@@ -136,7 +140,12 @@ final class H2FrameClient implements AutoCloseable {
         Set<Integer> open = new HashSet<>();
         open.add(id);
         while (!open.isEmpty()) {
-            Frame f = next();
+            Frame f;
+            try {
+                f = next();
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; streams still open " + open + " after " + out, e);
+            }
             out.add(f);
             if (f.type.equals("PUSH_PROMISE") && f.stream == id) {
                 open.add(f.promised);
@@ -156,6 +165,11 @@ final class H2FrameClient implements AutoCloseable {
             throw new AssertionError("no frame within 10 s");
         }
         return f;
+    }
+
+    /** Sends GOAWAY(NO_ERROR) naming no server stream: the server must not push (open streams) any more. */
+    void goAway() throws InterruptedException {
+        channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).sync();
     }
 
     /** Writes raw bytes on the connection (below the codec), e.g. a frame a client must not send. */
@@ -190,11 +204,13 @@ final class H2FrameClient implements AutoCloseable {
                         watched.put(p.promisedStreamId(), new long[] {after, 0});
                         pushStreams.put(p.promisedStreamId(), p.pushStream());
                     }
-                    if (cancelPaths.contains(f.header(":path"))) {
-                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(p.pushStream()));
+                    boolean refuse = refusePaths.contains(f.header(":path"));
+                    if (refuse || cancelPaths.contains(f.header(":path"))) {
+                        Http2Error code = refuse ? Http2Error.REFUSED_STREAM : Http2Error.CANCEL;
+                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(code).stream(p.pushStream()));
                         // Recorded too, so a page load knows this stream is over.
                         frames.add(new Frame("RST_STREAM_SENT", p.promisedStreamId(), 0, List.of(), false, null,
-                                Http2Error.CANCEL.code()));
+                                code.code()));
                     }
                 } else if (msg instanceof Http2HeadersFrame h) {
                     frames.add(new Frame("HEADERS", h.stream().id(), 0, copy(h.headers()), h.isEndStream(), null,
@@ -215,7 +231,8 @@ final class H2FrameClient implements AutoCloseable {
                                     Http2Error.CANCEL.code()));
                         }
                     }
-                    if (consumeData && !reset && !d.isEndStream() && d.initialFlowControlledBytes() > 0) {
+                    if (consumeData && consumeStreams.test(id) && !reset && !d.isEndStream()
+                            && d.initialFlowControlledBytes() > 0) {
                         ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(d.initialFlowControlledBytes())
                                 .stream(d.stream()));
                     }

@@ -212,6 +212,51 @@ class PushFramesTest {
     }
 
     @Test
+    void aClientRequestingAPromisedPathItselfGetsACorrectResponseAndNoError() throws Exception {
+        try (H2FrameClient c = client(H2FrameClient.pushAllowed())) {
+            // The asset's request leaves before the page's promises can have arrived.
+            int page = c.get("/", Map.of());
+            int css = c.get("/css/site.css", Map.of());
+            Set<Integer> open = new HashSet<>(Set.of(page, css));
+            List<H2FrameClient.Frame> frames = new ArrayList<>();
+            while (!open.isEmpty()) {
+                H2FrameClient.Frame f = c.next();
+                frames.add(f);
+                assertThat(f.type()).as("frames: %s", frames).isNotIn("GOAWAY", "CLOSED", "RST_STREAM");
+                if (f.type().equals("PUSH_PROMISE")) {
+                    open.add(f.promised());
+                } else if (f.endStream()) {
+                    open.remove(f.stream());
+                }
+            }
+            byte[] file = Files.readAllBytes(SITE.resolve("css/site.css"));
+            java.util.function.IntFunction<byte[]> body = id -> {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                frames.stream().filter(f -> f.type().equals("DATA") && f.stream() == id)
+                        .forEach(f -> out.writeBytes(f.data()));
+                return out.toByteArray();
+            };
+            assertThat(body.apply(css)).isEqualTo(file);
+            // If the page's decision came first, the push also carries the whole file.
+            promises(frames).stream().filter(p -> p.header(":path").equals("/css/site.css"))
+                    .forEach(p -> assertThat(body.apply(p.promised())).isEqualTo(file));
+        }
+    }
+
+    @Test
+    void afterTheClientsGoAwayNothingIsPromisedAndThePageIsHinted() throws Exception {
+        try (H2FrameClient c = client(H2FrameClient.pushAllowed())) {
+            c.goAway();
+            List<H2FrameClient.Frame> frames = c.load("/", Map.of());
+
+            assertThat(promises(frames)).isEmpty();
+            List<H2FrameClient.Frame> heads = frames.stream().filter(f -> f.type().equals("HEADERS")).toList();
+            assertThat(heads).extracting(f -> f.header(":status")).containsExactly("103", "200");
+            assertThat(heads.get(1).all("link")).hasSize(INDEX_ASSETS.size());
+        }
+    }
+
+    @Test
     void aClientSendingPushPromiseGetsAConnectionProtocolError() throws Exception {
         try (H2FrameClient c = client(H2FrameClient.pushAllowed())) {
             int stream = c.get("/hello-slow-not-found", Map.of());

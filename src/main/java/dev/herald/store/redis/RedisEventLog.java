@@ -19,6 +19,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XTrimArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -33,13 +34,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -48,6 +52,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,9 +65,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code herald:topic:<name>}: one stream per topic; each entry has one field {@code d}, the JSON document.
  *       Event ids are the stream ids; an event's time is its id's millisecond part (Redis's clock).</li>
- *   <li>{@code herald:topics}: the set of topic names ever appended to.</li>
- *   <li>{@code herald:topics:created}: a short stream announcing each new topic, so that every node's tail reader
- *       wakes up and starts reading the new topic's stream at once.</li>
+ *   <li>{@code herald:topics}: the set of topic names ever appended to (for the periodic age trim).</li>
  * </ul>
  *
  * <h2>Append</h2>
@@ -73,8 +76,12 @@ import org.slf4j.LoggerFactory;
  * Redis's own persistence, AOF, makes it).
  *
  * <h2>Tail</h2>
- * One reader loop per instance, on a dedicated connection: {@code XREAD BLOCK} over every topic stream and the
- * announcement stream, from the last id delivered per stream. Listeners run on the loop's single thread, in stream
+ * One reader loop per instance, on a dedicated connection: {@code XREAD BLOCK} over the streams of the topics this
+ * node holds an {@linkplain #interest interest} in (its local subscribers, its chat), from the last id delivered per
+ * stream; no interest, no read. A topic gaining its first holder is followed from the end of its stream as fetched
+ * then (every later entry is delivered; the holder reads its history after {@link Interest#ready()}, so nothing falls
+ * between), and the blocked {@code XREAD} is woken with {@code CLIENT UNBLOCK} so that it reads the new set at once;
+ * a topic losing its last holder is dropped the same way. Listeners run on the loop's single thread, in stream
  * order, so every node delivers each topic's events in the same order. After an outage the loop resumes from those
  * ids: the events appended meanwhile (by other nodes, or by this one once Redis is back) are delivered with no gap
  * and no duplicate.
@@ -101,7 +108,6 @@ public final class RedisEventLog implements EventLog {
 
     static final String TOPIC_PREFIX = "herald:topic:";
     static final String TOPICS = "herald:topics";
-    static final String CREATED = "herald:topics:created";
 
     /** How long a command may take before the store counts Redis as unreachable: well above a healthy round trip. */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
@@ -116,15 +122,16 @@ public final class RedisEventLog implements EventLog {
      * went quiet. Every node does it; the trims are idempotent.
      */
     static final Duration TRIM_EVERY = Duration.ofMinutes(1);
+    /** How often a wake-up retries {@code CLIENT UNBLOCK} while the read it targets has not blocked yet. */
+    private static final int UNBLOCK_TRIES = 20;
+    private static final Duration UNBLOCK_AGAIN = Duration.ofMillis(5);
     /** Pause of the reader loop after a failed read (Lettuce reconnects meanwhile). */
     private static final Duration RETRY = Duration.ofMillis(200);
 
     private static final String APPEND = """
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'd', ARGV[3])
             if ARGV[4] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4]) end
-            if redis.call('SADD', KEYS[2], ARGV[5]) == 1 then
-              redis.call('XADD', KEYS[3], 'MAXLEN', '~', '1000', '*', 't', ARGV[5])
-            end
+            redis.call('SADD', KEYS[2], ARGV[5])
             return id
             """;
 
@@ -141,9 +148,20 @@ public final class RedisEventLog implements EventLog {
     private volatile long downSince;
     private volatile boolean closed;
 
+    private final ConcurrentHashMap<String, Watch> watches = new ConcurrentHashMap<>();
+    private final AtomicLong entriesRead = new AtomicLong();
+    /** The reader connection's client id, for {@code CLIENT UNBLOCK}; -1 while unknown. */
+    private volatile long readerId = -1;
+
     // Reader state, touched only on the notifier thread.
-    private final Map<String, String> cursors = new LinkedHashMap<>();
-    private String createdCursor = "0-0";
+    /** The followed streams and the id of the last entry delivered from each. */
+    private final Map<String, EventId> cursors = new LinkedHashMap<>();
+    /** Streams whose end is being fetched to start following them. */
+    private final Set<String> placing = new HashSet<>();
+    private boolean reading;
+    /** Counts the reads sent, so that a late unblock can tell whether its read is still out. */
+    private long readTurn;
+    private final List<CompletableFuture<List<String>>> turnWatchers = new ArrayList<>();
 
     private RedisEventLog(RedisURI uri, Retention retention, Optional<Path> trustedCa) {
         this.retention = retention;
@@ -233,7 +251,7 @@ public final class RedisEventLog implements EventLog {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while connecting to redis at " + log.where, e);
         }
-        log.notifier.scheduleWithFixedDelay(log::trimByAge, TRIM_EVERY.toMillis(), TRIM_EVERY.toMillis(),
+        log.notifier.scheduleWithFixedDelay(() -> log.trimByAge(), TRIM_EVERY.toMillis(), TRIM_EVERY.toMillis(),
                 TimeUnit.MILLISECONDS);
         LOG.info("event log: redis at {}, retention {} events / {}", log.where, retention.maxEvents(),
                 retention.maxAge());
@@ -262,7 +280,7 @@ public final class RedisEventLog implements EventLog {
         String key = TOPIC_PREFIX + topic;
         int max = retention.maxEvents();
         long cutoff = cutoffMs(System.currentTimeMillis());
-        String[] keys = {key, TOPICS, CREATED};
+        String[] keys = {key, TOPICS};
         CompletableFuture<String> sent;
         try {
             sent = commands.async().<String>eval(APPEND, ScriptOutputType.VALUE, keys,
@@ -383,105 +401,234 @@ public final class RedisEventLog implements EventLog {
         return () -> listeners.remove(listener);
     }
 
-    /** Sets the cursors to the current ends of the streams, then starts the loop; completes once the cursors are set. */
-    private CompletableFuture<Void> startReader() {
-        RedisAsyncCommands<String, String> c = reader.async();
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        // The announcement cursor first: a topic created after this point is announced after it.
-        call(() -> c.xrevrange(CREATED, Range.create("-", "+"), Limit.from(1)))
-                .thenCompose(last -> {
-                    createdCursor = last.isEmpty() ? "0-0" : last.get(0).getId();
-                    return call(() -> c.smembers(TOPICS));
-                })
-                .thenCompose(names -> {
-                    List<String> keys = names.stream().map(n -> TOPIC_PREFIX + n).sorted().toList();
-                    List<CompletableFuture<List<StreamMessage<String, String>>>> lasts = keys.stream()
-                            .map(k -> call(() -> c.xrevrange(k, Range.create("-", "+"), Limit.from(1)))).toList();
-                    return CompletableFuture.allOf(lasts.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                        Map<String, String> ids = new LinkedHashMap<>();
-                        for (int i = 0; i < keys.size(); i++) {
-                            List<StreamMessage<String, String>> last = lasts.get(i).join();
-                            ids.put(keys.get(i), last.isEmpty() ? "0-0" : last.get(0).getId());
-                        }
-                        return ids;
-                    });
-                })
-                .whenCompleteAsync((ids, err) -> {
-                    if (err != null) {
-                        started.completeExceptionally(unwrap(err));
-                        return;
-                    }
-                    ids.forEach(cursors::putIfAbsent);
-                    started.complete(null);
-                    readNext();
-                }, notifier);
-        return started;
+    @Override
+    public Interest interest(String topic) {
+        checkTopic(topic);
+        if (closed) {
+            return new Closed();
+        }
+        boolean[] first = new boolean[1];
+        watches.compute(topic, (k, w) -> {
+            Watch v = w;
+            if (v == null) {
+                v = new Watch();
+                first[0] = true;
+            }
+            v.holders++;
+            return v;
+        });
+        if (first[0]) {
+            onReader(() -> follow(topic));
+        }
+        return new Handle(topic);
     }
 
-    /** One turn of the reader loop, on the notifier thread. */
-    private void readNext() {
-        if (closed) {
+    /** Checks that Redis answers and learns the reader connection's client id; the loop starts with an interest. */
+    private CompletableFuture<Void> startReader() {
+        return call(() -> reader.async().clientId()).thenAccept(id -> readerId = id);
+    }
+
+    /**
+     * Notifier thread: starts following {@code topic} from the current end of its stream (every later entry is
+     * delivered), then completes the interest. A topic already followed keeps its cursor.
+     */
+    private void follow(String topic) {
+        Watch w = watches.get(topic);
+        if (w == null || closed) {
             return;
         }
-        List<XReadArgs.StreamOffset<String>> offsets = new ArrayList<>(cursors.size() + 1);
-        offsets.add(XReadArgs.StreamOffset.from(CREATED, createdCursor));
-        cursors.forEach((k, id) -> offsets.add(XReadArgs.StreamOffset.from(k, id)));
+        String key = TOPIC_PREFIX + topic;
+        if (cursors.containsKey(key)) {
+            w.ready.complete(null);
+            return;
+        }
+        if (!placing.add(key)) {
+            return; // the end is being fetched; its answer completes the interest
+        }
+        // On the command connection: the reader's is busy in XREAD BLOCK.
+        call(() -> commands.async().xrevrange(key, Range.create("-", "+"), Limit.from(1)))
+                .whenCompleteAsync((last, err) -> {
+                    placing.remove(key);
+                    Watch now = watches.get(topic);
+                    if (err != null) {
+                        StoreException failure = failure("follow " + topic, err);
+                        if (now != null) {
+                            now.ready.completeExceptionally(failure);
+                        }
+                        return;
+                    }
+                    markUp();
+                    if (now == null) {
+                        return; // given back meanwhile
+                    }
+                    if (!cursors.containsKey(key)) {
+                        cursors.put(key, last.isEmpty() ? EventId.ZERO : EventId.parse(last.get(0).getId()));
+                        wake();
+                    }
+                    now.ready.complete(null);
+                }, notifier);
+    }
+
+    /** Notifier thread: stops reading {@code topic} unless it was taken again meanwhile. */
+    private void unfollow(String topic) {
+        if (!watches.containsKey(topic) && cursors.remove(TOPIC_PREFIX + topic) != null) {
+            wake();
+        }
+    }
+
+    /**
+     * Notifier thread: makes the loop read the current set of streams. An idle loop starts; a loop blocked in
+     * {@code XREAD} is unblocked with {@code CLIENT UNBLOCK} (on the command connection) and reads again at once.
+     * The unblock can overtake the read it targets (two connections), so it is repeated a few times while that read
+     * is still out and not yet blocked; should it still miss (the reader reconnected under a new client id), the
+     * change takes effect when the block times out, within {@link #BLOCK}.
+     */
+    private void wake() {
+        if (!reading) {
+            readNext();
+        } else {
+            unblock(readTurn, 0);
+        }
+    }
+
+    private void unblock(long turn, int attempt) {
+        if (closed || !reading || readTurn != turn) {
+            return; // that read is over: the next one already has the new set
+        }
+        long id = readerId;
+        CompletableFuture<Long> sent = id > 0
+                ? call(() -> commands.async().clientUnblock(id, UnblockType.TIMEOUT))
+                : CompletableFuture.completedFuture(0L);
+        sent.whenCompleteAsync((n, err) -> {
+            if (err == null && n == 0 && attempt < UNBLOCK_TRIES) {
+                notifier.schedule(() -> unblock(turn, attempt + 1), UNBLOCK_AGAIN.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }, notifier);
+    }
+
+    /** One turn of the reader loop, on the notifier thread; idle while no topic is followed. */
+    private void readNext() {
+        if (!turnWatchers.isEmpty()) {
+            List<String> topics = followedTopics();
+            turnWatchers.forEach(w -> w.complete(topics));
+            turnWatchers.clear();
+        }
+        if (closed || cursors.isEmpty()) {
+            reading = false;
+            return;
+        }
+        reading = true;
+        readTurn++;
+        RedisAsyncCommands<String, String> r = reader.async();
+        if (readerId < 0) { // pipelined before the read, so answered before it blocks
+            call(r::clientId).thenAccept(id -> readerId = id);
+        }
+        List<XReadArgs.StreamOffset<String>> offsets = new ArrayList<>(cursors.size());
+        cursors.forEach((k, id) -> offsets.add(XReadArgs.StreamOffset.from(k, id.toString())));
         @SuppressWarnings("unchecked")
         XReadArgs.StreamOffset<String>[] array = offsets.toArray(XReadArgs.StreamOffset[]::new);
-        call(() -> reader.async().xread(XReadArgs.Builder.block(BLOCK).count(READ_COUNT), array))
+        call(() -> r.xread(XReadArgs.Builder.block(BLOCK).count(READ_COUNT), array))
                 .whenCompleteAsync((messages, err) -> {
                     if (closed) {
                         return;
                     }
                     if (err != null) {
+                        readerId = -1; // the reader may come back as another client
                         markDown(unwrap(err));
                         notifier.schedule(this::readNext, RETRY.toMillis(), TimeUnit.MILLISECONDS);
                         return;
                     }
                     markUp();
-                    deliver(messages);
+                    if (messages == null || messages.isEmpty()) {
+                        readerId = -1; // woken or timed out: cheap to confirm who the reader is now
+                    } else {
+                        deliver(messages);
+                    }
                     readNext();
                 }, notifier);
     }
 
+    /** Runs {@code task} on the notifier thread, unless the log is closing. */
+    private void onReader(Runnable task) {
+        try {
+            notifier.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("redis event log closing: {} dropped", task);
+        }
+    }
+
+    /** Entries the reader loop received from Redis, all streams. For tests: a topic nobody follows adds none. */
+    long entriesRead() {
+        return entriesRead.get();
+    }
+
+    /** The topics the reader loop follows now. For tests. */
+    CompletableFuture<List<String>> following() {
+        return CompletableFuture.supplyAsync(this::followedTopics, notifier);
+    }
+
+    /**
+     * The topics of the reader's next {@code XREAD}, once it is sent (at once, and empty, when the reader is idle):
+     * from then on no read of a topic left out is outstanding. For tests.
+     */
+    CompletableFuture<List<String>> nextRead() {
+        CompletableFuture<List<String>> f = new CompletableFuture<>();
+        onReader(() -> {
+            if (reading) {
+                turnWatchers.add(f);
+            } else {
+                f.complete(followedTopics());
+            }
+        });
+        return f;
+    }
+
+    private List<String> followedTopics() {
+        return cursors.keySet().stream().map(k -> k.substring(TOPIC_PREFIX.length())).sorted().toList();
+    }
+
     /** Runs {@link #trimByAge} now, for tests; completes once the trims were sent. */
     CompletableFuture<Void> trimNow() {
-        return CompletableFuture.runAsync(this::trimByAge, notifier);
+        return CompletableFuture.supplyAsync(this::trimByAge, notifier).thenCompose(f -> f);
     }
 
-    /** Trims every known topic to the max age, on the notifier thread; failures wait for the next turn. */
-    private void trimByAge() {
+    /**
+     * Trims every known topic (followed here or not) to the max age; failures wait for the next turn. Completes once
+     * the trims were sent.
+     */
+    private CompletableFuture<Void> trimByAge() {
         long cutoff = cutoffMs(System.currentTimeMillis());
         if (closed || cutoff <= 0 || down.get()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         XTrimArgs args = XTrimArgs.Builder.minId(cutoff + "-0").exactTrimming();
-        for (String key : cursors.keySet()) {
-            call(() -> commands.async().xtrim(key, args)).exceptionally(e -> {
-                LOG.debug("trim of {} failed", key, e);
-                return 0L;
-            });
-        }
+        RedisAsyncCommands<String, String> c = commands.async();
+        return call(() -> c.smembers(TOPICS)).thenAccept(names -> {
+            for (String name : names) {
+                String key = TOPIC_PREFIX + name;
+                call(() -> c.xtrim(key, args)).exceptionally(e -> {
+                    LOG.debug("trim of {} failed", key, e);
+                    return 0L;
+                });
+            }
+        }).exceptionally(e -> {
+            LOG.debug("trim: topics unknown", e);
+            return null;
+        });
     }
 
+    /** Notifier thread: hands each new entry of a followed stream to the listeners, in stream order. */
     private void deliver(List<StreamMessage<String, String>> messages) {
-        if (messages == null) {
-            return;
-        }
+        entriesRead.addAndGet(messages.size());
         for (StreamMessage<String, String> m : messages) {
             String stream = m.getStream();
-            if (stream.equals(CREATED)) {
-                createdCursor = m.getId();
-                String name = m.getBody().get("t");
-                if (name != null) {
-                    cursors.putIfAbsent(TOPIC_PREFIX + name, "0-0"); // created after the reader started: all of it
-                }
+            EventId cursor = cursors.get(stream);
+            EventId id = EventId.parse(m.getId());
+            // Not followed any more, or read from an older cursor before the topic was followed again.
+            if (cursor == null || id.compareTo(cursor) <= 0) {
                 continue;
             }
-            if (!cursors.containsKey(stream)) {
-                continue;
-            }
-            cursors.put(stream, m.getId());
+            cursors.put(stream, id);
             Event e = event(stream.substring(TOPIC_PREFIX.length()), m);
             if (e == null) {
                 continue;
@@ -496,6 +643,76 @@ public final class RedisEventLog implements EventLog {
         }
     }
 
+    /** The holders of one topic's interest and the future that says it is followed; guarded by the map. */
+    private static final class Watch {
+        int holders;
+        volatile CompletableFuture<Void> ready = new CompletableFuture<>();
+    }
+
+    /** One holder's interest. */
+    private final class Handle implements Interest {
+        private final String topic;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Handle(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public CompletableFuture<Void> ready() {
+            if (released.get()) {
+                return CompletableFuture.failedFuture(new IllegalStateException("interest in " + topic
+                        + " was given back"));
+            }
+            boolean[] retry = new boolean[1];
+            Watch w = watches.computeIfPresent(topic, (k, v) -> {
+                if (v.ready.isCompletedExceptionally()) {
+                    v.ready = new CompletableFuture<>();
+                    retry[0] = true;
+                }
+                return v;
+            });
+            if (w == null) {
+                return CompletableFuture.failedFuture(new StoreClosedException("the redis event log is closed"));
+            }
+            CompletableFuture<Void> f = w.ready;
+            if (retry[0]) {
+                onReader(() -> follow(topic));
+            }
+            return f;
+        }
+
+        @Override
+        public void close() {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            boolean[] last = new boolean[1];
+            watches.computeIfPresent(topic, (k, v) -> {
+                if (--v.holders > 0) {
+                    return v;
+                }
+                last[0] = true;
+                return null;
+            });
+            if (last[0]) {
+                onReader(() -> unfollow(topic));
+            }
+        }
+    }
+
+    /** The interest handed out by a closed log. */
+    private static final class Closed implements Interest {
+        @Override
+        public CompletableFuture<Void> ready() {
+            return CompletableFuture.failedFuture(new StoreClosedException("the redis event log is closed"));
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- close
 
     @Override
@@ -505,6 +722,8 @@ public final class RedisEventLog implements EventLog {
         }
         closed = true;
         notifier.shutdownNow();
+        StoreClosedException gone = new StoreClosedException("the redis event log is closed");
+        watches.values().forEach(w -> w.ready.completeExceptionally(gone));
         closeQuietly(reader);
         closeQuietly(commands);
         shutdownClient();

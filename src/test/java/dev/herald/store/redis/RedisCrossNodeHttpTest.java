@@ -168,6 +168,51 @@ class RedisCrossNodeHttpTest {
     }
 
     @Test
+    void aSubscriberArrivingWhilePublishesRunGetsReplayThenLiveWithNoGapOrDuplicate() throws Exception {
+        Node a = Node.start();
+        Node b = Node.start();
+        String topic = "late";
+        List<String> published = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CompletableFuture<Void> publisher = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < 600; i++) {
+                    published.add(publish(i % 2 == 0 ? a : b, topic, "{\"n\":" + i + "}"));
+                }
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (published.size() < 100 && System.nanoTime() < deadline) {
+            java.util.concurrent.CompletableFuture.runAsync(() -> { },
+                    java.util.concurrent.CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS)).get();
+        }
+        // Nobody on node B has subscribed to the topic: its reader does not follow it yet.
+        assertThat(b.log().following().get(5, TimeUnit.SECONDS)).doesNotContain(topic);
+        String resumeAfter = published.get(49);
+        try (Subscription resumed = new Subscription(b, topic, Map.of("Last-Event-ID", resumeAfter.split(" ")[0]));
+                Subscription live = new Subscription(b, topic, Map.of())) {
+            int seenAtLiveStart = published.size();
+            assertThat(publisher).succeedsWithin(Duration.ofSeconds(60));
+            assertThat(resumed.next(550)).isEqualTo(published.subList(50, 600));
+            String after = publish(a, topic, "{\"after\":true}");
+            assertThat(resumed.next(1)).containsExactly(after);
+            // The live one starts at some event published while it subscribed (at the latest the first one sent
+            // after its headers came), then gets every later one in order.
+            List<String> onLive = new ArrayList<>();
+            while (onLive.isEmpty() || !onLive.get(onLive.size() - 1).equals(after)) {
+                onLive.addAll(live.next(1));
+            }
+            int from = onLive.size() == 1 ? 600 : published.indexOf(onLive.get(0));
+            assertThat(from).as("index of the first live event %s", onLive.get(0))
+                    .isBetween(0, Math.min(seenAtLiveStart + 1, 600));
+            List<String> expected = new ArrayList<>(published.subList(from, 600));
+            expected.add(after);
+            assertThat(onLive).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void publishDuringARedisOutageAnswers503AndSubscribersKeepTheirStream() throws Exception {
         Node c = Node.start();
         String topic = "outage";

@@ -60,6 +60,7 @@ class RedisOutageTest {
                 RedisEventLog b = RedisEventLog.open(redis.url(), RETENTION, Optional.empty())) {
             BlockingQueue<Event> onA = new LinkedBlockingQueue<>();
             a.tail(onA::add);
+            a.interest("outage").ready().get(5, TimeUnit.SECONDS);
             List<Event> acked = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 acked.add(a.append("outage", "{\"before\":" + i + "}").get(5, TimeUnit.SECONDS));

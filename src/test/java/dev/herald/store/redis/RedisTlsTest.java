@@ -36,6 +36,7 @@ class RedisTlsTest {
                 assertThat(log.where()).contains("TLS");
                 BlockingQueue<Event> tailed = new LinkedBlockingQueue<>();
                 log.tail(tailed::add);
+                log.interest("secure").ready().get(5, TimeUnit.SECONDS);
                 Event e = log.append("secure", "{\"tls\":true}").get(5, TimeUnit.SECONDS);
                 assertThat(tailed.poll(10, TimeUnit.SECONDS)).isEqualTo(e);
                 assertThat(log.readAfter("secure", EventId.ZERO, 10).get(5, TimeUnit.SECONDS).events())

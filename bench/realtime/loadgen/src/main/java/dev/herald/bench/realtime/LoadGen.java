@@ -42,12 +42,16 @@ import java.util.function.Consumer;
  * another order than they were sent, which is reported apart as publishOrderInversions).
  *
  * <pre>
- * java -jar realtime-loadgen.jar --port P [--host 127.0.0.1] [--connections 100] [--streams 100]
+ * java -jar realtime-loadgen.jar --port P[,P2...] [--host 127.0.0.1] [--connections 100] [--streams 100]
  *     [--rate 100] [--duration 60] [--warmup 10] [--steps true] [--step-start RATE] [--step-seconds 10]
  *     [--step-max 102400] [--step-min 1] [--p99-limit-ms 100] [--topic bench] [--label NAME] [--out FILE]
  *     [--mode run|hold] [--ready-file F] [--release-file F] [--hold-seconds 600] [--threads 1]
- *     [--server-pid PID] (to record the server's CPU use per phase) [--drain-quiet 3] [--drain-max 30]
+ *     [--server-pid PID[,PID2...]] (to record the servers' CPU use per phase, summed)
+ *     [--watch-pids NAME=PID,...] (CPU seconds of more processes per phase, e.g. redis=PID)
+ *     [--drain-quiet 3] [--drain-max 30]
  * </pre>
+ * Several ports (several nodes sharing topics, bench/redis): subscriber connections are spread over them round
+ * robin, and there is one publisher connection per port, events going to them in turn (seq modulo the ports).
  * Mode hold: subscribe, sync, touch the ready file, keep the streams idle until the release file exists (the
  * memory measurement), then exit.
  */
@@ -55,14 +59,14 @@ public final class LoadGen {
     private final Map<String, String> opt;
     private final Shared shared = new Shared();
     private final String host;
-    private final int port;
+    private final List<Integer> ports = new ArrayList<>();
     private final int connections;
     private final int streams;
     private final int total;
     private final String path;
     private final double p99Limit;
-    private Publisher publisher;
-    private Channel publisherChannel;
+    private final List<Publisher> publishers = new ArrayList<>();
+    private final List<Channel> publisherChannels = new ArrayList<>();
     private final List<Channel> subChannels = new ArrayList<>();
     private long nextSeq = 1;
     private long maxInFlight;
@@ -70,7 +74,9 @@ public final class LoadGen {
     private LoadGen(Map<String, String> opt) {
         this.opt = opt;
         host = opt.getOrDefault("host", "127.0.0.1");
-        port = Integer.parseInt(required("port"));
+        for (String p : required("port").split(",")) {
+            ports.add(Integer.parseInt(p.strip()));
+        }
         connections = intOpt("connections", 100);
         streams = intOpt("streams", 100);
         total = connections * streams;
@@ -113,7 +119,8 @@ public final class LoadGen {
     private int run() throws Exception {
         String mode = opt.getOrDefault("mode", "run");
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("label", opt.getOrDefault("label", host + ":" + port));
+        out.put("label", opt.getOrDefault("label", host + ":" + ports));
+        out.put("ports", ports);
         out.put("mode", mode);
         out.put("connections", connections);
         out.put("streamsPerConnection", streams);
@@ -129,12 +136,16 @@ public final class LoadGen {
         int rc = 0;
         try {
             long t0 = System.nanoTime();
-            publisher = new Publisher(shared, host + ":" + port, path);
-            publisherChannel = connect(pubGroup, publisher, h -> publisher.handler = h);
-            publisher.ready.get(30, TimeUnit.SECONDS);
+            for (int port : ports) {
+                Publisher pub = new Publisher(shared, host + ":" + port, path);
+                publisherChannels.add(connect(pubGroup, pub, h -> pub.handler = h, port));
+                pub.ready.get(30, TimeUnit.SECONDS);
+                publishers.add(pub);
+            }
             for (int c = 0; c < connections; c++) {
+                int port = ports.get(c % ports.size());
                 SubscriberConnection sc = new SubscriberConnection(shared, streams, host + ":" + port, path);
-                subChannels.add(connect(subGroup, sc, h -> sc.handler = h));
+                subChannels.add(connect(subGroup, sc, h -> sc.handler = h, port));
             }
             boolean all = waitFor(() -> statusTotal() >= total, 120, "subscribe answers");
             Map<String, Object> sub = new LinkedHashMap<>();
@@ -176,8 +187,8 @@ public final class LoadGen {
             for (Channel ch : subChannels) {
                 ch.close();
             }
-            if (publisherChannel != null) {
-                publisherChannel.close();
+            for (Channel ch : publisherChannels) {
+                ch.close();
             }
             out.put("finishedAt", Instant.now().toString());
             String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
@@ -196,8 +207,8 @@ public final class LoadGen {
         return shared.statuses.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum();
     }
 
-    private Channel connect(EventLoopGroup group, Http2FrameListener listener, Consumer<Http2ConnectionHandler> set)
-            throws InterruptedException {
+    private Channel connect(EventLoopGroup group, Http2FrameListener listener, Consumer<Http2ConnectionHandler> set,
+            int port) throws InterruptedException {
         Http2Settings settings = new Http2Settings().initialWindowSize(1 << 20).pushEnabled(false)
                 .maxConcurrentStreams(1000).maxHeaderListSize(64 * 1024);
         Bootstrap b = new Bootstrap().group(group)
@@ -255,13 +266,13 @@ public final class LoadGen {
     private void sync() throws InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (shared.synced.get() < total && System.nanoTime() < deadline) {
-            publisherChannel.eventLoop().execute(() -> publisher.publish(0, 1));
+            publisherChannels.get(0).eventLoop().execute(() -> publishers.get(0).publish(0, 1, 1));
             long until = System.nanoTime() + 1_000_000_000L;
             while (shared.synced.get() < total && System.nanoTime() < until) {
                 Thread.sleep(10);
             }
         }
-        waitFor(() -> publisher.inFlightCount == 0, 10, "sync publishes");
+        waitFor(() -> inFlight() == 0, 10, "sync publishes");
     }
 
     private void hold() throws Exception {
@@ -341,18 +352,57 @@ public final class LoadGen {
                 + "reordered or duplicated event and p99 <= " + p99Limit + " ms");
     }
 
-    /** CPU seconds (user + system) of a process from /proc/PID/stat; -1 if unknown. */
-    private static double cpuSeconds(String pid) {
-        if (pid == null) {
+    /** Publishes seqs s0 .. s0+n-1, each on publisher seq modulo the publishers. */
+    private void publish(long s0, int n) {
+        int k = publishers.size();
+        for (int i = 0; i < k; i++) {
+            long first = s0 + Math.floorMod(i - s0, (long) k);
+            long end = s0 + n;
+            if (first < end) {
+                int count = (int) ((end - first + k - 1) / k);
+                Publisher pub = publishers.get(i);
+                publisherChannels.get(i).eventLoop().execute(() -> pub.publish(first, count, k));
+            }
+        }
+    }
+
+    private int inFlight() {
+        int n = 0;
+        for (Publisher p : publishers) {
+            n += p.inFlightCount;
+        }
+        return n;
+    }
+
+    /** CPU seconds (user + system) of processes (comma-separated pids) from /proc/PID/stat, summed; -1 if unknown. */
+    private static double cpuSeconds(String pids) {
+        if (pids == null) {
             return -1;
         }
+        double sum = 0;
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in USER_HZ (100)
+            for (String pid : pids.split(",")) {
+                String stat = Files.readString(Path.of("/proc/" + pid.strip() + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in USER_HZ (100)
+            }
+            return sum;
         } catch (Exception e) {
             return -1;
         }
+    }
+
+    /** --watch-pids NAME=PID,...: the CPU seconds of each now. */
+    private Map<String, Double> watchedCpu() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        String w = opt.get("watch-pids");
+        if (w != null) {
+            for (String e : w.split(",")) {
+                String[] kv = e.split("=", 2);
+                m.put(kv[0], cpuSeconds(kv[1]));
+            }
+        }
+        return m;
     }
 
     /**
@@ -386,6 +436,7 @@ public final class LoadGen {
         String server = opt.get("server-pid");
         double clientCpu0 = cpuSeconds(self);
         double serverCpu0 = cpuSeconds(server);
+        Map<String, Double> watched0 = watchedCpu();
         long wall0 = System.nanoTime();
         shared.addPhase(p);
         p.streamsEndedBefore = shared.ended.get();
@@ -402,9 +453,9 @@ public final class LoadGen {
                 long s0 = nextSeq;
                 nextSeq += n;
                 sent += n;
-                publisherChannel.eventLoop().execute(() -> publisher.publish(s0, n));
+                publish(s0, n);
             }
-            maxInFlight = Math.max(maxInFlight, publisher.inFlightCount);
+            maxInFlight = Math.max(maxInFlight, inFlight());
             LockSupport.parkNanos(Math.min(1_000_000L, Math.max(50_000L, 500_000_000L / rate)));
         }
         p.publishEndNs = Shared.now();
@@ -420,7 +471,7 @@ public final class LoadGen {
         while (true) {
             long got = p.received.sum() + p.duplicated.sum();
             long nowNs = System.nanoTime();
-            if (p.received.sum() >= p.expected && publisher.inFlightCount == 0) {
+            if (p.received.sum() >= p.expected && inFlight() == 0) {
                 break;
             }
             if (got != lastCount) {
@@ -432,13 +483,17 @@ public final class LoadGen {
             if (nowNs - drainStart > maxNs) {
                 break;
             }
-            maxInFlight = Math.max(maxInFlight, publisher.inFlightCount);
+            maxInFlight = Math.max(maxInFlight, inFlight());
             Thread.sleep(20);
         }
         p.drainSeconds = (System.nanoTime() - drainStart) / 1e9;
         p.wallSeconds = (System.nanoTime() - wall0) / 1e9;
         double clientCpu1 = cpuSeconds(self);
         double serverCpu1 = cpuSeconds(server);
+        watchedCpu().forEach((k, v) -> {
+            Double v0 = watched0.get(k);
+            p.watchedCpuSeconds.put(k, v < 0 || v0 == null || v0 < 0 ? -1 : Phase.round(v - v0, 2));
+        });
         p.clientCpuSeconds = clientCpu0 < 0 || clientCpu1 < 0 ? -1 : clientCpu1 - clientCpu0;
         p.serverCpuSeconds = serverCpu0 < 0 || serverCpu1 < 0 ? -1 : serverCpu1 - serverCpu0;
         p.maxInFlight = maxInFlight;

@@ -39,6 +39,8 @@ final class Phase {
     double clientCpuSeconds = -1;
     double serverCpuSeconds = -1;
     double wallSeconds;
+    /** CPU seconds of the --watch-pids processes during the phase (-1: unknown). */
+    final Map<String, Double> watchedCpuSeconds = new LinkedHashMap<>();
 
     Phase(String name, String kind, int rate, double seconds, long firstSeq) {
         this.name = name;
@@ -87,6 +89,9 @@ final class Phase {
         m.put("wallSeconds", round(wallSeconds, 3));
         m.put("clientCpuUtilization", clientCpuSeconds < 0 ? null : round(clientCpuSeconds / wallSeconds, 3));
         m.put("serverCpuUtilization", serverCpuSeconds < 0 ? null : round(serverCpuSeconds / wallSeconds, 3));
+        if (!watchedCpuSeconds.isEmpty()) {
+            m.put("watchedCpuSeconds", watchedCpuSeconds);
+        }
         m.put("latencyMs", latencyJson(latency));
         m.put("publishAckLatencyMs", latencyJson(ackLatency));
         m.put("pass", pass(p99LimitMs));

@@ -39,10 +39,10 @@ final class Publisher extends Http2FrameAdapter {
         ready.complete(null);
     }
 
-    /** Writes count events seq, seq+1, ... and flushes once. */
-    void publish(long seq, int count) {
+    /** Writes count events seq, seq+stride, seq+2*stride, ... and flushes once. */
+    void publish(long seq, int count, int stride) {
         for (int i = 0; i < count; i++) {
-            long s = seq + i;
+            long s = seq + (long) i * stride;
             long t = Shared.now();
             byte[] body = ("{\"seq\":" + s + ",\"t\":" + t + "}").getBytes(StandardCharsets.US_ASCII);
             int id = handler.connection().local().incrementAndGetNextStreamId();
