@@ -479,7 +479,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         void writeChunk(byte[] data) {
-            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(data), false));
+            ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(data), false));
+            DeferredFlush.request(ctx.channel().parent());
         }
 
         @Override

@@ -48,6 +48,7 @@ final class Subscriber {
     private final Exchange exchange;
     private final long connectionId;
     final Executor loop;
+    private final TopicHub.LoopBatch batch;
     private final ConcurrentLinkedQueue<TopicHub.Queued> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedEvents = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -71,6 +72,7 @@ final class Subscriber {
         this.exchange = exchange;
         this.connectionId = exchange.request().connectionId();
         this.loop = exchange.eventLoop();
+        this.batch = hub.batch(loop);
     }
 
     /** Bytes queued and not yet written; never above {@code maxLagBytes}. */
@@ -227,7 +229,7 @@ final class Subscriber {
         }
         inbox.add(q);
         if (state.get() == LIVE && drainScheduled.compareAndSet(false, true)) {
-            loop.execute(this::drain);
+            batch.add(this);
         }
     }
 

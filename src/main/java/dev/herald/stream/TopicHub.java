@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -55,6 +58,7 @@ public final class TopicHub implements AutoCloseable {
     final StreamSettings settings;
     private final ConcurrentHashMap<String, Set<Subscriber>> topics = new ConcurrentHashMap<>();
     private final Set<Subscriber> all = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<Executor, LoopBatch> batches = new ConcurrentHashMap<>();
     private final AtomicInteger slots = new AtomicInteger();
     private final ConcurrentHashMap<Long, AtomicInteger> perConnection = new ConcurrentHashMap<>();
     private final AtomicLong peakQueuedBytes = new AtomicLong();
@@ -280,6 +284,47 @@ public final class TopicHub implements AutoCloseable {
     private static final class LiveTopic {
         int subscribers;
         long touched;
+    }
+
+    /** The drain batch of an event loop; one per loop, created on first use. */
+    LoopBatch batch(Executor loop) {
+        return batches.computeIfAbsent(loop, LoopBatch::new);
+    }
+
+    /**
+     * The subscribers of one event loop that have events to write, drained by one task: an event reaching 10,000
+     * subscribers costs one task per loop instead of one per subscriber, and their writes leave in one flush per
+     * connection (see the server's deferred flush).
+     */
+    static final class LoopBatch implements Runnable {
+        private final Executor loop;
+        private final ConcurrentLinkedQueue<Subscriber> ready = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        LoopBatch(Executor loop) {
+            this.loop = loop;
+        }
+
+        /** Any thread: drain {@code s} in the loop's next batch. */
+        void add(Subscriber s) {
+            ready.add(s);
+            if (scheduled.compareAndSet(false, true)) {
+                loop.execute(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            scheduled.set(false);
+            Subscriber s;
+            while ((s = ready.poll()) != null) {
+                try {
+                    s.drain();
+                } catch (RuntimeException e) {
+                    LOG.warn("drain of a {} subscriber failed", s.topic, e);
+                }
+            }
+        }
     }
 
     /** An event as queued for subscribers: encoded once per representation, shared by every subscriber. */
