@@ -14,12 +14,12 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.EmptyHttp2Headers;
 import io.netty.handler.codec.http2.Http2DataChunkedInput;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStream;
-import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -260,6 +260,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         byte[] bytes = body == null ? EMPTY : io.netty.buffer.ByteBufUtil.getBytes(body);
         release();
         Request request = toRequest(ctx, headers, bytes);
+        headers = EmptyHttp2Headers.INSTANCE; // copied: a long-running stream need not keep the client's fields
         if ("GET".equals(request.method()) || request.isHead()) {
             Http2Pusher.of(ctx.channel()).requested(request.path());
         }
@@ -270,6 +271,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private void tooLarge(ChannelHandlerContext ctx) {
         release();
         exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+        headers = EmptyHttp2Headers.INSTANCE;
         server.limitLog.exceeded("max-request-body", exchange.request().remote(),
                 "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
         exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "

@@ -59,7 +59,7 @@ final class Subscriber {
 
     // event-loop confined
     private ResponseStream stream;
-    private final ArrayDeque<Event> page = new ArrayDeque<>();
+    private final ArrayDeque<Event> page = new ArrayDeque<>(1); // grows on replay; live-only stays small
     private boolean morePages;
     private boolean fetching;
     private EventId lastId;
