@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -52,7 +53,6 @@ final class Pipelines {
     private static final Logger LOG = LoggerFactory.getLogger(Pipelines.class);
     static final String AGGREGATOR = "http1-aggregator";
     static final String CHUNKED = "http1-chunked";
-    private static final Http2FrameLogger FRAME_LOGGER = new Http2FrameLogger(LogLevel.TRACE, Http2FrameLogger.class);
 
     private Pipelines() {
     }
@@ -90,7 +90,7 @@ final class Pipelines {
                 HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
                         info.refusal == null
                                 && AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                                ? new Http2ServerUpgradeCodec(frameCodec(c), multiplexer(server),
+                                ? new Http2ServerUpgradeCodec(frameCodec(server), multiplexer(server),
                                         new Http2ConnectionObserver(server))
                                 : null;
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
@@ -139,7 +139,8 @@ final class Pipelines {
         return new HttpServerCodec(c.maxUriLength() + 64, c.maxHeaderListSize(), 16 * 1024);
     }
 
-    static Http2FrameCodec frameCodec(HeraldConfig c) {
+    static Http2FrameCodec frameCodec(ServerContext server) {
+        HeraldConfig c = server.config;
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(c.maxConcurrentStreams())
                 .initialWindowSize(c.initialWindowSize())
@@ -155,10 +156,48 @@ final class Pipelines {
                 .encoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(c.maxConsecutiveEmptyDataFrames());
-        if (LoggerFactory.getLogger(Http2FrameLogger.class).isTraceEnabled()) {
-            b.frameLogger(FRAME_LOGGER);
-        }
+        // Always installed: besides the TRACE frame log, it is where Herald sees the 431 Netty's codec answers to a
+        // header block over the limit before any stream exists, to log it as a limit like the others.
+        b.frameLogger(new LimitFrameLogger(server));
         return b.build();
+    }
+
+    /** The TRACE frame logger, which also reports Netty's own 431 answers to the rate-limited limit log. */
+    private static final class LimitFrameLogger extends Http2FrameLogger {
+        private final ServerContext server;
+
+        LimitFrameLogger(ServerContext server) {
+            super(LogLevel.TRACE, Http2FrameLogger.class);
+            this.server = server;
+        }
+
+        @Override
+        public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                               int padding, boolean endStream) {
+            if (direction == Direction.OUTBOUND && tooLarge(headers)) {
+                server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
+                        "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
+                                + streamId + ": 431");
+            }
+            super.logHeaders(direction, ctx, streamId, headers, padding, endStream);
+        }
+
+        @Override
+        public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                               int streamDependency, short weight, boolean exclusive, int padding,
+                               boolean endStream) {
+            if (direction == Direction.OUTBOUND && tooLarge(headers)) {
+                logHeaders(direction, ctx, streamId, headers, padding, endStream); // reports it, logs at TRACE
+                return;
+            }
+            super.logHeaders(direction, ctx, streamId, headers, streamDependency, weight, exclusive, padding,
+                    endStream);
+        }
+
+        private static boolean tooLarge(Http2Headers headers) {
+            CharSequence status = headers.status();
+            return status != null && status.length() == 3 && status.toString().equals("431");
+        }
     }
 
     static Http2MultiplexHandler multiplexer(ServerContext server) {
@@ -173,7 +212,7 @@ final class Pipelines {
     static void addHttp2(ChannelPipeline p, String after, ServerContext server) {
         String codec = "h2-codec";
         String mux = "h2-mux";
-        p.addAfter(after, codec, frameCodec(server.config));
+        p.addAfter(after, codec, frameCodec(server));
         String refusal = ConnectionInfo.of(p.channel()).refusal;
         if (refusal != null) {
             p.addAfter(codec, "h2-refuse", new ConnectionLimits.RefuseHttp2(refusal));

@@ -194,6 +194,12 @@ class H2StreamAttackTest {
      */
     @Test
     void hpackBombIsRefused() throws Exception {
+        ch.qos.logback.classic.Logger limits =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.herald.server.LimitLog.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        limits.addAppender(logged);
         try (AttackScenario s = AttackScenario.start(HERALD, "HPACK bomb")) {
             H2AttackClient a = s.keep(H2AttackClient.connect(HERALD.httpPort()));
             Http2Headers h = a.get("/hello.txt").add("x-bomb", "b".repeat(4000));
@@ -205,8 +211,15 @@ class H2StreamAttackTest {
             assertThat(a.awaitStatuses(1, ANSWER) || a.awaitGoAwayOrClose(Duration.ZERO)
                     || a.awaitFirstRst(Duration.ZERO)).as(a.outcome()).isTrue();
             assertThat(a.statuses().get(1)).as(a.outcome()).isNotEqualTo("200");
+            // Netty's codec answers 431 before a stream exists; Herald still logs the limit and the peer.
+            assertThat(a.statuses().get(1)).as(a.outcome()).isEqualTo("431");
+            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(m -> assertThat(m)
+                            .contains("limit http2.max-header-list-size exceeded by 127.0.0.1:").contains("431"));
             s.answered(a.outcome() + " " + a.statuses());
             s.finish();
+        } finally {
+            limits.detachAppender(logged);
         }
     }
 
