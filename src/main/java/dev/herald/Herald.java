@@ -195,11 +195,11 @@ public final class Herald implements AutoCloseable {
             List<AutoCloseable> resources = new ArrayList<>();
             EventLog log = openStore(config);
             resources.add(log);
+            LimitLog limitLog = LimitLog.create(config.limitLogInterval());
             ChatHandler chat = new ChatHandler(log, ChatSettings.defaults()
                     .withHeartbeat(config.heartbeat(), ChatSettings.HeartbeatStyle.STATE)
-                    .withMaxSubscribers(config.maxSubscribers()));
+                    .withMaxSubscribers(config.maxSubscribers()), limitLog);
             resources.add(0, chat);
-            LimitLog limitLog = LimitLog.create(config.limitLogInterval());
             TopicsHandler topics = new TopicsHandler(log, streamSettings(config), metrics.registry(), limitLog);
             resources.add(0, topics);
             Router.Builder router = Router.builder().exact("/healthz", Builder::health);

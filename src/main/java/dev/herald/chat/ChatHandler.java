@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herald.server.Exchange;
 import dev.herald.server.Handler;
 import dev.herald.server.Headers;
+import dev.herald.server.LimitLog;
 import dev.herald.server.Response;
 import dev.herald.server.ResponseStream;
 import dev.herald.store.Event;
@@ -74,6 +75,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
 
     private final EventLog log;
     private final ChatSettings settings;
+    private final LimitLog limitLog;
     private final Object lock = new Object();
     /** The newest messages by id; guarded by {@link #lock}. */
     private final TreeMap<EventId, Message> messages = new TreeMap<>();
@@ -97,6 +99,12 @@ public final class ChatHandler implements Handler, AutoCloseable {
      * the log; {@link #close()} does not close it.
      */
     public ChatHandler(EventLog log, ChatSettings settings) {
+        this(log, settings, LimitLog.create(java.time.Duration.ofSeconds(10)));
+    }
+
+    /** As {@link #ChatHandler(EventLog, ChatSettings)}, refusals beyond the stream limit logged to {@code limitLog}. */
+    public ChatHandler(EventLog log, ChatSettings settings, LimitLog limitLog) {
+        this.limitLog = Objects.requireNonNull(limitLog, "limitLog");
         this.log = Objects.requireNonNull(log, "log");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.document = render();
@@ -137,8 +145,8 @@ public final class ChatHandler implements Handler, AutoCloseable {
         }
         if (reserved.incrementAndGet() > settings.maxSubscribers()) {
             reserved.decrementAndGet();
-            LOG.info("chat: GET /msgs from {}: 503, {} streams open", exchange.request().remote(),
-                    settings.maxSubscribers());
+            limitLog.exceeded("streams.max-subscribers", exchange.request().remote(),
+                    "GET /msgs: 503, " + settings.maxSubscribers() + " streams open");
             exchange.respond(unavailable("too many open /msgs streams; retry later"));
             return;
         }

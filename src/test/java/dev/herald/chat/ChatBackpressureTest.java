@@ -185,7 +185,14 @@ class ChatBackpressureTest {
 
     @Test
     void subscriberLimitAnswers503WithRetryAfter() throws Exception {
-        try (ChatHandler chat = new ChatHandler(log, ChatSettings.defaults().withMaxSubscribers(2))) {
+        ch.qos.logback.classic.Logger limits =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.herald.server.LimitLog.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        limits.addAppender(logged);
+        try (ChatHandler chat = new ChatHandler(log, ChatSettings.defaults().withMaxSubscribers(2),
+                dev.herald.server.LimitLog.create(Duration.ofSeconds(10)))) {
             FakeExchange a = new FakeExchange();
             FakeExchange b = new FakeExchange();
             FakeExchange c = new FakeExchange();
@@ -195,12 +202,17 @@ class ChatBackpressureTest {
             Response r = c.response.get(10, TimeUnit.SECONDS);
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.headers().get("retry-after")).isEqualTo("5");
+            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(m -> assertThat(m).startsWith("limit streams.max-subscribers exceeded by ")
+                            .contains("GET /msgs: 503"));
             a.stream.take();
             a.stream.end();
             a.stream.settle();
             FakeExchange d = new FakeExchange();
             chat.handle(d);
             assertThat(d.stream.take().has("msg")).isTrue();
+        } finally {
+            limits.detachAppender(logged);
         }
     }
 
