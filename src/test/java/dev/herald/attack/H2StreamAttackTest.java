@@ -1,6 +1,7 @@
 package dev.herald.attack;
 
 import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.LogCapture;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import org.junit.jupiter.api.Test;
@@ -194,12 +195,7 @@ class H2StreamAttackTest {
      */
     @Test
     void hpackBombIsRefused() throws Exception {
-        ch.qos.logback.classic.Logger limits =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.herald.server.LimitLog.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-                new ch.qos.logback.core.read.ListAppender<>();
-        logged.start();
-        limits.addAppender(logged);
+        LogCapture logged = LogCapture.of(dev.herald.server.LimitLog.class);
         try (AttackScenario s = AttackScenario.start(HERALD, "HPACK bomb")) {
             H2AttackClient a = s.keep(H2AttackClient.connect(HERALD.httpPort()));
             Http2Headers h = a.get("/hello.txt").add("x-bomb", "b".repeat(4000));
@@ -213,13 +209,12 @@ class H2StreamAttackTest {
             assertThat(a.statuses().get(1)).as(a.outcome()).isNotEqualTo("200");
             // Netty's codec answers 431 before a stream exists; Herald still logs the limit and the peer.
             assertThat(a.statuses().get(1)).as(a.outcome()).isEqualTo("431");
-            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .anySatisfy(m -> assertThat(m)
-                            .contains("limit http2.max-header-list-size exceeded by 127.0.0.1:").contains("431"));
+            assertThat(logged.messages()).anySatisfy(m -> assertThat(m)
+                    .contains("limit http2.max-header-list-size exceeded by 127.0.0.1:").contains("431"));
             s.answered(a.outcome() + " " + a.statuses());
             s.finish();
         } finally {
-            limits.detachAppender(logged);
+            logged.close();
         }
     }
 

@@ -11,6 +11,7 @@ import dev.herald.server.Protocol;
 import dev.herald.server.Request;
 import dev.herald.server.Response;
 import dev.herald.server.ResponseStream;
+import dev.herald.testing.LogCapture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -185,12 +186,7 @@ class ChatBackpressureTest {
 
     @Test
     void subscriberLimitAnswers503WithRetryAfter() throws Exception {
-        ch.qos.logback.classic.Logger limits =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.herald.server.LimitLog.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-                new ch.qos.logback.core.read.ListAppender<>();
-        logged.start();
-        limits.addAppender(logged);
+        LogCapture logged = LogCapture.of(dev.herald.server.LimitLog.class);
         try (ChatHandler chat = new ChatHandler(log, ChatSettings.defaults().withMaxSubscribers(2),
                 dev.herald.server.LimitLog.create(Duration.ofSeconds(10)))) {
             FakeExchange a = new FakeExchange();
@@ -202,9 +198,8 @@ class ChatBackpressureTest {
             Response r = c.response.get(10, TimeUnit.SECONDS);
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.headers().get("retry-after")).isEqualTo("5");
-            assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .anySatisfy(m -> assertThat(m).startsWith("limit streams.max-subscribers exceeded by ")
-                            .contains("GET /msgs: 503"));
+            assertThat(logged.messages()).anySatisfy(m -> assertThat(m)
+                    .startsWith("limit streams.max-subscribers exceeded by ").contains("GET /msgs: 503"));
             a.stream.take();
             a.stream.end();
             a.stream.settle();
@@ -212,7 +207,7 @@ class ChatBackpressureTest {
             chat.handle(d);
             assertThat(d.stream.take().has("msg")).isTrue();
         } finally {
-            limits.detachAppender(logged);
+            logged.close();
         }
     }
 

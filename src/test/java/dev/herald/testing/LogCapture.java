@@ -1,0 +1,37 @@
+package dev.herald.testing;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/** The lines one logger writes while this capture is open (Logback, which the tests run on). */
+public final class LogCapture implements AutoCloseable {
+    private final Logger logger;
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    private LogCapture(Class<?> loggerClass) {
+        this.logger = (Logger) LoggerFactory.getLogger(loggerClass);
+        appender.start();
+        logger.addAppender(appender);
+    }
+
+    /** Starts capturing the logger named after {@code loggerClass}. */
+    public static LogCapture of(Class<?> loggerClass) {
+        return new LogCapture(loggerClass);
+    }
+
+    /** The formatted messages so far, in order. */
+    public List<String> messages() {
+        synchronized (appender) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    @Override
+    public void close() {
+        logger.detachAppender(appender);
+    }
+}
