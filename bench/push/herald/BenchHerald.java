@@ -1,19 +1,16 @@
 import dev.herald.Herald;
 import dev.herald.config.HeraldConfig;
 import dev.herald.files.StaticFiles;
+import dev.herald.push.ForwardingExchange;
 import dev.herald.push.PushingFiles;
 import dev.herald.server.Exchange;
 import dev.herald.server.Handler;
 import dev.herald.server.Headers;
-import dev.herald.server.Preload;
-import dev.herald.server.Request;
 import dev.herald.server.Response;
 import dev.herald.server.ResponseStream;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,45 +59,24 @@ public final class BenchHerald {
     }
 
     /** Announces at once (push or 103 go out now) and holds the response back for the think time. */
-    private static final class Thinking implements Exchange {
-        private final Exchange delegate;
+    private static final class Thinking extends ForwardingExchange {
         private final ScheduledExecutorService timer;
         private final long thinkMs;
 
         Thinking(Exchange delegate, ScheduledExecutorService timer, long thinkMs) {
-            this.delegate = delegate;
+            super(delegate);
             this.timer = timer;
             this.thinkMs = thinkMs;
         }
 
         @Override
-        public Request request() {
-            return delegate.request();
-        }
-
-        @Override
-        public void preload(List<Preload> resources) {
-            delegate.preload(resources);
-        }
-
-        @Override
         public void respond(Response response) {
-            timer.schedule(() -> delegate.respond(response), thinkMs, TimeUnit.MILLISECONDS);
+            timer.schedule(() -> super.respond(response), thinkMs, TimeUnit.MILLISECONDS);
         }
 
         @Override
         public ResponseStream stream(int status, Headers headers) {
             throw new UnsupportedOperationException("the bench page is small enough to be answered whole");
-        }
-
-        @Override
-        public Executor eventLoop() {
-            return delegate.eventLoop();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return delegate.isOpen();
         }
     }
 }

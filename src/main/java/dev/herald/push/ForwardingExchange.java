@@ -10,11 +10,14 @@ import dev.herald.server.ResponseStream;
 import java.util.List;
 import java.util.concurrent.Executor;
 
-/** An exchange that forwards every call to another; subclasses look at the response on its way. */
-class ForwardingExchange implements Exchange {
+/**
+ * An exchange that forwards every call to another; subclasses look at, or hold back, the response on its way (the
+ * push benchmark's think time is one).
+ */
+public class ForwardingExchange implements Exchange {
     private final Exchange delegate;
 
-    ForwardingExchange(Exchange delegate) {
+    protected ForwardingExchange(Exchange delegate) {
         this.delegate = delegate;
     }
 

@@ -174,15 +174,14 @@ abstract class AbstractExchange implements Exchange {
             return;
         }
         boolean success = response.status() >= 200 && response.status() < 300;
-        if (success && !pushed) {
-            pushLinkHeaders(response);
+        List<Preload> own = success && response.headers().contains("link") ? ownPreloads(response) : List.of();
+        if (!own.isEmpty() && !pushed) {
+            pushLinkHeaders(own);
         }
         if (!links.isEmpty() && success) {
             // A target the response's own Link headers name already (a rule's, a handler's) is not listed twice.
             java.util.Set<String> present = new java.util.HashSet<>();
-            for (String v : response.headers().getAll("link")) {
-                LinkHeader.preloads(v, request.scheme(), request.authority()).forEach(p -> present.add(p.path()));
-            }
+            own.forEach(p -> present.add(p.path()));
             for (int i = 0; i < links.size(); i++) {
                 if (!present.contains(linkPaths.get(i))) {
                     response.header("link", links.get(i));
@@ -200,18 +199,15 @@ abstract class AbstractExchange implements Exchange {
      * announced yet (an application handler's, or a rule's), before the response goes out. The Link lines stay
      * on the response: they are the hints for a client that does not take the push.
      */
-    private void pushLinkHeaders(Response response) {
-        List<String> values = response.headers().getAll("link");
-        if (values.isEmpty() || !"GET".equals(request.method()) || isConditional(request)) {
+    private void pushLinkHeaders(List<Preload> own) {
+        if (!"GET".equals(request.method()) || isConditional(request)) {
             return;
         }
         List<Preload> fresh = new ArrayList<>();
-        for (String v : values) {
-            for (Preload p : LinkHeader.preloads(v, request.scheme(), request.authority())) {
-                if (!announced.contains(p.path())) {
-                    boolean routed = server.handler instanceof Router r && !r.isFallback(p.path());
-                    fresh.add(routed ? p.noPush() : p);
-                }
+        for (Preload p : own) {
+            if (!announced.contains(p.path())) {
+                boolean routed = server.handler instanceof Router r && !r.isFallback(p.path());
+                fresh.add(routed ? p.noPush() : p);
             }
         }
         if (fresh.isEmpty()) {
@@ -221,6 +217,15 @@ abstract class AbstractExchange implements Exchange {
             pushes = new PagePushes();
         }
         announce(fresh);
+    }
+
+    /** The same-origin preloads of the response's own Link headers (a rule's, a handler's), in order. */
+    private List<Preload> ownPreloads(Response response) {
+        List<Preload> own = new ArrayList<>();
+        for (String v : response.headers().getAll("link")) {
+            own.addAll(LinkHeader.preloads(v, request.scheme(), request.authority()));
+        }
+        return own;
     }
 
     final boolean responded() {

@@ -9,6 +9,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -196,7 +197,8 @@ final class Pipelines {
 
         private static boolean tooLarge(Http2Headers headers) {
             CharSequence status = headers.status();
-            return status != null && status.length() == 3 && status.toString().equals("431");
+            return status != null
+                    && HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText().contentEquals(status);
         }
     }
 

@@ -28,11 +28,12 @@ import java.util.regex.Pattern;
  * Owns the subscribers of every topic and fans committed events out to them.
  *
  * <h2>Fan-out</h2>
- * One {@link EventLog#tail} listener serves the whole hub; each subscriber holds an {@link EventLog#interest} in its
- * topic, so a log shared by several nodes only reads the topics that have subscribers here. For each committed event it looks up the topic's
- * subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily, also once) to each
- * subscriber's bounded queue. The offer only touches atomics and a lock-free queue; writing happens on the
- * subscriber's own event loop, where queued events are batched into one write while the stream is writable. So
+ * One {@link EventLog#tail} listener serves the whole hub; each subscriber holds an {@link EventLog#interest} in
+ * its topic, so a log shared by several nodes only reads the topics that have subscribers here. For each committed
+ * event it looks up the topic's subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily,
+ * also once) to each subscriber's bounded queue. The offer only touches atomics and lock-free queues; writing happens
+ * on the subscriber's own event loop, one {@link LoopBatch} task per loop, where queued events are batched into one
+ * write while the stream is writable. So
  * a stalled subscriber only ever fills its own queue, and no subscriber can delay another.
  *
  * <h2>Memory</h2>
