@@ -1,7 +1,9 @@
 package dev.herald.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -27,18 +29,34 @@ abstract class AbstractResponseStream implements ResponseStream {
 
     @Override
     public final boolean write(byte[] data) {
+        return write(List.of(data));
+    }
+
+    @Override
+    public final boolean write(List<byte[]> parts) {
         if (!open) {
             return false;
         }
         if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(() -> write(data));
+            List<byte[]> copy = List.copyOf(parts);
+            channel.eventLoop().execute(() -> write(copy));
             return true;
         }
         if (ended || !channel.isActive()) {
             return false;
         }
-        bytes += data.length;
-        writeChunk(data);
+        int size = 0;
+        for (byte[] p : parts) {
+            size += p.length;
+        }
+        // Straight into a pooled direct buffer: the socket needs direct memory anyway (a wrapped heap array would
+        // be copied there by the transport), and a batch of events costs no garbage.
+        ByteBuf buf = channel.alloc().directBuffer(size);
+        for (byte[] p : parts) {
+            buf.writeBytes(p);
+        }
+        bytes += size;
+        writeChunk(buf);
         return true;
     }
 
@@ -101,7 +119,8 @@ abstract class AbstractResponseStream implements ResponseStream {
         closed.run();
     }
 
-    abstract void writeChunk(byte[] data);
+    /** Writes {@code chunk} and takes ownership of it. */
+    abstract void writeChunk(ByteBuf chunk);
 
     /** Writes the end of the response and calls {@link #closed} when it is written. */
     abstract void writeEnd();

@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -204,8 +205,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        void writeChunk(byte[] data) {
-            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(data)));
+        void writeChunk(ByteBuf chunk) {
+            ctx.writeAndFlush(new DefaultHttpContent(chunk));
         }
 
         @Override

@@ -480,8 +480,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        void writeChunk(byte[] data) {
-            ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(data), false));
+        void writeChunk(ByteBuf chunk) {
+            ctx.write(new DefaultHttp2DataFrame(chunk, false), ctx.voidPromise());
             DeferredFlush.request(ctx.channel().parent());
         }
 

@@ -27,7 +27,6 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,8 +117,8 @@ final class Pipelines {
      * time (slowloris) cannot keep the connection alive; long-running streams write heartbeats, and the handlers
      * never close a connection that still has a stream or request in flight.
      */
-    private static IdleStateHandler idle(HeraldConfig c) {
-        return new IdleStateHandler(0, c.idleTimeout().toMillis(), 0, TimeUnit.MILLISECONDS);
+    private static WriteIdleHandler idle(HeraldConfig c) {
+        return new WriteIdleHandler(c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Netty's aggregator, which answers 413 itself to a body over {@code max-request-body}; logged here. */

@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -15,6 +16,12 @@ import java.util.concurrent.Executor;
 public interface ResponseStream {
     /** Queues bytes and flushes them. Returns false when the stream is already closed (the bytes are dropped). */
     boolean write(byte[] data);
+
+    /**
+     * Queues the parts as one chunk (one DATA frame, or one HTTP/1.1 chunk) and flushes it, copying them once into
+     * the connection's pooled buffer; the list is not kept. Returns false when the stream is already closed.
+     */
+    boolean write(List<byte[]> parts);
 
     /** Whether a write now would go out without piling up in memory. */
     boolean isWritable();

@@ -10,7 +10,6 @@ import dev.herald.store.Replay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -259,13 +258,16 @@ final class Subscriber {
         if (stream == null || state.get() == DEAD) {
             return;
         }
+        List<byte[]> parts = batch.scratch;
         while (stream.isWritable()) {
-            byte[] batch = takeBatch();
-            if (batch == null) {
+            parts.clear();
+            if (!takeBatch(parts)) {
                 break;
             }
-            write(batch);
+            lastWrite = System.nanoTime();
+            stream.write(parts);
         }
+        parts.clear();
 
         int s = state.get();
         if ((s == REPLAYING || s == OVERFLOWED) && page.isEmpty() && !fetching) {
@@ -273,12 +275,13 @@ final class Subscriber {
         }
     }
 
-    private byte[] takeBatch() {
-        ByteArrayOutputStream out = null;
-        byte[] single = null;
-        int n = 0;
+    /**
+     * Moves up to {@link #BATCH_EVENTS} events or about {@link #BATCH_BYTES} bytes into {@code parts}: the queued
+     * events' shared encodings, not copies (the stream copies them once, into the connection's buffer).
+     */
+    private boolean takeBatch(List<byte[]> parts) {
         int size = 0;
-        while (n < BATCH_EVENTS && size < BATCH_BYTES) {
+        while (parts.size() < BATCH_EVENTS && size < BATCH_BYTES) {
             byte[] b;
             Event e = page.poll();
             if (e != null) {
@@ -298,23 +301,14 @@ final class Subscriber {
             } else {
                 break;
             }
-            n++;
             size += b.length;
-            if (single == null && out == null) {
-                single = b;
-            } else {
-                if (out == null) {
-                    out = new ByteArrayOutputStream(Math.min(BATCH_BYTES * 2, size * 2));
-                    out.writeBytes(single);
-                }
-                out.writeBytes(b);
-            }
+            parts.add(b);
         }
-        if (n == 0) {
-            return null;
+        if (parts.isEmpty()) {
+            return false;
         }
-        hub.delivered.increment(n);
-        return out != null ? out.toByteArray() : single;
+        hub.delivered.increment(parts.size());
+        return true;
     }
 
     private void write(byte[] bytes) {

@@ -298,9 +298,12 @@ public final class TopicHub implements AutoCloseable {
      * connection (see the server's deferred flush).
      */
     static final class LoopBatch implements Runnable {
+        private static final int BATCH_PARTS = 256;
         private final Executor loop;
         private final ConcurrentLinkedQueue<Subscriber> ready = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** The parts of one subscriber's batch, reused by every drain on this loop (event-loop confined). */
+        final List<byte[]> scratch = new ArrayList<>(BATCH_PARTS);
 
         LoopBatch(Executor loop) {
             this.loop = loop;

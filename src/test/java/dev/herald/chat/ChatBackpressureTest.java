@@ -54,6 +54,13 @@ class ChatBackpressureTest {
         }
 
         @Override
+        public boolean write(java.util.List<byte[]> parts) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            parts.forEach(out::writeBytes);
+            return write(out.toByteArray());
+        }
+
+        @Override
         public boolean isWritable() {
             return writable;
         }
