@@ -2,6 +2,7 @@ package dev.herald.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -12,16 +13,21 @@ import java.util.concurrent.Executor;
  */
 abstract class AbstractResponseStream implements ResponseStream {
     final Channel channel;
+    private final EventLoop loop;
     private final AbstractExchange exchange;
     private final int status;
     private Runnable writable = () -> { };
     private Runnable closed = () -> { };
     private volatile boolean open = true;
     private boolean ended;
+    /** The channel's writability as of its last writability event (event loop only; saves a volatile read). */
+    private boolean channelWritable;
     long bytes;
 
     AbstractResponseStream(Channel channel, AbstractExchange exchange, int status) {
         this.channel = channel;
+        this.loop = channel.eventLoop();
+        this.channelWritable = channel.isWritable();
         this.exchange = exchange;
         this.status = status;
         exchange.server.openStreams.add(this);
@@ -37,32 +43,42 @@ abstract class AbstractResponseStream implements ResponseStream {
         if (!open) {
             return false;
         }
-        if (!channel.eventLoop().inEventLoop()) {
+        if (!loop.inEventLoop()) {
             List<byte[]> copy = List.copyOf(parts);
-            channel.eventLoop().execute(() -> write(copy));
+            loop.execute(() -> write(copy));
             return true;
         }
-        if (ended || !channel.isActive()) {
+        if (ended) {
             return false;
         }
         int size = 0;
         for (byte[] p : parts) {
             size += p.length;
         }
-        // Straight into a pooled direct buffer: the socket needs direct memory anyway (a wrapped heap array would
-        // be copied there by the transport), and a batch of events costs no garbage.
+        if (size == 0) {
+            return true;
+        }
+        bytes += size;
+        writeParts(parts, size);
+        return true;
+    }
+
+    /**
+     * Writes {@code parts} ({@code size} bytes in all, more than zero) as one chunk: by default copied straight into
+     * one pooled direct buffer (the socket needs direct memory anyway, and a wrapped heap array would be copied
+     * there by the transport) and handed to {@link #writeChunk}.
+     */
+    void writeParts(List<byte[]> parts, int size) {
         ByteBuf buf = channel.alloc().directBuffer(size);
         for (byte[] p : parts) {
             buf.writeBytes(p);
         }
-        bytes += size;
         writeChunk(buf);
-        return true;
     }
 
     @Override
-    public final boolean isWritable() {
-        return open && channel.isWritable();
+    public boolean isWritable() {
+        return open && (loop.inEventLoop() ? channelWritable : channel.isWritable());
     }
 
     @Override
@@ -74,14 +90,14 @@ abstract class AbstractResponseStream implements ResponseStream {
     public final void onClose(Runnable listener) {
         this.closed = listener;
         if (!open) {
-            channel.eventLoop().execute(listener);
+            loop.execute(listener);
         }
     }
 
     @Override
     public final void end() {
-        if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(this::end);
+        if (!loop.inEventLoop()) {
+            loop.execute(this::end);
             return;
         }
         if (ended || !open) {
@@ -98,12 +114,13 @@ abstract class AbstractResponseStream implements ResponseStream {
 
     @Override
     public final Executor eventLoop() {
-        return channel.eventLoop();
+        return loop;
     }
 
     /** Called by the protocol handler on the event loop. */
     final void writabilityChanged() {
-        if (open && channel.isWritable()) {
+        channelWritable = channel.isWritable();
+        if (isWritable()) {
             writable.run();
         }
     }
@@ -116,7 +133,12 @@ abstract class AbstractResponseStream implements ResponseStream {
         open = false;
         exchange.server.openStreams.remove(this);
         exchange.completed(status, bytes, clean ? "stream" : "stream-reset");
+        onClosed();
         closed.run();
+    }
+
+    /** Called once when the stream closes, before the listener. */
+    void onClosed() {
     }
 
     /** Writes {@code chunk} and takes ownership of it. */

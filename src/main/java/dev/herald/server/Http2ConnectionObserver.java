@@ -7,6 +7,7 @@ import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
@@ -60,12 +61,37 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
+            if (msg instanceof Http2SettingsFrame
+                    && ((Http2SettingsFrame) msg).settings().initialWindowSize() != null) {
+                Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel());
+                if (w != null) {
+                    w.initialWindowChanged(); // Netty applied the new windows as it read the frame, just before
+                }
+            }
             if (msg instanceof Http2GoAwayFrame) {
                 LOG.debug("{}: GOAWAY from client: {}", ctx.channel(), ((Http2GoAwayFrame) msg).errorCode());
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel());
+        if (w != null) {
+            w.connectionWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel());
+        if (w != null) {
+            w.closed();
+        }
+        ctx.fireChannelInactive();
     }
 
     @Override

@@ -335,6 +335,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                         "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
                                 + streamId(ctx) + " reset");
             }
+            Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel().parent());
+            if (w != null) {
+                w.writePending(); // this stream's DATA gathered for the connection goes before its reset
+            }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -470,25 +474,52 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A long-running response as DATA frames on this stream. */
+    /**
+     * A long-running response as DATA frames on this stream: through the connection's {@link Http2DataWriter} when a
+     * chunk fits the send windows, else through the child channel (and Netty's flow controller).
+     */
     private static final class Stream2 extends AbstractResponseStream {
         private final ChannelHandlerContext ctx;
+        private final Http2DataWriter writer;
+        private final Http2DataWriter.Target target;
 
         Stream2(ChannelHandlerContext ctx, AbstractExchange exchange, int status) {
             super(ctx.channel(), exchange, status);
             this.ctx = ctx;
+            this.writer = Http2DataWriter.of(ctx.channel().parent());
+            this.target = writer.target(((Http2StreamChannel) ctx.channel()).stream().id(), this);
+        }
+
+        @Override
+        void writeParts(List<byte[]> parts, int size) {
+            if (!writer.write(target, parts, size)) {
+                super.writeParts(parts, size);
+            }
         }
 
         @Override
         void writeChunk(ByteBuf chunk) {
-            ctx.write(new DefaultHttp2DataFrame(chunk, false), ctx.voidPromise());
-            DeferredFlush.request(ctx.channel().parent());
+            target.beforeChildWrite(); // this stream's earlier frames go first; Netty's window count made exact
+            target.childWriteQueued();
+            ctx.write(new DefaultHttp2DataFrame(chunk, false)).addListener(f -> target.childWriteDone());
+            writer.requestFlush();
+        }
+
+        @Override
+        public boolean isWritable() {
+            return super.isWritable() && writer.isWritable();
         }
 
         @Override
         void writeEnd() {
+            target.beforeChildWrite();
             ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true))
                     .addListener(f -> closed(f.isSuccess()));
+        }
+
+        @Override
+        void onClosed() {
+            target.close();
         }
     }
 

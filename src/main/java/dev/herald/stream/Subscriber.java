@@ -11,26 +11,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One subscriber stream.
+ * One subscriber stream: a cursor into its topic's {@link TopicFeed}, and the replay of what it missed.
  *
  * <h2>States</h2>
- * {@code REPLAYING}: the subscriber is registered (live events collect in its queue), holds the log's interest in
- * its topic, and, once the log follows the topic, pages of missed events are read from the store and written. {@code OVERFLOWED}: while replaying, the queue hit its bound and a live
- * event was dropped; the store has it, so the next page read covers it. {@code LIVE}: replay is over, queued
- * events are written (those with an id not above the last replayed one are dropped, so there is no duplicate),
- * and a full queue now means the subscriber is too slow. {@code DEAD}: ended, or slow, or closed.
+ * {@code REPLAYING}: the subscriber has a cursor in the feed (live events collect there from the moment it
+ * joined), holds the log's interest in its topic and, once the log follows the topic, writes pages of missed events
+ * read from the store. {@code OVERFLOWED}: while replaying, the feed dropped an event this subscriber would have
+ * needed (it fell more than the lag bounds behind); the store has it, so the next page read covers it, after the
+ * cursor is taken again. {@code LIVE}: replay is over; the cursor was moved past the events the replay already
+ * wrote (no duplicate), and every event from it on is written. A live subscriber more than the lag bounds behind is
+ * too slow and ended. {@code DEAD}: ended, slow or closed.
  *
- * <p>{@link #offer} runs on the store's notifier thread and only touches atomics and the lock-free queue;
- * everything else runs on the stream's event loop.
+ * <p>Everything runs on the stream's event loop, except {@link #shutdown} and the test accessors.
  */
 final class Subscriber {
     private static final Logger LOG = LoggerFactory.getLogger(Subscriber.class);
@@ -40,6 +38,8 @@ final class Subscriber {
     private static final int DEAD = 3;
     private static final int BATCH_BYTES = 64 * 1024;
     private static final int BATCH_EVENTS = 256;
+    /** The parts of one batch, reused by every drain on an event loop (each loop thread has its own). */
+    private static final ThreadLocal<List<byte[]>> SCRATCH = ThreadLocal.withInitial(() -> new ArrayList<>(BATCH_EVENTS));
 
     private final TopicHub hub;
     final String topic;
@@ -47,16 +47,17 @@ final class Subscriber {
     private final Exchange exchange;
     private final long connectionId;
     final Executor loop;
-    private final TopicHub.LoopBatch batch;
-    private final ConcurrentLinkedQueue<TopicHub.Queued> inbox = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger queuedEvents = new AtomicInteger();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicInteger state = new AtomicInteger(REPLAYING);
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final AtomicBoolean released = new AtomicBoolean();
-    private volatile EventLog.Interest interest;
 
     // event-loop confined
+    /** This subscriber's place in its feed group's list (the group maintains it). */
+    int groupIndex = -1;
+    private TopicFeed.LoopFeed group;
+    private TopicFeed feed;
+    private volatile int state = REPLAYING; // volatile for the test accessors only
+    /** The feed's sequence number of the next live event this subscriber needs. */
+    private volatile long cursor;
+    private EventLog.Interest interest;
     private ResponseStream stream;
     private final ArrayDeque<Event> page = new ArrayDeque<>(1); // grows on replay; live-only stays small
     private boolean morePages;
@@ -71,60 +72,85 @@ final class Subscriber {
         this.exchange = exchange;
         this.connectionId = exchange.request().connectionId();
         this.loop = exchange.eventLoop();
-        this.batch = hub.batch(loop);
     }
 
-    /** Bytes queued and not yet written; never above {@code maxLagBytes}. */
+    /** Bytes of live events this subscriber has not written yet; never above {@code maxLagBytes}. For tests. */
     long queuedBytes() {
-        return queuedBytes.get();
+        TopicFeed f = feed;
+        if (f == null || state != LIVE || cursor > f.head()) {
+            return 0;
+        }
+        return Math.max(0, f.bytesFrom(cursor));
     }
 
     /**
-     * Starts without history: registered and live, the stream opened once the log follows the topic (so every event
+     * Starts without history: joined and live, the stream opened once the log follows the topic (so every event
      * published after the client saw the headers reaches it).
      */
     void startLive() {
-        state.set(LIVE);
-        register().whenComplete((v, err) -> loop.execute(() -> {
-            if (err != null) {
-                kill();
-                LOG.warn("following {} failed", topic, err);
-                TopicsHandler.error(exchange, 503, "store unavailable", "the event log could not be followed");
-                return;
-            }
-            if (open()) {
-                drain();
-            }
-        }));
+        loop.execute(() -> {
+            state = LIVE;
+            join().whenComplete((v, err) -> loop.execute(() -> {
+                if (err != null) {
+                    kill();
+                    LOG.warn("following {} failed", topic, err);
+                    TopicsHandler.error(exchange, 503, "store unavailable", "the event log could not be followed");
+                    return;
+                }
+                if (open()) {
+                    drain();
+                }
+            }));
+        });
     }
 
     /**
-     * Registers first (live events queue up), waits until the log follows the topic, then replays from the store
-     * after {@code afterId}: every event is either in the replay or queued live (or both; the ids tell).
+     * Joins first (live events collect in the feed), waits until the log follows the topic, then replays from the
+     * store after {@code afterId}: every event is either in the replay or in the feed after the cursor (or both;
+     * the ids tell).
      */
     void startResume(EventId afterId) {
-        lastId = afterId;
-        fetching = true;
-        register().thenCompose(v -> hub.log.readAfter(topic, afterId, hub.replayPage()))
-                .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err)));
+        loop.execute(() -> {
+            lastId = afterId;
+            fetching = true;
+            join().thenCompose(v -> hub.log.readAfter(topic, afterId, hub.replayPage()))
+                    .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err)));
+        });
     }
 
-    /** Registers with the hub and takes the log's interest in the topic; completes once it is followed. */
-    private CompletableFuture<Void> register() {
-        interest = hub.register(this);
+    /** Joins the topic's feed and takes the log's interest in the topic; completes once it is followed. */
+    private java.util.concurrent.CompletableFuture<Void> join() {
+        group = hub.join(this);
+        feed = group.feed;
+        group.add(this);
+        cursor = feed.register(group);
+        interest = hub.log.interest(topic);
         return interest.ready();
     }
 
-    /** Stops receiving live events and gives the interest in the topic back. Idempotent. */
-    private void unregister() {
-        hub.unregister(this);
+    /** Leaves the feed and gives the interest in the topic back. Idempotent. */
+    private void leave() {
+        if (group != null) {
+            hub.leave(this, group);
+            group = null;
+        }
         EventLog.Interest i = interest;
         if (i != null) {
+            interest = null;
             i.close();
         }
     }
 
+    /** The lowest feed sequence number this subscriber may still read; MAX_VALUE when it reads none. */
+    long ringCursor() {
+        int s = state;
+        return s == LIVE || s == REPLAYING ? cursor : Long.MAX_VALUE;
+    }
+
     private void firstPage(EventId afterId, Replay r, Throwable err) {
+        if (state == DEAD) {
+            return;
+        }
         if (err != null || r.status() == Replay.Status.UNKNOWN) {
             kill();
             if (err != null) {
@@ -154,7 +180,7 @@ final class Subscriber {
 
     /** Opens the response stream; false (and the slot given back) when the client is already gone. */
     private boolean open() {
-        if (!exchange.isOpen() || state.get() == DEAD) {
+        if (!exchange.isOpen() || state == DEAD) {
             kill();
             return false;
         }
@@ -162,7 +188,7 @@ final class Subscriber {
                 .add("x-accel-buffering", "no");
         stream = exchange.stream(200, h);
         stream.onClose(this::closed);
-        stream.onWritable(this::drain);
+        stream.onWritable(() -> hub.delivered(drain()));
         lastWrite = System.nanoTime();
         byte[] pre = format.preamble(hub.settings.sseRetry().toMillis());
         if (pre != null) {
@@ -175,31 +201,26 @@ final class Subscriber {
         fetching = false;
         page.addAll(events);
         morePages = events.size() >= hub.replayPage();
-        drain();
+        hub.delivered(drain());
     }
 
+    /** The replay's last page is written: go live, or read on from the store. */
     private void nextPage() {
-        // drop queued live events the replay already covered, to make room
-        for (TopicHub.Queued q; (q = inbox.peek()) != null && lastId != null
-                && q.event.id().compareTo(lastId) <= 0; ) {
-            inbox.poll();
-            dequeued(q);
+        if (!morePages && state == REPLAYING && goLive()) {
+            return;
         }
-        if (!morePages) {
-            if (state.compareAndSet(REPLAYING, LIVE)) {
-                drain();
-                return;
-            }
-            if (!state.compareAndSet(OVERFLOWED, REPLAYING)) {
-                return; // dead
-            }
-        } else if (!state.compareAndSet(OVERFLOWED, REPLAYING) && state.get() != REPLAYING) {
+        if (state == OVERFLOWED) {
+            // take the cursor again before reading on: what the store misses, the feed has from here
+            cursor = feed.register(group);
+            state = REPLAYING;
+        }
+        if (state != REPLAYING) {
             return;
         }
         fetching = true;
         EventId after = lastId;
         hub.log.readAfter(topic, after, hub.replayPage()).whenComplete((r, err) -> loop.execute(() -> {
-            if (state.get() == DEAD) {
+            if (state == DEAD) {
                 return;
             }
             if (err != null || r.status() == Replay.Status.UNKNOWN) {
@@ -214,88 +235,113 @@ final class Subscriber {
         }));
     }
 
-    /** Notifier thread: queue the event, or end the subscriber when it is too far behind. */
-    void offer(TopicHub.Queued q) {
-        if (state.get() == DEAD) {
-            return;
-        }
-        if (!reserve(q.size())) {
-            if (state.compareAndSet(REPLAYING, OVERFLOWED) || state.get() == OVERFLOWED) {
-                return; // the store has the event; the next replay page covers it
-            }
-            slow();
-            return;
-        }
-        inbox.add(q);
-        if (state.get() == LIVE && drainScheduled.compareAndSet(false, true)) {
-            batch.add(this);
-        }
-    }
-
-    private boolean reserve(int size) {
-        long max = hub.settings.maxLagBytes();
-        for (;;) {
-            long b = queuedBytes.get();
-            if (b + size > max || queuedEvents.get() >= hub.settings.maxLagEvents()) {
+    /**
+     * Moves the cursor past the feed's events the replay already wrote and turns live; false (and
+     * {@code OVERFLOWED}) when the feed no longer holds an event between the two.
+     */
+    private boolean goLive() {
+        long head = feed.head();
+        while (cursor <= head) {
+            TopicHub.Queued q = feed.get(cursor);
+            if (q == null) {
+                state = OVERFLOWED;
                 return false;
             }
-            if (queuedBytes.compareAndSet(b, b + size)) {
-                queuedEvents.incrementAndGet();
-                hub.queued(b + size);
-                return true;
+            if (lastId != null && q.event.id().compareTo(lastId) > 0) {
+                break;
             }
+            cursor++;
         }
+        state = LIVE;
+        hub.delivered(drain());
+        return true;
     }
 
-    private void dequeued(TopicHub.Queued q) {
-        queuedEvents.decrementAndGet();
-        queuedBytes.addAndGet(-q.size());
+    /** Event loop, from the topic's feed after each burst of appends: write, or note falling behind. */
+    int onAppended(long head) {
+        int s = state;
+        if (s == LIVE) {
+            return drain();
+        }
+        if (s == REPLAYING && behind(head)) {
+            state = OVERFLOWED; // the store has what the feed drops; the next page read covers it
+        }
+        return 0;
     }
 
-    /** Event loop: write what is pending while the stream takes it, batching events into one write. */
-    void drain() {
-        drainScheduled.set(false);
-        if (stream == null || state.get() == DEAD) {
-            return;
+    /** Whether this subscriber's cursor is more than the lag bounds behind {@code head} (or no longer held). */
+    private boolean behind(long head) {
+        if (cursor > head) {
+            return false;
         }
-        List<byte[]> parts = batch.scratch;
+        if (head - cursor + 1 > hub.settings.maxLagEvents()) {
+            return true;
+        }
+        long bytes = feed.bytesFrom(cursor);
+        if (bytes < 0 || bytes > hub.settings.maxLagBytes()) {
+            return true;
+        }
+        hub.queued(bytes);
+        return false;
+    }
+
+    /**
+     * Event loop: writes what is pending while the stream takes it, batching events into one write; a live
+     * subscriber left too far behind is ended. Returns the events written.
+     */
+    int drain() {
+        if (stream == null || state == DEAD) {
+            return 0;
+        }
+        List<byte[]> parts = SCRATCH.get();
+        int written = 0;
         while (stream.isWritable()) {
             parts.clear();
-            if (!takeBatch(parts)) {
+            int n = takeBatch(parts);
+            if (n <= 0) {
+                if (n < 0) {
+                    parts.clear();
+                    slow();
+                    return written;
+                }
                 break;
             }
             lastWrite = System.nanoTime();
             stream.write(parts);
+            written += n;
         }
         parts.clear();
-
-        int s = state.get();
-        if ((s == REPLAYING || s == OVERFLOWED) && page.isEmpty() && !fetching) {
+        int s = state;
+        if (s == LIVE) {
+            if (behind(feed.head())) {
+                slow();
+            }
+        } else if ((s == REPLAYING || s == OVERFLOWED) && page.isEmpty() && !fetching) {
             nextPage();
         }
+        return written;
     }
 
     /**
-     * Moves up to {@link #BATCH_EVENTS} events or about {@link #BATCH_BYTES} bytes into {@code parts}: the queued
-     * events' shared encodings, not copies (the stream copies them once, into the connection's buffer).
+     * Moves up to {@link #BATCH_EVENTS} events or about {@link #BATCH_BYTES} bytes into {@code parts}: the events'
+     * shared encodings, not copies (the stream copies them once, into the connection's buffer). Returns how many,
+     * or -1 when a live event this subscriber needs is no longer in the feed (too slow).
      */
-    private boolean takeBatch(List<byte[]> parts) {
+    private int takeBatch(List<byte[]> parts) {
         int size = 0;
+        long head = state == LIVE ? feed.head() : 0;
         while (parts.size() < BATCH_EVENTS && size < BATCH_BYTES) {
             byte[] b;
             Event e = page.poll();
             if (e != null) {
                 b = format.event(e);
                 lastId = e.id();
-            } else if (state.get() == LIVE) {
-                TopicHub.Queued q = inbox.poll();
+            } else if (cursor <= head) {
+                TopicHub.Queued q = feed.get(cursor);
                 if (q == null) {
-                    break;
+                    return parts.isEmpty() ? -1 : parts.size(); // the rest is found missing next time
                 }
-                dequeued(q);
-                if (lastId != null && q.event.id().compareTo(lastId) <= 0) {
-                    continue; // already sent by the replay
-                }
+                cursor++;
                 lastId = q.event.id();
                 b = q.bytes(format);
             } else {
@@ -304,11 +350,7 @@ final class Subscriber {
             size += b.length;
             parts.add(b);
         }
-        if (parts.isEmpty()) {
-            return false;
-        }
-        hub.delivered.increment(parts.size());
-        return true;
+        return parts.size();
     }
 
     private void write(byte[] bytes) {
@@ -318,7 +360,7 @@ final class Subscriber {
 
     /** Event loop, from the hub's timer: a heartbeat when the stream has been quiet for half the interval. */
     void heartbeat() {
-        if (stream == null || state.get() == DEAD || !stream.isWritable()) {
+        if (stream == null || state == DEAD || !stream.isWritable()) {
             return;
         }
         if (System.nanoTime() - lastWrite >= hub.settings.heartbeat().toNanos() / 2) {
@@ -326,61 +368,56 @@ final class Subscriber {
         }
     }
 
-    /** Notifier thread: too far behind. Tell the client why (it can resume by id) and end the stream. */
+    /** Too far behind: tell the client why (it can resume by id) and end the stream. */
     private void slow() {
-        if (state.getAndSet(DEAD) == DEAD) {
+        if (state == DEAD) {
             return;
         }
-        unregister();
+        state = DEAD;
+        leave();
         hub.slowDisconnects.increment();
-        loop.execute(() -> {
-            clearInbox();
-            LOG.info("subscriber of {} on connection {} is too slow (more than {} events or {} bytes behind); "
-                    + "ending it", topic, connectionId, hub.settings.maxLagEvents(), hub.settings.maxLagBytes());
-            if (stream != null) {
-                String last = lastId == null ? "null" : "\"" + lastId + "\"";
-                // written even when not writable: one small message, then the end of the stream
-                stream.write(format.control("slow", "{\"reason\":\"the subscriber fell more than "
-                        + hub.settings.maxLagEvents() + " events or " + hub.settings.maxLagBytes()
-                        + " bytes behind; resume from lastId\",\"lastId\":" + last + "}"));
-                stream.end();
-            }
-        });
+        LOG.info("subscriber of {} on connection {} is too slow (more than {} events or {} bytes behind); "
+                + "ending it", topic, connectionId, hub.settings.maxLagEvents(), hub.settings.maxLagBytes());
+        if (stream != null) {
+            String last = lastId == null ? "null" : "\"" + lastId + "\"";
+            // written even when not writable: one small message, then the end of the stream
+            stream.write(format.control("slow", "{\"reason\":\"the subscriber fell more than "
+                    + hub.settings.maxLagEvents() + " events or " + hub.settings.maxLagBytes()
+                    + " bytes behind; resume from lastId\",\"lastId\":" + last + "}"));
+            stream.end();
+        } else {
+            releaseSlot();
+            TopicsHandler.error(exchange, 503, "too slow", "the subscriber fell behind before its stream opened");
+        }
     }
 
-    /** Hub shutdown. */
+    /** Hub shutdown; any thread. */
     void shutdown() {
-        if (state.getAndSet(DEAD) != DEAD) {
-            unregister();
-        }
         loop.execute(this::end);
     }
 
     private void end() {
-        state.set(DEAD);
-        unregister();
-        clearInbox();
+        boolean wasDead = state == DEAD;
+        state = DEAD;
+        leave();
         if (stream != null) {
             stream.end();
-        } else {
+        } else if (!wasDead) {
             releaseSlot();
             TopicsHandler.error(exchange, 503, "shutting down", "the topic hub is closing");
         }
     }
 
-    /** Before a stream was opened: unregister and give the slot back. */
+    /** Before a stream was opened: leave and give the slot back. */
     private void kill() {
-        state.set(DEAD);
-        unregister();
-        clearInbox();
+        state = DEAD;
+        leave();
         releaseSlot();
     }
 
     private void closed() {
-        if (state.getAndSet(DEAD) != DEAD) {
-            unregister();
-        }
-        clearInbox();
+        state = DEAD;
+        leave();
         page.clear();
         releaseSlot();
     }
@@ -389,12 +426,6 @@ final class Subscriber {
         if (released.compareAndSet(false, true)) {
             hub.release(connectionId);
             hub.leaveTopic(topic);
-        }
-    }
-
-    private void clearInbox() {
-        for (TopicHub.Queued q; (q = inbox.poll()) != null; ) {
-            dequeued(q);
         }
     }
 }

@@ -14,12 +14,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -29,24 +26,25 @@ import java.util.regex.Pattern;
  *
  * <h2>Fan-out</h2>
  * One {@link EventLog#tail} listener serves the whole hub; each subscriber holds an {@link EventLog#interest} in
- * its topic, so a log shared by several nodes only reads the topics that have subscribers here. For each committed
- * event it looks up the topic's subscriber set and offers the event (encoded once as NDJSON; SSE is encoded lazily,
- * also once) to each subscriber's bounded queue. The offer only touches atomics and lock-free queues; writing happens
- * on the subscriber's own event loop, one {@link LoopBatch} task per loop, where queued events are batched into one
- * write while the stream is writable. So
- * a stalled subscriber only ever fills its own queue, and no subscriber can delay another.
+ * its topic, so a log shared by several nodes only reads the topics that have subscribers here. Each committed
+ * event is appended once to its topic's {@link TopicFeed} (encoded once as NDJSON; SSE is encoded lazily, also
+ * once), which wakes one task per event loop with subscribers of the topic; that task lets each of them write the
+ * events from its cursor on, batched into one write while its stream is writable. The publishing thread never
+ * touches a subscriber, a stalled subscriber only stops moving its own cursor, and no subscriber can delay
+ * another.
  *
  * <h2>Memory</h2>
- * Each subscriber's queue is bounded by {@link StreamSettings#maxLagEvents()} and
- * {@link StreamSettings#maxLagBytes()}; a live subscriber beyond either bound is ended as slow (it may resume by
- * id). Replay pages are at most {@link #replayPage()} events.
+ * A feed holds an event only while a subscriber here still needs it, and at most
+ * {@link StreamSettings#maxLagEvents()} events and {@link StreamSettings#maxLagBytes()} bytes; a live subscriber
+ * beyond either bound is ended as slow (it may resume by id). Replay pages are at most {@link #replayPage()}
+ * events.
  *
  * <h2>Threads</h2>
  * The tail listener runs on the store's notifier thread; heartbeats are scheduled on one hub timer thread and
  * hop to each subscriber's event loop; everything that touches a stream runs on that stream's event loop.
  */
 public final class TopicHub implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
+    static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
     /**
      * How long a topic without subscribers stays live after its last publish or subscriber, counting towards
      * {@link StreamSettings#maxTopics()}: long enough that a publisher and its subscribers, arriving in any order,
@@ -57,9 +55,8 @@ public final class TopicHub implements AutoCloseable {
 
     final EventLog log;
     final StreamSettings settings;
-    private final ConcurrentHashMap<String, Set<Subscriber>> topics = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, TopicFeed> feeds = new ConcurrentHashMap<>();
     private final Set<Subscriber> all = ConcurrentHashMap.newKeySet();
-    private final ConcurrentHashMap<Executor, LoopBatch> batches = new ConcurrentHashMap<>();
     private final AtomicInteger slots = new AtomicInteger();
     private final ConcurrentHashMap<Long, AtomicInteger> perConnection = new ConcurrentHashMap<>();
     private final AtomicLong peakQueuedBytes = new AtomicLong();
@@ -223,26 +220,46 @@ public final class TopicHub implements AutoCloseable {
     }
 
     /**
-     * Adds {@code s} to its topic's fan-out, then takes the log's interest in the topic (in this order, so that no
-     * event the log delivers once it follows the topic can miss {@code s}). The subscriber gives the interest back
-     * when it ends.
+     * Event loop of {@code s}: the feed group of its topic on its loop, created when it is the first there. The
+     * subscriber then adds itself and takes its cursor, and only then the log's interest in the topic, so that no
+     * event the log delivers once it follows the topic can miss it.
      */
-    EventLog.Interest register(Subscriber s) {
+    TopicFeed.LoopFeed join(Subscriber s) {
         all.add(s);
-        topics.compute(s.topic, (k, set) -> {
-            Set<Subscriber> v = set != null ? set : ConcurrentHashMap.newKeySet();
-            v.add(s);
-            return v;
+        TopicFeed.LoopFeed[] group = new TopicFeed.LoopFeed[1];
+        feeds.compute(s.topic, (k, f) -> {
+            TopicFeed feed = f != null ? f : new TopicFeed(k, settings.maxLagEvents(), settings.maxLagBytes(),
+                    delivered);
+            for (TopicFeed.LoopFeed l : feed.loops) {
+                if (l.loop == s.loop) {
+                    group[0] = l;
+                }
+            }
+            if (group[0] == null) {
+                group[0] = new TopicFeed.LoopFeed(feed, s.loop);
+                feed.loops.add(group[0]);
+            }
+            return feed;
         });
-        return log.interest(s.topic);
+        return group[0];
     }
 
-    void unregister(Subscriber s) {
+    /** Event loop of {@code s}: it stops reading its topic's feed; the feed goes with its last subscriber. */
+    void leave(Subscriber s, TopicFeed.LoopFeed group) {
         all.remove(s);
-        topics.computeIfPresent(s.topic, (k, set) -> {
-            set.remove(s);
-            return set.isEmpty() ? null : set;
+        feeds.computeIfPresent(s.topic, (k, f) -> {
+            if (group.remove(s)) {
+                f.loops.remove(group);
+            }
+            return f.loops.isEmpty() ? null : f;
         });
+    }
+
+    /** Counts events written outside a feed's drain task (replay pages, a stream writable again). */
+    void delivered(int events) {
+        if (events > 0) {
+            delivered.increment(events);
+        }
     }
 
     void queued(long bytes) {
@@ -256,18 +273,19 @@ public final class TopicHub implements AutoCloseable {
 
     /** The live subscribers of a topic. For tests. */
     List<Subscriber> subscribers(String topic) {
-        Set<Subscriber> set = topics.get(topic);
-        return set == null ? List.of() : new ArrayList<>(set);
+        List<Subscriber> list = new ArrayList<>();
+        for (Subscriber s : all) {
+            if (s.topic.equals(topic)) {
+                list.add(s);
+            }
+        }
+        return list;
     }
 
     private void onEvent(Event e) {
-        Set<Subscriber> subs = topics.get(e.topic());
-        if (subs == null || subs.isEmpty()) {
-            return;
-        }
-        Queued q = new Queued(e);
-        for (Subscriber s : subs) {
-            s.offer(q);
+        TopicFeed f = feeds.get(e.topic());
+        if (f != null) {
+            f.append(e);
         }
     }
 
@@ -287,62 +305,24 @@ public final class TopicHub implements AutoCloseable {
         long touched;
     }
 
-    /** The drain batch of an event loop; one per loop, created on first use. */
-    LoopBatch batch(Executor loop) {
-        return batches.computeIfAbsent(loop, LoopBatch::new);
-    }
-
-    /**
-     * The subscribers of one event loop that have events to write, drained by one task: an event reaching 10,000
-     * subscribers costs one task per loop instead of one per subscriber, and their writes leave in one flush per
-     * connection (see the server's deferred flush).
-     */
-    static final class LoopBatch implements Runnable {
-        private static final int BATCH_PARTS = 256;
-        private final Executor loop;
-        private final ConcurrentLinkedQueue<Subscriber> ready = new ConcurrentLinkedQueue<>();
-        private final AtomicBoolean scheduled = new AtomicBoolean();
-        /** The parts of one subscriber's batch, reused by every drain on this loop (event-loop confined). */
-        final List<byte[]> scratch = new ArrayList<>(BATCH_PARTS);
-
-        LoopBatch(Executor loop) {
-            this.loop = loop;
-        }
-
-        /** Any thread: drain {@code s} in the loop's next batch. */
-        void add(Subscriber s) {
-            ready.add(s);
-            if (scheduled.compareAndSet(false, true)) {
-                loop.execute(this);
-            }
-        }
-
-        @Override
-        public void run() {
-            scheduled.set(false);
-            Subscriber s;
-            while ((s = ready.poll()) != null) {
-                try {
-                    s.drain();
-                } catch (RuntimeException e) {
-                    LOG.warn("drain of a {} subscriber failed", s.topic, e);
-                }
-            }
-        }
-    }
-
     /** An event as queued for subscribers: encoded once per representation, shared by every subscriber. */
     static final class Queued {
         final Event event;
         final byte[] ndjson;
+        /** Its sequence number in its topic's feed. */
+        final long seq;
+        /** The bytes (by {@link #size()}) of every event appended to the feed before this one. */
+        final long startBytes;
         private volatile byte[] sse;
 
-        Queued(Event event) {
+        Queued(Event event, long seq, long startBytes) {
             this.event = event;
             this.ndjson = Format.ndjson(event);
+            this.seq = seq;
+            this.startBytes = startBytes;
         }
 
-        /** What this event costs a queue: its NDJSON size (the SSE form differs by a few bytes). */
+        /** What this event counts towards the lag bounds: its NDJSON size (the SSE form differs by a few bytes). */
         int size() {
             return ndjson.length + 32;
         }

@@ -53,9 +53,14 @@ class TopicsHttpTest {
 
     @AfterAll
     static void close() throws Exception {
-        TOPICS.close();
-        LOG.close();
-        try (var files = Files.walk(DIR)) {
+        closeAll(TOPICS, LOG, DIR);
+    }
+
+    /** Ends the topics' streams, closes the log and deletes its folder: the end of every topics test class. */
+    static void closeAll(TopicsHandler topics, SqliteEventLog log, Path dir) throws IOException {
+        topics.close();
+        log.close();
+        try (var files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }

@@ -12,11 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -41,11 +39,7 @@ class TopicsSlowSubscriberTest {
 
     @AfterAll
     static void close() throws Exception {
-        TOPICS.close();
-        LOG.close();
-        try (var files = Files.walk(DIR)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TopicsHttpTest.closeAll(TOPICS, LOG, DIR);
     }
 
     @Test
