@@ -80,7 +80,7 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel());
         if (w != null) {
-            w.connectionWritable();
+            w.writabilityChanged();
         }
         ctx.fireChannelWritabilityChanged();
     }

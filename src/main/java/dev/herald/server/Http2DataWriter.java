@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Flags;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -12,11 +13,10 @@ import io.netty.handler.codec.http2.Http2FrameTypes;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.AttributeKey;
+import io.netty.util.collection.IntObjectHashMap;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The DATA frames of one HTTP/2 connection's long-running responses, gathered into one buffer per burst.
@@ -35,7 +35,7 @@ import java.util.Set;
  * through the controller itself ({@link Http2RemoteFlowController#incrementWindowSize} with the negative size, as
  * a SETTINGS decrease of the initial window does), so Netty's view of every window stays what the client has
  * granted, and the client's WINDOW_UPDATEs work as always. A stream's window is taken in chunks (see
- * {@link Target}), the connection's per write. Any other chunk goes the normal way, through the stream's child
+ * {@link Stream}), the connection's per write. Any other chunk goes the normal way, through the stream's child
  * channel, and queues in the flow controller behind everything written before it.
  *
  * <h2>Order</h2>
@@ -55,7 +55,7 @@ final class Http2DataWriter implements Runnable {
     private static final AttributeKey<Http2DataWriter> KEY = AttributeKey.valueOf(Http2DataWriter.class, "writer");
     /** Write and flush the gathered frames once they reach this size: one socket write per this many bytes. */
     static final int WRITE_OUT_BYTES = 32 * 1024;
-    /** Send window taken from Netty's count at a time, for many small writes; see {@link Target}. */
+    /** Send window taken from Netty's count at a time, for many small writes; see {@link Stream}. */
     static final int CREDIT_CHUNK = 32 * 1024;
     private static final Http2Flags NO_FLAGS = new Http2Flags();
 
@@ -64,9 +64,12 @@ final class Http2DataWriter implements Runnable {
     private final Http2FrameCodec codec;
     private final Http2Connection http2;
     private final Http2RemoteFlowController flow;
-    private final Set<Target> targets = new LinkedHashSet<>();
+    /** The long-running streams writing through this writer, by stream id. */
+    private final IntObjectHashMap<Stream> streams = new IntObjectHashMap<>();
     private ByteBuf pending;
     private boolean flushScheduled;
+    /** The connection's writability as of its last writability event (saves three dependent loads per write). */
+    private boolean writable;
 
     private Http2DataWriter(Channel connection, ChannelHandlerContext codecCtx) {
         this.connection = connection;
@@ -74,6 +77,16 @@ final class Http2DataWriter implements Runnable {
         this.codec = (Http2FrameCodec) codecCtx.handler();
         this.http2 = codec.connection();
         this.flow = http2.remote().flowController();
+        this.writable = connection.isWritable();
+        http2.addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onStreamClosed(Http2Stream stream) {
+                Stream s = streams.get(stream.id());
+                if (s != null) {
+                    s.netty = null; // closed (a reset, GOAWAY, the end): nothing more may be sent on it
+                }
+            }
+        });
     }
 
     /** The writer of {@code connection}, an HTTP/2 connection with Netty's frame codec; created on first use. */
@@ -97,16 +110,17 @@ final class Http2DataWriter implements Runnable {
 
     /** Whether the connection takes more bytes without growing its outbound buffer past the high-water mark. */
     boolean isWritable() {
-        return connection.isWritable();
+        return writable;
     }
 
-    /** The connection became writable again: every registered stream may write. */
-    void connectionWritable() {
-        if (targets.isEmpty() || !connection.isWritable()) {
+    /** The connection's writability changed; when writable again, every registered stream may write. */
+    void writabilityChanged() {
+        writable = connection.isWritable();
+        if (!writable || streams.isEmpty()) {
             return;
         }
-        for (Target t : new ArrayList<>(targets)) {
-            t.owner.writabilityChanged();
+        for (Stream s : new ArrayList<>(streams.values())) {
+            s.writabilityChanged();
         }
     }
 
@@ -115,33 +129,28 @@ final class Http2DataWriter implements Runnable {
      * the windows taken in advance go back first, so that none is spent past what the client now allows.
      */
     void initialWindowChanged() {
-        for (Target t : targets) {
-            t.giveBack();
+        for (Stream s : streams.values()) {
+            s.giveBack();
         }
     }
 
     /**
-     * Appends {@code parts} (together {@code size} bytes, more than zero) as DATA frames of {@code target}'s stream
-     * if they fit its send windows and nothing of the stream waits in the flow controller; false (nothing written)
-     * when the caller must write them through the child channel instead.
+     * Appends {@code parts} (together {@code size} bytes, more than zero) as DATA frames of {@code s} if they fit
+     * its send windows and nothing of the stream waits in the flow controller; false (nothing written) when the
+     * caller must write them through the child channel instead.
      */
-    boolean write(Target target, List<byte[]> parts, int size) {
-        Http2Stream stream = target.stream;
-        if (target.queued > 0 || stream == null) {
-            return false;
-        }
-        Http2Stream.State state = stream.state();
-        if (state != Http2Stream.State.OPEN && state != Http2Stream.State.HALF_CLOSED_REMOTE) {
+    boolean write(Stream s, List<byte[]> parts, int size) {
+        if (s.netty == null || s.queued > 0) {
             return false;
         }
         Http2Stream connectionStream = http2.connectionStream();
-        if (flow.windowSize(connectionStream) < size || !target.reserve(size)) {
+        if (flow.windowSize(connectionStream) < size || !s.reserve(size)) {
             return false;
         }
         int maxFrame = codec.encoder().configuration().frameSizePolicy().maxFrameSize();
         int frames = (size + maxFrame - 1) / maxFrame;
         ByteBuf out = buffer(size + frames * Http2CodecUtil.FRAME_HEADER_LENGTH);
-        int id = stream.id();
+        int id = s.id;
         int part = 0;
         int offset = 0;
         for (int left = size; left > 0; ) {
@@ -160,7 +169,7 @@ final class Http2DataWriter implements Runnable {
                 }
             }
         }
-        target.credit -= size;
+        s.credit -= size;
         charge(connectionStream, size);
         if (pending.readableBytes() >= WRITE_OUT_BYTES) {
             // out now, not at the end of the burst: a burst over the connection's high-water mark would make it
@@ -183,43 +192,47 @@ final class Http2DataWriter implements Runnable {
     }
 
     /**
-     * A new long-running stream's sending state on this connection, registered until {@link Target#close()}:
-     * {@code owner} is woken ({@link AbstractResponseStream#writabilityChanged()}) when the connection is writable
-     * again.
+     * A long-running response on one HTTP/2 stream of this connection, whose chunks the writer appends directly
+     * when they fit. Its send window is taken from Netty's count in chunks of up to {@link #CREDIT_CHUNK} bytes
+     * ({@code credit}), so that a small write touches neither the flow controller nor its byte distributor; what is
+     * left is given back before anything of the stream goes through Netty again. One object with the response
+     * stream itself: a write then touches it, the writer and the buffer, not three more objects per stream.
      */
-    Target target(int id, AbstractResponseStream owner) {
-        Target t = new Target(http2.stream(id), owner);
-        targets.add(t);
-        return t;
-    }
-
-    /**
-     * One stream's side of the writer. Its send window is taken from Netty's count in chunks of up to
-     * {@link #CREDIT_CHUNK} bytes ({@code credit}), so that a small write touches neither the flow controller nor
-     * its byte distributor; what is left is given back before anything of the stream goes through Netty again.
-     */
-    final class Target {
-        private final Http2Stream stream;
-        private final AbstractResponseStream owner;
+    abstract static class Stream extends AbstractResponseStream {
+        final Http2DataWriter writer;
+        final int id;
+        /** Netty's stream while it is open; null once closed. */
+        private Http2Stream netty;
         /** Window bytes taken from Netty's count and not yet written. */
         private int credit;
         /** Writes of this stream through the child channel not yet completed (queued in the flow controller). */
         private int queued;
 
-        private Target(Http2Stream stream, AbstractResponseStream owner) {
-            this.stream = stream;
-            this.owner = owner;
+        /** {@code child} is the stream's channel of {@code Http2MultiplexHandler}, its stream {@code id}. */
+        Stream(Channel child, AbstractExchange exchange, int status, int id) {
+            super(child, exchange, status);
+            this.writer = of(child.parent());
+            this.id = id;
+            this.netty = writer.http2.stream(id);
+            if (netty != null) {
+                writer.streams.put(id, this);
+            }
+        }
+
+        @Override
+        public boolean isWritable() {
+            return super.isWritable() && writer.writable;
         }
 
         private boolean reserve(int size) {
             if (credit >= size) {
                 return true;
             }
-            int take = Math.min(flow.windowSize(stream), Math.max(size - credit, CREDIT_CHUNK));
+            int take = Math.min(writer.flow.windowSize(netty), Math.max(size - credit, CREDIT_CHUNK));
             if (credit + take < size) {
                 return false;
             }
-            charge(stream, take);
+            writer.charge(netty, take);
             credit += take;
             return true;
         }
@@ -228,34 +241,34 @@ final class Http2DataWriter implements Runnable {
          * Before a frame of this stream goes through the child channel: the frames gathered so far go first, and
          * Netty's count of the window is made exact again.
          */
-        void beforeChildWrite() {
-            writePending();
+        final void beforeChildWrite() {
+            writer.writePending();
             giveBack();
         }
 
         /** Returns the window taken in advance to Netty's count. */
         private void giveBack() {
-            if (credit > 0 && stream != null && stream.state() != Http2Stream.State.CLOSED) {
+            if (credit > 0 && netty != null) {
                 // clamped: a client whose WINDOW_UPDATEs took its real window past 2^31-1 (its own protocol
                 // error, which Netty's reduced count did not see) gets the maximum, not an exception here
                 // (long: after a lowered SETTINGS_INITIAL_WINDOW_SIZE Netty's count can be negative)
-                charge(stream, (int) -Math.min(credit, (long) Integer.MAX_VALUE - flow.windowSize(stream)));
+                writer.charge(netty, (int) -Math.min(credit, (long) Integer.MAX_VALUE - writer.flow.windowSize(netty)));
             }
             credit = 0;
         }
 
         /** A write through the child channel was queued; {@link #childWriteDone()} when it completes. */
-        void childWriteQueued() {
+        final void childWriteQueued() {
             queued++;
         }
 
-        void childWriteDone() {
+        final void childWriteDone() {
             queued--;
         }
 
-        /** The stream is closed: no more wake-ups. */
-        void close() {
-            targets.remove(this);
+        @Override
+        void onClosed() {
+            writer.streams.remove(id);
         }
     }
 
@@ -295,7 +308,7 @@ final class Http2DataWriter implements Runnable {
             pending = null;
             b.release();
         }
-        targets.clear();
+        streams.clear();
     }
 
     @Override

@@ -478,48 +478,34 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
      * A long-running response as DATA frames on this stream: through the connection's {@link Http2DataWriter} when a
      * chunk fits the send windows, else through the child channel (and Netty's flow controller).
      */
-    private static final class Stream2 extends AbstractResponseStream {
+    private static final class Stream2 extends Http2DataWriter.Stream {
         private final ChannelHandlerContext ctx;
-        private final Http2DataWriter writer;
-        private final Http2DataWriter.Target target;
 
         Stream2(ChannelHandlerContext ctx, AbstractExchange exchange, int status) {
-            super(ctx.channel(), exchange, status);
+            super(ctx.channel(), exchange, status, ((Http2StreamChannel) ctx.channel()).stream().id());
             this.ctx = ctx;
-            this.writer = Http2DataWriter.of(ctx.channel().parent());
-            this.target = writer.target(((Http2StreamChannel) ctx.channel()).stream().id(), this);
         }
 
         @Override
         void writeParts(List<byte[]> parts, int size) {
-            if (!writer.write(target, parts, size)) {
+            if (!writer.write(this, parts, size)) {
                 super.writeParts(parts, size);
             }
         }
 
         @Override
         void writeChunk(ByteBuf chunk) {
-            target.beforeChildWrite(); // this stream's earlier frames go first; Netty's window count made exact
-            target.childWriteQueued();
-            ctx.write(new DefaultHttp2DataFrame(chunk, false)).addListener(f -> target.childWriteDone());
+            beforeChildWrite(); // this stream's earlier frames go first; Netty's window count made exact
+            childWriteQueued();
+            ctx.write(new DefaultHttp2DataFrame(chunk, false)).addListener(f -> childWriteDone());
             writer.requestFlush();
         }
 
         @Override
-        public boolean isWritable() {
-            return super.isWritable() && writer.isWritable();
-        }
-
-        @Override
         void writeEnd() {
-            target.beforeChildWrite();
+            beforeChildWrite();
             ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true))
                     .addListener(f -> closed(f.isSuccess()));
-        }
-
-        @Override
-        void onClosed() {
-            target.close();
         }
     }
 
