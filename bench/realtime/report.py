@@ -174,7 +174,8 @@ def markdown(meta, servers, targets, json_path, chart, a):
                f'{st["streamsPerConnection"]} streams) on one topic, {st["rate"]} events/s for '
                f'{st["durationSeconds"]} s after {st["warmupSeconds"]} s of warm-up, then a step-up (doubling, '
                f'{st["stepSeconds"]} s per step) until p99 passes {st["p99LimitMs"]} ms or an event is lost, '
-               f'reordered or duplicated. Raw data in `{rel(json_path)}`.')
+               f'reordered or duplicated, then halving the interval between the last step within those limits and '
+               f'the first over them until it is within an eighth. Raw data in `{rel(json_path)}`.')
     out.append("")
     out.append(f'Machine: {m["nproc"]} CPUs, {m["cpu"]}, {m["kernel"]}, load average {m["loadAverageAtStart"]} at '
                f'start. Servers pinned to CPU {st["serverCpu"]}, the load generator (publisher and subscribers, one '

@@ -19,7 +19,8 @@
 #   STEPS [1]              0: no step-up
 #   STEP_SECONDS [10]  STEP_MAX [102400]  STEP_MIN [1]  P99_LIMIT_MS [100]
 #                          (the main run counts as the first step; from it up by doubling, or down by halving
-#                          when it is not within the limits)
+#                          when it is not within the limits; then bisecting between the last rate within the
+#                          limits and the first over them until the gap is within an eighth of the former)
 #   SERVERS ["herald herald-normal node"]   herald-normal: Herald with --sqlite-full-sync false (synchronous=NORMAL,
 #                          no fsync per commit), to tell the store's commit latency from the fan-out's
 #   HERALD_ARGS []         extra arguments for `herald serve` (both Herald variants)

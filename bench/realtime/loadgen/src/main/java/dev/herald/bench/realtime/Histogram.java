@@ -11,7 +11,6 @@ final class Histogram {
     private static final int SUB = 128;
     private static final int SIZE = 64 * SUB;
     private final AtomicLongArray counts = new AtomicLongArray(SIZE);
-    private final AtomicLong total = new AtomicLong();
     private final AtomicLong max = new AtomicLong();
 
     void recordMicros(long us) {
@@ -19,7 +18,6 @@ final class Histogram {
             us = 0;
         }
         counts.incrementAndGet(index(us));
-        total.incrementAndGet();
         long m;
         while (us > (m = max.get())) {
             if (max.compareAndSet(m, us)) {
@@ -28,8 +26,13 @@ final class Histogram {
         }
     }
 
+    /** The number of values recorded (summed over the buckets: recording stays one atomic add). */
     long count() {
-        return total.get();
+        long n = 0;
+        for (int i = 0; i < SIZE; i++) {
+            n += counts.get(i);
+        }
+        return n;
     }
 
     long maxMicros() {
@@ -38,7 +41,7 @@ final class Histogram {
 
     /** The value (upper bound of its bucket, capped by the max) at quantile q in [0,1]; 0 when empty. */
     long quantileMicros(double q) {
-        long n = total.get();
+        long n = count();
         if (n == 0) {
             return 0;
         }

@@ -98,6 +98,65 @@ final class Lines {
         return true;
     }
 
+    /** What {@link #parse} found in one line; reused (one per reader). */
+    static final class Parsed {
+        long seq;
+        long t;
+        boolean hasId;
+        long idMs;
+        long idSeq;
+    }
+
+    /**
+     * One pass over a line of the expected shape {@code {"id":"MS-SEQ",...,"data":{"seq":N,"t":T},...}}: the id
+     * first, then "seq" after it, then "t" after that (the order Herald and the Node baseline write). A line of
+     * another shape falls back to {@link #seq}, {@link #t} and {@link #id}, which search the whole line.
+     */
+    static Parsed parse(byte[] b, int len, Parsed out) {
+        long[] id = ID_SCRATCH.get();
+        int afterId = idEnd(b, len, id);
+        int seqAt = afterId < 0 ? -1 : indexOf(b, len, SEQ, afterId);
+        int tAt = seqAt < 0 ? -1 : indexOf(b, len, T_KEY, seqAt + SEQ.length);
+        if (tAt < 0) {
+            out.seq = seq(b, len);
+            out.t = t(b, len);
+            out.hasId = id(b, len, id);
+        } else {
+            out.seq = numberAt(b, len, seqAt + SEQ.length);
+            out.t = numberAt(b, len, tAt + T_KEY.length);
+            out.hasId = true;
+        }
+        out.idMs = id[0];
+        out.idSeq = id[1];
+        return out;
+    }
+
+    private static final byte[] T_KEY = "\"t\"".getBytes(StandardCharsets.US_ASCII);
+    private static final ThreadLocal<long[]> ID_SCRATCH = ThreadLocal.withInitial(() -> new long[2]);
+
+    /** The digits after {@code j} (skipping {@code "}, spaces and {@code :}), or -1. */
+    private static long numberAt(byte[] b, int len, int j) {
+        while (j < len && (b[j] == '"' || b[j] == '\\' || b[j] == ' ' || b[j] == ':')) {
+            j++;
+        }
+        long v = 0;
+        int digits = 0;
+        while (j < len && b[j] >= '0' && b[j] <= '9') {
+            v = v * 10 + (b[j++] - '0');
+            digits++;
+        }
+        return digits > 0 ? v : -1;
+    }
+
+    /** Where the line's leading {@code "id":"MS-SEQ"} ends (out = {ms, seq}), or -1. */
+    private static int idEnd(byte[] b, int len, long[] out) {
+        int i = indexOf(b, len, ID, 0);
+        if (i < 0 || i > 8) {
+            return -1;
+        }
+        return id(b, len, out) ? i + ID.length : -1;
+    }
+
     static boolean isSlow(byte[] b, int len) {
         return indexOf(b, len, SLOW, 0) >= 0;
     }

@@ -325,17 +325,14 @@ public final class LoadGen {
                 r = rate / 2;
             }
         }
+        int bad = 0; // the lowest rate found over the limits, above best
         while (r >= min && r <= max && shared.ended.get() < total) {
-            double settled = settle();
-            Phase p = runPhase("step-" + r, "step", r, secs);
-            Map<String, Object> json = p.toJson(p99Limit);
-            json.put("settleSecondsBefore", Phase.round(settled, 3));
-            list.add(json);
-            boolean pass = p.pass(p99Limit);
-            if (pass) {
+            Phase p = step(r, secs, list);
+            if (p.pass(p99Limit)) {
                 best = r;
                 bestDelivered = Math.max(bestDelivered, p.deliveredPerSecond());
                 if (down) {
+                    bad = r * 2;
                     break;
                 }
                 r *= 2;
@@ -343,13 +340,37 @@ public final class LoadGen {
                 down = true; // not even the start rate: search downwards for a sustainable one
                 r /= 2;
             } else {
+                bad = r;
                 break;
             }
         }
+        // Then halve the interval between the last rate within the limits and the first over them, until it is
+        // within an eighth of the former: doubling alone can only tell 200 from 400.
+        while (best > 0 && bad > best && bad - best > Math.max(1, best / 8) && shared.ended.get() < total) {
+            int mid = (best + bad) / 2;
+            Phase p = step(mid, secs, list);
+            if (p.pass(p99Limit)) {
+                best = mid;
+                bestDelivered = Math.max(bestDelivered, p.deliveredPerSecond());
+            } else {
+                bad = mid;
+            }
+        }
+        step.put("firstRateOverLimits", bad);
         step.put("sustainableRate", best);
         step.put("sustainableDeliveredPerSecond", Phase.round(bestDelivered, 1));
         step.put("sustainableRateNote", best == 0 ? "no step met the limits" : "highest step rate with no lost, "
                 + "reordered or duplicated event and p99 <= " + p99Limit + " ms");
+    }
+
+    /** One step of the step-up at {@code rate}, recorded in {@code list}. */
+    private Phase step(int rate, double secs, List<Map<String, Object>> list) throws InterruptedException {
+        double settled = settle();
+        Phase p = runPhase("step-" + rate, "step", rate, secs);
+        Map<String, Object> json = p.toJson(p99Limit);
+        json.put("settleSecondsBefore", Phase.round(settled, 3));
+        list.add(json);
+        return p;
     }
 
     /** Publishes seqs s0 .. s0+n-1, each on publisher seq modulo the publishers. */

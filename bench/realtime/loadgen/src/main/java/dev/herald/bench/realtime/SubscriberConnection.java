@@ -23,7 +23,6 @@ final class SubscriberConnection extends Http2FrameAdapter {
     private final IntObjectHashMap<StreamState> byId = new IntObjectHashMap<>();
     Http2ConnectionHandler handler;
     private boolean opened;
-    private final long[] id = new long[2];
 
     SubscriberConnection(Shared shared, int streams, String authority, String path) {
         this.shared = shared;
@@ -114,6 +113,7 @@ final class SubscriberConnection extends Http2FrameAdapter {
                 s.partialLen = 0;
                 r = lf + 1;
             }
+            flush(now);
         }
         if (endOfStream) {
             end(streamId);
@@ -121,8 +121,33 @@ final class SubscriberConnection extends Http2FrameAdapter {
         return processed;
     }
 
+    // Counted per DATA frame, not per line: the shared counters are atomic, and every line of one frame has the
+    // same receipt time. Event-loop confined.
+    private Phase phase;
+    private long lines;
+    private long received;
+
+    /** Adds what this frame's lines counted to the shared counters. */
+    private void flush(long now) {
+        if (lines > 0) {
+            shared.lines.add(lines);
+            lines = 0;
+        }
+        if (received > 0) {
+            Phase p = phase;
+            p.received.add(received);
+            received = 0;
+            long last;
+            while (now > (last = p.lastReceiptNs.get())) {
+                if (p.lastReceiptNs.compareAndSet(last, now)) {
+                    break;
+                }
+            }
+        }
+    }
+
     private void onLine(StreamState s, byte[] b, int len, long now) {
-        shared.lines.increment();
+        lines++;
         if (len > 0 && b[len - 1] == '\r') {
             len--;
         }
@@ -130,7 +155,8 @@ final class SubscriberConnection extends Http2FrameAdapter {
             shared.heartbeats.increment();
             return;
         }
-        long seq = Lines.seq(b, len);
+        Lines.Parsed f = Lines.parse(b, len, parsed);
+        long seq = f.seq;
         if (seq < 0) {
             if (Lines.isSlow(b, len)) {
                 shared.slowNotices.increment();
@@ -152,6 +178,10 @@ final class SubscriberConnection extends Http2FrameAdapter {
             shared.unknownSeq.increment();
             return;
         }
+        if (p != phase) {
+            flush(now);
+            phase = p;
+        }
         int kind = s.accept(seq);
         if (kind == 2) {
             p.duplicated.increment();
@@ -160,23 +190,18 @@ final class SubscriberConnection extends Http2FrameAdapter {
         if (kind == 1) {
             p.publishOrderInversions.increment();
         }
-        if (Lines.id(b, len, id)) {
-            if (s.idGoesBack(id[0], id[1])) {
+        if (f.hasId) {
+            if (s.idGoesBack(f.idMs, f.idSeq)) {
                 p.reordered.increment();
             }
         } else {
             p.withoutId.increment();
         }
-        p.received.increment();
-        long t = Lines.t(b, len);
-        if (t >= 0) {
-            p.latency.recordMicros((now - t) / 1000);
-        }
-        long last;
-        while (now > (last = p.lastReceiptNs.get())) {
-            if (p.lastReceiptNs.compareAndSet(last, now)) {
-                break;
-            }
+        received++;
+        if (f.t >= 0) {
+            p.latency.recordMicros((now - f.t) / 1000);
         }
     }
+
+    private final Lines.Parsed parsed = new Lines.Parsed();
 }
