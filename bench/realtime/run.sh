@@ -24,6 +24,10 @@
 #   SERVERS ["herald herald-normal node"]   herald-normal: Herald with --sqlite-full-sync false (synchronous=NORMAL,
 #                          no fsync per commit), to tell the store's commit latency from the fan-out's
 #   HERALD_ARGS []         extra arguments for `herald serve` (both Herald variants)
+#   HERALD_LAG_ARGS ["--streams-max-lag-events 100000 --streams-max-lag-bytes 64MiB"]   Herald's slow-subscriber
+#                          bounds for the run: an overloaded step then shows as latency, as it does for Node (which
+#                          buffers without bound), instead of ending streams, after which the step-up has to stop
+#                          (later steps would measure fewer subscribers). The memory measurement is unaffected.
 #   HERALD_JAR [<repo>/target/herald.jar]   Herald is skipped (with a message) when missing or without /topics
 #   HERALD_JAVA_OPTS ["-XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch"]
 #   NODE [node]  NODE_OPTS ["--expose-gc"]
@@ -40,7 +44,7 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 ENV_PREFIX=""
 for v in SUBS STREAMS RATE DURATION WARMUP STEPS STEP_SECONDS STEP_MAX STEP_MIN P99_LIMIT_MS SERVERS HERALD_JAR \
-         HERALD_JAVA_OPTS HERALD_ARGS NODE_OPTS LOADGEN_JAVA_OPTS MEMORY SERVER_CPU CLIENT_CPU; do
+         HERALD_JAVA_OPTS HERALD_ARGS HERALD_LAG_ARGS NODE_OPTS LOADGEN_JAVA_OPTS MEMORY SERVER_CPU CLIENT_CPU; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 
@@ -56,6 +60,7 @@ STEP_MIN="${STEP_MIN:-1}"
 P99_LIMIT_MS="${P99_LIMIT_MS:-100}"
 SERVERS="${SERVERS:-herald herald-normal node}"
 HERALD_ARGS="${HERALD_ARGS:-}"
+HERALD_LAG_ARGS="${HERALD_LAG_ARGS---streams-max-lag-events 100000 --streams-max-lag-bytes 64MiB}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch}"
 NODE="${NODE:-node}"
@@ -132,7 +137,7 @@ start_herald() { # name port extra-args...
   echo '<!doctype html><title>bench</title>' >"$TMP/site/index.html"
   # shellcheck disable=SC2086
   setsid taskset -c "$SERVER_CPU" java $HERALD_JAVA_OPTS -jar "$HERALD_JAR" serve "$TMP/site" --host 127.0.0.1 --port -1 \
-      --http-port "$port" --data-dir "$TMP/$name-data" --access-log false $HERALD_ARGS "$@" >"$TMP/$name.log" 2>&1 &
+      --http-port "$port" --data-dir "$TMP/$name-data" --access-log false $HERALD_LAG_ARGS $HERALD_ARGS "$@" >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
 }
@@ -268,7 +273,7 @@ cat >"$TMP/meta.json" <<JSON
                "durationSeconds": $DURATION, "warmupSeconds": $WARMUP, "steps": $STEPS, "stepSeconds": $STEP_SECONDS,
                "stepMax": $STEP_MAX, "stepMin": $STEP_MIN, "p99LimitMs": $P99_LIMIT_MS, "serverCpu": "$SERVER_CPU",
                "clientCpu": "$CLIENT_CPU", "servers": "$SERVERS"},
-  "commands": {"herald": "taskset -c $SERVER_CPU java $HERALD_JAVA_OPTS -jar herald.jar serve SITE --host 127.0.0.1 --port -1 --http-port PORT --data-dir TMP --access-log false${HERALD_ARGS:+ $HERALD_ARGS}",
+  "commands": {"herald": "taskset -c $SERVER_CPU java $HERALD_JAVA_OPTS -jar herald.jar serve SITE --host 127.0.0.1 --port -1 --http-port PORT --data-dir TMP --access-log false${HERALD_LAG_ARGS:+ $HERALD_LAG_ARGS}${HERALD_ARGS:+ $HERALD_ARGS}",
                "herald-normal": "(herald's command) --sqlite-full-sync false",
                "node": "taskset -c $SERVER_CPU node $NODE_OPTS bench/realtime/node-baseline/server.js PORT",
                "loadgen": "taskset -c $CLIENT_CPU java $LOADGEN_JAVA_OPTS -jar realtime-loadgen.jar --connections $CONNECTIONS --streams $STREAMS --rate $RATE --duration $DURATION --warmup $WARMUP --step-seconds $STEP_SECONDS",

@@ -278,8 +278,9 @@ final class Http2DataWriter implements Runnable {
             writePending();
         }
         if (pending == null) {
-            int capacity = Math.max(bytes, 2 * WRITE_OUT_BYTES);
-            pending = codecCtx.alloc().directBuffer(capacity, capacity);
+            // grows as needed (an event to 100 streams is about 15 KB), up to what one burst may gather: 100
+            // connections' worth of 64 KiB buffers at once would stay in the allocator's pool (RSS) for good
+            pending = codecCtx.alloc().directBuffer(Math.max(bytes, 4096), Math.max(bytes, 2 * WRITE_OUT_BYTES));
         }
         return pending;
     }

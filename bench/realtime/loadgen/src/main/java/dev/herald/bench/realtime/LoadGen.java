@@ -326,7 +326,8 @@ public final class LoadGen {
             }
         }
         int bad = 0; // the lowest rate found over the limits, above best
-        while (r >= min && r <= max && shared.ended.get() < total) {
+        // A step after one in which the server ended streams would measure fewer subscribers: the search stops.
+        while (r >= min && r <= max && shared.ended.get() == 0) {
             Phase p = step(r, secs, list);
             if (p.pass(p99Limit)) {
                 best = r;
@@ -346,7 +347,7 @@ public final class LoadGen {
         }
         // Then halve the interval between the last rate within the limits and the first over them, until it is
         // within an eighth of the former: doubling alone can only tell 200 from 400.
-        while (best > 0 && bad > best && bad - best > Math.max(1, best / 8) && shared.ended.get() < total) {
+        while (best > 0 && bad > best && bad - best > Math.max(1, best / 8) && shared.ended.get() == 0) {
             int mid = (best + bad) / 2;
             Phase p = step(mid, secs, list);
             if (p.pass(p99Limit)) {
@@ -357,6 +358,9 @@ public final class LoadGen {
             }
         }
         step.put("firstRateOverLimits", bad);
+        if (shared.ended.get() > 0) {
+            step.put("stoppedBecause", shared.ended.get() + " streams were ended by the server");
+        }
         step.put("sustainableRate", best);
         step.put("sustainableDeliveredPerSecond", Phase.round(bestDelivered, 1));
         step.put("sustainableRateNote", best == 0 ? "no step met the limits" : "highest step rate with no lost, "
