@@ -431,12 +431,12 @@ public final class HeraldConfig {
         return pushEnabled;
     }
 
-    /** Resources pushed per page at most. */
+    /** Resources pushed per round at most (see {@code PushingFiles}, "Think time: more rounds"). */
     public int pushMaxResources() {
         return pushMaxResources;
     }
 
-    /** Bytes pushed per page at most. */
+    /** Bytes pushed per round at most (see {@code PushingFiles}, "Think time: more rounds"). */
     public long pushMaxBytes() {
         return pushMaxBytes;
     }

@@ -189,12 +189,13 @@ public final class Settings {
                     "Push (PUSH_PROMISE) what pages need to HTTP/2 clients that allow it; false only hints it "
                             + "(push.early-hints and Link headers)."),
             of("push.max-resources", INT, Builder::pushMaxResources, HeraldConfig::pushMaxResources,
-                    "Resources pushed per page at most, the rest hinted; 10, like nginx's concurrent pushes "
-                            + "(Jetty pushed up to 16)."),
+                    "Resources pushed per round at most (one round with the page, more while it thinks), the "
+                            + "rest hinted; 10, like nginx's concurrent pushes (Jetty pushed up to 16)."),
             of("push.max-bytes", SIZE, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
-                    "Bytes pushed per page at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
-                            + "from a 10-segment window delivers in its first two round trips: push fills idle "
-                            + "time, more only competes with the page."),
+                    "Bytes pushed per round at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
+                            + "from a 10-segment window delivers in its first two round trips, the idle time of a "
+                            + "page answered at once. While the page's response has not started, each round "
+                            + "written opens the next one: a page that thinks gets its whole manifest pushed."),
             of("push.early-hints", EARLY_HINTS, Builder::pushEarlyHints, HeraldConfig::pushEarlyHints,
                     "Who gets 103 Early Hints for what is not pushed: off, h2 (HTTP/2 only) or all (HTTP/1.1 "
                             + "too, which RFC 9110 requires to skip unknown 1xx responses)."),

@@ -18,6 +18,10 @@ import java.util.List;
  * and shares the connection with the page. The page's HEADERS always go right after the promises, so the client
  * knows the page is coming; the budget ({@code push.max-bytes}) bounds how long BEFORE pushes can hold its body.
  *
+ * <h2>Rounds</h2>
+ * When every push so far has closed and the page's response has still not started, {@link #onIdle} lets the
+ * exchange promise the next round of its manifest ({@link Preload#round()}): the think-time budget.
+ *
  * <h2>Access log</h2>
  * The page's line waits until every push it made has closed, so it can count the cancelled ones.
  */
@@ -36,6 +40,11 @@ final class PagePushes {
     private Runnable settled;
     /** Called when the page's response is complete, so AFTER pushes can start. */
     Runnable onPageDone = () -> { };
+    /**
+     * Called when every push made so far has closed, i.e. its last frame was written to the socket (Netty closes a
+     * pushed stream when its END_STREAM write completes): the exchange may then promise its next round.
+     */
+    Runnable onIdle = () -> { };
 
     /** A push was promised for this page with this send order. */
     void promised(String path, PushPriority priority) {
@@ -64,6 +73,9 @@ final class PagePushes {
             cancelled++;
         }
         open--;
+        if (open == 0) {
+            onIdle.run(); // may promise more (a later round), and so keep the page's log line waiting
+        }
         if (open == 0 && settled != null) {
             Runnable r = settled;
             settled = null;
