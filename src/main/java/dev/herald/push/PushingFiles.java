@@ -53,7 +53,7 @@ import java.util.concurrent.Executor;
  * RFC 9113 §8.4) and once every push of round n - 1 has been written to the socket; until then those resources
  * are hinted. A page answered at once gets exactly the first budget, as before; a page that thinks long enough
  * gets its whole manifest pushed before its HEADERS. A later round takes at least one resource, so a file larger
- * than the budget can still fill a long think time.
+ * than the budget can still fill a long think time. A rule's {@code limit} is the path's total: no later rounds.
  *
  * <h2>Cache</h2>
  * Manifests are kept per page file ({@link #MAX_PAGES} pages, least recently used out) and rebuilt when the page
@@ -288,8 +288,9 @@ public final class PushingFiles implements Handler {
             }
         }
         if (!all.isEmpty()) {
-            exchange.preload(budget(announce, rule == null || rule.limit() < 0 ? maxPushes : rule.limit()),
-                    skipped);
+            // A rule's limit is the path's total: no later rounds for it.
+            boolean limited = rule != null && rule.limit() >= 0;
+            exchange.preload(budget(announce, limited ? rule.limit() : maxPushes, maxBytes, !limited), skipped);
         }
         CacheDigest next = held;
         if (digest && !keys.isEmpty() && !isConditional(request)) {
@@ -389,13 +390,10 @@ public final class PushingFiles implements Handler {
      * Applies the budget again to what is left once the digest took out what the client holds (see the class
      * comment, "Budget"): round 0 is the first {@code maxPushes} resources within {@code maxBytes}, in order;
      * what does not fit goes to later rounds, each one budget's worth (and at least one resource); those marked
-     * {@code nopush}, and those of unknown size, are hint-only.
+     * {@code nopush}, and those of unknown size, are hint-only. Without {@code laterRounds} (a rule's limit, the
+     * path's total) what does not fit round 0 is hint-only.
      */
-    private List<Preload> budget(List<Preload> resources, int maxPushes) {
-        return budget(resources, maxPushes, maxBytes);
-    }
-
-    static List<Preload> budget(List<Preload> resources, int maxPushes, long maxBytes) {
+    static List<Preload> budget(List<Preload> resources, int maxPushes, long maxBytes, boolean laterRounds) {
         Preload[] out = new Preload[resources.size()];
         List<Integer> left = new ArrayList<>();
         for (int i = 0; i < out.length; i++) {
@@ -406,7 +404,7 @@ public final class PushingFiles implements Handler {
                 left.add(i);
             }
         }
-        for (int round = 0; !left.isEmpty(); round++) {
+        for (int round = 0; !left.isEmpty() && (round == 0 || laterRounds); round++) {
             int pushes = 0;
             long bytes = 0;
             for (java.util.Iterator<Integer> it = left.iterator(); it.hasNext(); ) {
@@ -422,6 +420,9 @@ public final class PushingFiles implements Handler {
                     it.remove();
                 }
             }
+        }
+        for (int i : left) {
+            out[i] = out[i].noPush();
         }
         return List.of(out);
     }
