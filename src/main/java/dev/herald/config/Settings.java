@@ -70,6 +70,11 @@ public final class Settings {
                     HeraldConfig::connectionWindowSize,
                     "Flow-control window shared by all streams of a connection; 4MiB lets several streams "
                             + "progress at once while bounding what a connection buffers."),
+            of("http2.send-buffer", INT_SIZE, Builder::sendBuffer, HeraldConfig::sendBuffer,
+                    "Output of an HTTP/2 connection allowed to wait below the priority scheduler: in the kernel "
+                            + "(TCP_NOTSENT_LOWAT, epoll) and in Netty's outbound buffer (its high water mark). "
+                            + "16KiB, Cloudflare's value for HTTP/2 prioritisation: a page that becomes ready "
+                            + "overtakes queued assets instead of waiting behind them. 0 keeps the defaults."),
             of("http2.max-frame-size", INT_SIZE, Builder::maxFrameSize, HeraldConfig::maxFrameSize,
                     "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE); 16KiB, the protocol's minimum, "
                             + "keeps frames small so streams interleave fairly."),
@@ -202,7 +207,8 @@ public final class Settings {
             of("push.priority", PUSH_PRIORITY, Builder::pushPriority, HeraldConfig::pushPriority,
                     "When pushed responses go relative to the page, like Apache's H2PushPriority: before, "
                             + "after, auto (Apache's defaults: CSS and fonts before, scripts interleaved, the rest "
-                            + "after) or interleaved, which never holds the page and shares at most push.max-bytes."),
+                            + "after) or interleaved, which starts pushes at once and lets the page's bytes overtake "
+                            + "them (pushes depend on the page's stream), so they fill its think time."),
             of("push.cache-digest", BOOLEAN, Builder::pushCacheDigest, HeraldConfig::pushCacheDigest,
                     "Keep a cache-digest cookie (herald-digest) of what each browser got, so a returning "
                             + "browser is not pushed or hinted what it holds; on."),

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2PushPromiseFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -59,9 +60,10 @@ import java.util.Set;
  * </ul>
  *
  * <h2>Order ({@code push.priority})</h2>
- * Done with the send order, not the dependency tree (every stream has Netty's default weight): waiting pushes
- * start in promise order, except that an {@code after} push waits until its page's response is complete; a
- * {@code before} push holds the page's body (not its HEADERS) until it closes or stalls on the client's
+ * Every promised stream depends on its page's stream in the priority tree (default weight, not exclusive), so
+ * Netty's flow controller sends the page's ready bytes before any push's. The policy adds the send order: waiting
+ * pushes start in promise order, except that an {@code after} push waits until its page's response is complete;
+ * a {@code before} push holds the page's body (not its HEADERS) until it closes or stalls on the client's
  * flow-control window ({@link PagePushes}).
  *
  * <h2>Resets and counts</h2>
@@ -242,6 +244,12 @@ final class Http2Pusher {
             child.close();
             return false;
         }
+        // The page goes first: the push depends on the page's stream (RFC 9113 §5.3.1 via RFC 7540 §5.3), so
+        // Netty's flow controller gives it only what the page cannot use (its think time, its flow-control stalls),
+        // and a page that becomes ready overtakes the pushes' queued bytes. Netty would put it under the root as
+        // the page's equal.
+        codec.connection().remote().flowController().updateDependencyTree(promisedId, parentStream.stream().id(),
+                Http2CodecUtil.DEFAULT_PRIORITY_WEIGHT, false);
         ConnectionInfo conn = ConnectionInfo.of(parent);
         handler.pushedRequest = new Request("GET", p.path(), request.scheme(), request.authority(), conn.protocol,
                 copied, new byte[0], conn.id, promisedId, conn.remote);

@@ -12,10 +12,11 @@ import java.util.List;
  * ({@link PushPriority}).
  *
  * <h2>Send order</h2>
- * A {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on the client's flow-control
- * window (so a client that does not read pushes cannot hold the page); an {@link PushPriority#AFTER} push
- * does not start until the page's response is complete; an {@link PushPriority#INTERLEAVED} push starts at once
- * and shares the connection with the page. The page's HEADERS always go right after the promises, so the client
+ * Every push depends on the page's stream in the priority tree ({@link Http2Pusher}), so the page's ready bytes
+ * go first. On top of that, a {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on
+ * the client's flow-control window (so a client that does not read pushes cannot hold the page); an
+ * {@link PushPriority#AFTER} push does not start until the page's response is complete; an
+ * {@link PushPriority#INTERLEAVED} push starts at once and takes what the page leaves. The page's HEADERS always go right after the promises, so the client
  * knows the page is coming; the budget ({@code push.max-bytes}) bounds how long BEFORE pushes can hold its body.
  *
  * <h2>Rounds</h2>
