@@ -12,8 +12,8 @@ import java.util.List;
  * ({@link PushPriority}).
  *
  * <h2>Send order</h2>
- * Every push depends on the page's stream in the priority tree ({@link Http2Pusher}), so the page's ready bytes
- * go first. On top of that, a {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on
+ * The pushes hang under the page's stream in the priority tree, in a chain in promise order ({@link Http2Pusher}),
+ * so the page's ready bytes go first. On top of that, a {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on
  * the client's flow-control window (so a client that does not read pushes cannot hold the page); an
  * {@link PushPriority#AFTER} push does not start until the page's response is complete; an
  * {@link PushPriority#INTERLEAVED} push starts at once and takes what the page leaves. The page's HEADERS always go right after the promises, so the client
@@ -31,6 +31,8 @@ final class PagePushes {
     final List<String> skippedDiary = new ArrayList<>();
     final List<String> skippedDigest = new ArrayList<>();
     final List<String> hinted = new ArrayList<>();
+    /** The stream id of the last push promised for this page (the next one depends on it), or 0. */
+    int lastPromised;
     /** Why nothing more was pushed, or null. */
     String reason;
     int cancelled;
