@@ -27,6 +27,12 @@
 #   CHROMIUM [1]  CHROMIUM_RUNS [10]  CHROMIUM_RTT [100]  CHROMIUM_THINK [200]
 #   INITCWND []             a diagnostic: the servers' initial congestion window in segments (route option in
 #                           hd-srv); empty keeps the kernel's 10
+#   INITRWND []             a diagnostic: the clients' initial receive window in segments (route option in
+#                           hd-cli: what the client advertises before its receive buffer autotunes); empty keeps
+#                           the kernel's (about 64 KB)
+#   CLIENT_RMEM []          a diagnostic: the default receive buffer of the clients' sockets in bytes
+#                           (net.ipv4.tcp_rmem in hd-cli; the initial receive window is at most about half of it,
+#                           and INITRWND can only lower it); empty keeps the kernel's 131072
 #   BANDWIDTH_MBIT [135]    the relay's capacity (netdelay README), for the physical limit
 #   CACHE_CONTROL ["public, max-age=3600"]   on every server's files (Chromium uses hints only for cacheable ones)
 #   HERALD_JAR [<repo>/target/herald.jar]   HERALD_JAVA_OPTS ["-Xmx512m"]
@@ -39,7 +45,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT INITCWND; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT INITCWND INITRWND CLIENT_RMEM; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -55,6 +61,8 @@ CHROMIUM_RTT="${CHROMIUM_RTT:-100}"
 CHROMIUM_THINK="${CHROMIUM_THINK:-200}"
 BANDWIDTH_MBIT="${BANDWIDTH_MBIT:-135}"
 INITCWND="${INITCWND:-}"
+INITRWND="${INITRWND:-}"
+CLIENT_RMEM="${CLIENT_RMEM:-}"
 CACHE_CONTROL="${CACHE_CONTROL:-public, max-age=3600}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--Xmx512m}"
@@ -315,6 +323,17 @@ for rtt in $RTTS; do
     in_srv ip route change $route dev tun-srv initcwnd "$INITCWND" || die "cannot set initcwnd on '$route'"
     log "server initcwnd $INITCWND: $(in_srv ip route show dev tun-srv | head -1)"
   fi
+  if [ -n "$INITRWND" ]; then
+    route="$(in_cli ip route show dev tun-cli | head -1)"
+    # shellcheck disable=SC2086
+    in_cli ip route change $route dev tun-cli initrwnd "$INITRWND" || die "cannot set initrwnd on '$route'"
+    log "client initrwnd $INITRWND: $(in_cli ip route show dev tun-cli | head -1)"
+  fi
+  if [ -n "$CLIENT_RMEM" ]; then
+    in_cli sysctl -q -w net.ipv4.tcp_rmem="4096 $CLIENT_RMEM $(( CLIENT_RMEM > 6291456 ? CLIENT_RMEM : 6291456 ))" \
+        || die "cannot set tcp_rmem in hd-cli"
+    log "client tcp_rmem: $(in_cli sysctl -n net.ipv4.tcp_rmem)"
+  fi
   tail -1 "$TMP/netdelay-$rtt.log" >&2
   tail -1 "$TMP/netdelay-$rtt.log" >"$TMP/out/ping-$rtt.txt"
   start_servers
@@ -359,7 +378,8 @@ cat >"$TMP/out/meta.json" <<JSON
                "chromium": $(jstr "$(chromium --version 2>/dev/null || echo none)"), "openssl": $(jstr "$(openssl version)")},
   "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP,
                "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRtt": $CHROMIUM_RTT,
-               "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}", "cacheControl": $(jstr "$CACHE_CONTROL")},
+               "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}",
+               "initrwnd": "${INITRWND:-kernel default}", "clientRmem": "${CLIENT_RMEM:-kernel default}", "cacheControl": $(jstr "$CACHE_CONTROL")},
   "fixture": $(python3 -c 'import json,sys; print(json.dumps({l.split()[0]: int(l.split()[1]) for l in open(sys.argv[1])}))' "$TMP/fixture.txt"),
   "commands": {"run": $(jstr "${ENV_PREFIX}bench/push/run.sh"),
                "nginx.conf": $(jstr "$(cat "$TMP/nginx.conf")"), "h2o.conf": $(jstr "$(cat "$TMP/h2o.conf")"),

@@ -1,4 +1,5 @@
 import dev.herald.Herald;
+import dev.herald.config.ConfigLoader;
 import dev.herald.config.HeraldConfig;
 import dev.herald.files.StaticFiles;
 import dev.herald.push.ForwardingExchange;
@@ -41,7 +42,8 @@ public final class BenchHerald {
             default -> throw new IllegalArgumentException("mode: " + args[7] + " (expected: push or plain)");
         };
         Files.createDirectories(Path.of(args[5]));
-        HeraldConfig config = HeraldConfig.builder().root(root).host(args[1]).tlsPort(Integer.parseInt(args[2]))
+        // From HERALD_* environment variables like herald serve (none set: the defaults), for diagnostic runs.
+        HeraldConfig config = ConfigLoader.create().load().toBuilder().root(root).host(args[1]).tlsPort(Integer.parseInt(args[2]))
                 .httpPort(-1).tlsCert(Path.of(args[3])).tlsKey(Path.of(args[4])).dataDir(Path.of(args[5]))
                 .cacheControl(args[8]).accessLog(false).build();
         ExecutorService blocking = Executors.newFixedThreadPool(2);

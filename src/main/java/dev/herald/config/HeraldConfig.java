@@ -23,6 +23,7 @@ public final class HeraldConfig {
     private final int maxConcurrentStreams;
     private final int initialWindowSize;
     private final int connectionWindowSize;
+    private final int sendBuffer;
     private final int maxFrameSize;
     private final int maxHeaderListSize;
     private final int maxRstFramesPerWindow;
@@ -85,6 +86,7 @@ public final class HeraldConfig {
         maxConcurrentStreams = b.maxConcurrentStreams;
         initialWindowSize = b.initialWindowSize;
         connectionWindowSize = b.connectionWindowSize;
+        sendBuffer = b.sendBuffer;
         maxFrameSize = b.maxFrameSize;
         maxHeaderListSize = b.maxHeaderListSize;
         maxRstFramesPerWindow = b.maxRstFramesPerWindow;
@@ -152,6 +154,7 @@ public final class HeraldConfig {
         b.maxConcurrentStreams = maxConcurrentStreams;
         b.initialWindowSize = initialWindowSize;
         b.connectionWindowSize = connectionWindowSize;
+        b.sendBuffer = sendBuffer;
         b.maxFrameSize = maxFrameSize;
         b.maxHeaderListSize = maxHeaderListSize;
         b.maxRstFramesPerWindow = maxRstFramesPerWindow;
@@ -246,6 +249,15 @@ public final class HeraldConfig {
 
     public int connectionWindowSize() {
         return connectionWindowSize;
+    }
+
+    /**
+     * Bytes of an HTTP/2 connection's output that may wait below Netty's HTTP/2 flow controller (which orders
+     * streams by priority): in the kernel ({@code TCP_NOTSENT_LOWAT}, epoll only) and in the channel's outbound
+     * buffer (write-buffer high water mark; low = half). 0 leaves the kernel's and Netty's defaults.
+     */
+    public int sendBuffer() {
+        return sendBuffer;
     }
 
     public int maxFrameSize() {
@@ -406,8 +418,9 @@ public final class HeraldConfig {
     }
 
     /**
-     * When a pushed response is sent relative to its page's response, like Apache's {@code H2PushPriority}; done
-     * with the send order (Netty gives every stream the same weight).
+     * When a pushed response is sent relative to its page's response, like Apache's {@code H2PushPriority}. Every
+     * push also depends on its page's stream in the priority tree (the page's ready bytes go before the push's
+     * queued ones); these values add the send order on top.
      */
     public enum PushPriority {
         /** Per type, Apache's defaults: CSS and fonts {@link #BEFORE}, scripts {@link #INTERLEAVED}, the rest {@link #AFTER}. */
@@ -418,8 +431,9 @@ public final class HeraldConfig {
          */
         BEFORE,
         /**
-         * The pushed response and the page share the connection as they are produced (the default: it never holds
-         * the page, and the byte budget bounds what it shares).
+         * The pushed response starts at once and takes whatever the page leaves: the time before the page's
+         * response is ready and the page's flow-control stalls; the page's bytes overtake its queued ones (the
+         * default: it never holds the page, and it fills the think time).
          */
         INTERLEAVED,
         /** The pushed response starts once the page's response is complete. */
@@ -431,12 +445,12 @@ public final class HeraldConfig {
         return pushEnabled;
     }
 
-    /** Resources pushed per page at most. */
+    /** Resources pushed per round at most (see {@code PushingFiles}, "Think time: more rounds"). */
     public int pushMaxResources() {
         return pushMaxResources;
     }
 
-    /** Bytes pushed per page at most. */
+    /** Bytes pushed per round at most (see {@code PushingFiles}, "Think time: more rounds"). */
     public long pushMaxBytes() {
         return pushMaxBytes;
     }
@@ -511,6 +525,7 @@ public final class HeraldConfig {
         private int maxConcurrentStreams = 256;
         private int initialWindowSize = 1 << 20;
         private int connectionWindowSize = 4 << 20;
+        private int sendBuffer = 16 << 10;
         private int maxFrameSize = 16_384;
         private int maxHeaderListSize = 32_768;
         private int maxRstFramesPerWindow = 200;
@@ -618,6 +633,12 @@ public final class HeraldConfig {
         public Builder connectionWindowSize(int n) {
             require("http2.connection-window-size", n, n >= 65_535, "65535..2147483647 bytes");
             this.connectionWindowSize = n;
+            return this;
+        }
+
+        public Builder sendBuffer(int n) {
+            require("http2.send-buffer", n, n == 0 || n >= 2048, "0 (off) or an integer >= 2048 bytes");
+            this.sendBuffer = n;
             return this;
         }
 

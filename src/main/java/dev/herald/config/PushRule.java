@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  * @param path      an absolute path, exact or with {@code *} (any characters but {@code /}) and {@code **} (any)
  * @param resources absolute same-origin paths, in the order they should be pushed
  * @param enabled   false: nothing is pushed or hinted for matching paths, from any source
- * @param limit     resources pushed per page at most for matching paths, replacing {@code push.max-resources};
- *                  -1 keeps it
+ * @param limit     resources pushed per page at most for matching paths, in total (no later rounds while the
+ *                  page thinks), replacing {@code push.max-resources}; -1 keeps it
  * @param discovery whether matching HTML pages are scanned for what they link to
  * @param links     Link field values added to matching responses; their {@code rel=preload} entries are pushed
  *                  (unless {@code nopush}) or hinted like any Link header

@@ -70,6 +70,11 @@ public final class Settings {
                     HeraldConfig::connectionWindowSize,
                     "Flow-control window shared by all streams of a connection; 4MiB lets several streams "
                             + "progress at once while bounding what a connection buffers."),
+            of("http2.send-buffer", INT_SIZE, Builder::sendBuffer, HeraldConfig::sendBuffer,
+                    "Output of an HTTP/2 connection allowed to wait below the priority scheduler: in the kernel "
+                            + "(TCP_NOTSENT_LOWAT, epoll) and in Netty's outbound buffer (its high water mark). "
+                            + "16KiB, Cloudflare's value for HTTP/2 prioritisation: a page that becomes ready "
+                            + "overtakes queued assets instead of waiting behind them. 0 keeps the defaults."),
             of("http2.max-frame-size", INT_SIZE, Builder::maxFrameSize, HeraldConfig::maxFrameSize,
                     "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE); 16KiB, the protocol's minimum, "
                             + "keeps frames small so streams interleave fairly."),
@@ -189,19 +194,21 @@ public final class Settings {
                     "Push (PUSH_PROMISE) what pages need to HTTP/2 clients that allow it; false only hints it "
                             + "(push.early-hints and Link headers)."),
             of("push.max-resources", INT, Builder::pushMaxResources, HeraldConfig::pushMaxResources,
-                    "Resources pushed per page at most, the rest hinted; 10, like nginx's concurrent pushes "
-                            + "(Jetty pushed up to 16)."),
+                    "Resources pushed per round at most (one round with the page, more while it thinks), the "
+                            + "rest hinted; 10, like nginx's concurrent pushes (Jetty pushed up to 16)."),
             of("push.max-bytes", SIZE, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
-                    "Bytes pushed per page at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
-                            + "from a 10-segment window delivers in its first two round trips: push fills idle "
-                            + "time, more only competes with the page."),
+                    "Bytes pushed per round at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
+                            + "from a 10-segment window delivers in its first two round trips, the idle time of a "
+                            + "page answered at once. While the page's response has not started, each round "
+                            + "written opens the next one: a page that thinks gets its whole manifest pushed."),
             of("push.early-hints", EARLY_HINTS, Builder::pushEarlyHints, HeraldConfig::pushEarlyHints,
                     "Who gets 103 Early Hints for what is not pushed: off, h2 (HTTP/2 only) or all (HTTP/1.1 "
                             + "too, which RFC 9110 requires to skip unknown 1xx responses)."),
             of("push.priority", PUSH_PRIORITY, Builder::pushPriority, HeraldConfig::pushPriority,
                     "When pushed responses go relative to the page, like Apache's H2PushPriority: before, "
                             + "after, auto (Apache's defaults: CSS and fonts before, scripts interleaved, the rest "
-                            + "after) or interleaved, which never holds the page and shares at most push.max-bytes."),
+                            + "after) or interleaved, which starts pushes at once and lets the page's bytes overtake "
+                            + "them (pushes depend on the page's stream), so they fill its think time."),
             of("push.cache-digest", BOOLEAN, Builder::pushCacheDigest, HeraldConfig::pushCacheDigest,
                     "Keep a cache-digest cookie (herald-digest) of what each browser got, so a returning "
                             + "browser is not pushed or hinted what it holds; on."),

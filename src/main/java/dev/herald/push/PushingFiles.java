@@ -40,11 +40,20 @@ import java.util.concurrent.Executor;
  *
  * <h2>Budget</h2>
  * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes ({@code push.max-resources},
- * {@code push.max-bytes}) are pushed per page; the rest
- * of the manifest is only hinted (Link preload). The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender
- * starting at the IW10 initial congestion window (RFC 6928) delivers in its first two round trips of slow start
- * (10 + 20 segments of a 1460-byte MSS). That is the idle time push can fill (the first round trip plus the
- * server's think time) without delaying the page; pushing more only competes with it.
+ * {@code push.max-bytes}) are promised with the page (round 0); the rest of the manifest is hinted (Link preload).
+ * The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender starting at the IW10 initial congestion window
+ * (RFC 6928) delivers in its first two round trips of slow start (10 + 20 segments of a 1460-byte MSS), the idle
+ * time of a page answered at once.
+ *
+ * <h2>Think time: more rounds</h2>
+ * A page that is slow to answer (an application thinking) leaves the connection idle for longer, and push is
+ * meant to fill the idle time: the first round trip plus the server's think time. So what does not fit the first
+ * budget is split into later rounds ({@link Preload#round()}), one budget each, in manifest order. The server
+ * promises round n only while the page's response has not started (PUSH_PROMISE must precede the page's HEADERS,
+ * RFC 9113 §8.4) and once every push of round n - 1 has been written to the socket; until then those resources
+ * are hinted. A page answered at once gets exactly the first budget, as before; a page that thinks long enough
+ * gets its whole manifest pushed before its HEADERS. A later round takes at least one resource, so a file larger
+ * than the budget can still fill a long think time. A rule's {@code limit} is the path's total: no later rounds.
  *
  * <h2>Cache</h2>
  * Manifests are kept per page file ({@link #MAX_PAGES} pages, least recently used out) and rebuilt when the page
@@ -70,9 +79,9 @@ import java.util.concurrent.Executor;
  */
 public final class PushingFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(PushingFiles.class);
-    /** Resources pushed per page at most by default (Jetty pushed up to 16, nginx allowed 10 concurrent). */
+    /** Resources pushed per round at most by default (Jetty pushed up to 16, nginx allowed 10 concurrent). */
     public static final int DEFAULT_MAX_PUSHES = HeraldConfig.builder().build().pushMaxResources();
-    /** Bytes pushed per page at most by default: two round trips of slow start from IW10 (see the class comment). */
+    /** Bytes pushed per round at most by default: two round trips of slow start from IW10 (see the class comment). */
     public static final long DEFAULT_MAX_BYTES = HeraldConfig.builder().build().pushMaxBytes();
     /** Pages whose manifests are cached at most. */
     public static final int MAX_PAGES = 1024;
@@ -126,8 +135,8 @@ public final class PushingFiles implements Handler {
     /**
      * Wraps a handler that serves {@code root}.
      *
-     * @param maxPushes resources pushed per page at most; 0 hints only
-     * @param maxBytes  bytes pushed per page at most
+     * @param maxPushes resources pushed per round at most (see "Budget"); 0 hints only
+     * @param maxBytes  bytes pushed per round at most
      */
     public static PushingFiles wrap(Handler files, Path root, Executor blockingExecutor, int maxPushes,
                                     long maxBytes) {
@@ -279,8 +288,9 @@ public final class PushingFiles implements Handler {
             }
         }
         if (!all.isEmpty()) {
-            exchange.preload(budget(announce, rule == null || rule.limit() < 0 ? maxPushes : rule.limit()),
-                    skipped);
+            // A rule's limit is the path's total: no later rounds for it.
+            boolean limited = rule != null && rule.limit() >= 0;
+            exchange.preload(budget(announce, limited ? rule.limit() : maxPushes, maxBytes, !limited), skipped);
         }
         CacheDigest next = held;
         if (digest && !keys.isEmpty() && !isConditional(request)) {
@@ -377,30 +387,44 @@ public final class PushingFiles implements Handler {
     }
 
     /**
-     * Applies the budget again to what is left once the digest took out what the client holds: the first
-     * {@code maxPushes} resources within {@code maxBytes} are pushable, in order, the others hint-only (as are
-     * those already marked {@code nopush}, and those of unknown size).
+     * Applies the budget again to what is left once the digest took out what the client holds (see the class
+     * comment, "Budget"): round 0 is the first {@code maxPushes} resources within {@code maxBytes}, in order;
+     * what does not fit goes to later rounds, each one budget's worth (and at least one resource); those marked
+     * {@code nopush}, and those of unknown size, are hint-only. Without {@code laterRounds} (a rule's limit, the
+     * path's total) what does not fit round 0 is hint-only.
      */
-    private List<Preload> budget(List<Preload> resources, int maxPushes) {
-        return budget(resources, maxPushes, maxBytes);
-    }
-
-    static List<Preload> budget(List<Preload> resources, int maxPushes, long maxBytes) {
-        List<Preload> out = new ArrayList<>(resources.size());
-        int pushes = 0;
-        long bytes = 0;
-        for (Preload p : resources) {
-            long size = Math.max(p.size(), 0);
+    static List<Preload> budget(List<Preload> resources, int maxPushes, long maxBytes, boolean laterRounds) {
+        Preload[] out = new Preload[resources.size()];
+        List<Integer> left = new ArrayList<>();
+        for (int i = 0; i < out.length; i++) {
+            Preload p = resources.get(i);
             Preload q = Preload.of(p.path(), p.type()).size(p.size());
-            if (p.push() && pushes < maxPushes && p.size() >= 0 && bytes + size <= maxBytes) {
-                pushes++;
-                bytes += size;
-            } else {
-                q = q.noPush();
+            out[i] = p.push() && p.size() >= 0 && maxPushes > 0 ? q : q.noPush();
+            if (out[i].push()) {
+                left.add(i);
             }
-            out.add(q);
         }
-        return out;
+        for (int round = 0; !left.isEmpty() && (round == 0 || laterRounds); round++) {
+            int pushes = 0;
+            long bytes = 0;
+            for (java.util.Iterator<Integer> it = left.iterator(); it.hasNext(); ) {
+                int i = it.next();
+                long size = out[i].size();
+                // Round 0 is first fit within the budget; a later round always takes at least its first resource,
+                // so a file larger than one budget is still pushed if the page's response keeps the time free.
+                boolean first = round > 0 && pushes == 0;
+                if (first || (pushes < maxPushes && bytes + size <= maxBytes)) {
+                    pushes++;
+                    bytes += size;
+                    out[i] = out[i].round(round);
+                    it.remove();
+                }
+            }
+        }
+        for (int i : left) {
+            out[i] = out[i].noPush();
+        }
+        return List.of(out);
     }
 
     /** The digest the request's cookie carries; empty when absent, and when malformed (logged at debug). */

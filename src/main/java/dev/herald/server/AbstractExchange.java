@@ -32,6 +32,8 @@ abstract class AbstractExchange implements Exchange {
     private List<String> links = List.of();
     /** The target of each of {@link #links}. */
     private List<String> linkPaths = List.of();
+    /** Resources of later push rounds (hinted until then), in round order; null when there are none. */
+    private java.util.ArrayDeque<Preload> later;
 
     AbstractExchange(ServerContext server, Channel channel, Request request) {
         this(server, channel, request, false);
@@ -93,7 +95,12 @@ abstract class AbstractExchange implements Exchange {
         }
         List<Preload> rest;
         if (server.config.pushEnabled()) {
-            rest = push(resources, pushes);
+            rest = push(firstRound(resources), pushes);
+            if (later != null && !pushes.pushed.isEmpty()) {
+                pushes.onIdle = this::pushNextRound;
+            } else {
+                later = null; // nothing promised now, so nothing will be written to open the next round
+            }
         } else {
             rest = resources;
             pushes.reason = "push-disabled";
@@ -102,6 +109,48 @@ abstract class AbstractExchange implements Exchange {
             pushes.hinted.add(p.path());
         }
         return rest;
+    }
+
+    /**
+     * The resources with those of later rounds turned hint-only, which are kept in {@link #later} for
+     * {@link #pushNextRound}.
+     */
+    private List<Preload> firstRound(List<Preload> resources) {
+        List<Preload> now = new ArrayList<>(resources.size());
+        List<Preload> rounds = new ArrayList<>();
+        for (Preload p : resources) {
+            if (p.later()) {
+                rounds.add(p);
+                now.add(p.noPush());
+            } else {
+                now.add(p);
+            }
+        }
+        if (!rounds.isEmpty()) {
+            rounds.sort(java.util.Comparator.comparingInt(Preload::round)); // stable: manifest order in a round
+            later = new java.util.ArrayDeque<>(rounds);
+        }
+        return now;
+    }
+
+    /**
+     * The think-time budget ({@link Preload#round()}): every push so far is written and the page's response has
+     * not started, so the connection would idle; the next round is promised now, while PUSH_PROMISE may still
+     * precede the page's HEADERS (RFC 9113 §8.4). A round the diary empties entirely moves on to the next one.
+     */
+    private void pushNextRound() {
+        while (later != null && !later.isEmpty() && !responded && channel.isActive()) {
+            int round = later.peek().round();
+            List<Preload> next = new ArrayList<>();
+            while (!later.isEmpty() && later.peek().round() == round) {
+                next.add(later.poll().round(0));
+            }
+            int before = pushes.pushed.size();
+            push(next, pushes); // what it does not push stays hinted, as it was
+            if (pushes.pushed.size() > before) {
+                return;
+            }
+        }
     }
 
     /**

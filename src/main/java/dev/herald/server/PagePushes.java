@@ -12,11 +12,16 @@ import java.util.List;
  * ({@link PushPriority}).
  *
  * <h2>Send order</h2>
- * A {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on the client's flow-control
- * window (so a client that does not read pushes cannot hold the page); an {@link PushPriority#AFTER} push
- * does not start until the page's response is complete; an {@link PushPriority#INTERLEAVED} push starts at once
- * and shares the connection with the page. The page's HEADERS always go right after the promises, so the client
+ * The pushes hang under the page's stream in the priority tree, in a chain in promise order ({@link Http2Pusher}),
+ * so the page's ready bytes go first. On top of that, a {@link PushPriority#BEFORE} push holds the page's body until it closes or stalls on
+ * the client's flow-control window (so a client that does not read pushes cannot hold the page); an
+ * {@link PushPriority#AFTER} push does not start until the page's response is complete; an
+ * {@link PushPriority#INTERLEAVED} push starts at once and takes what the page leaves. The page's HEADERS always go right after the promises, so the client
  * knows the page is coming; the budget ({@code push.max-bytes}) bounds how long BEFORE pushes can hold its body.
+ *
+ * <h2>Rounds</h2>
+ * When every push so far has closed and the page's response has still not started, {@link #onIdle} lets the
+ * exchange promise the next round of its manifest ({@link Preload#round()}): the think-time budget.
  *
  * <h2>Access log</h2>
  * The page's line waits until every push it made has closed, so it can count the cancelled ones.
@@ -26,6 +31,8 @@ final class PagePushes {
     final List<String> skippedDiary = new ArrayList<>();
     final List<String> skippedDigest = new ArrayList<>();
     final List<String> hinted = new ArrayList<>();
+    /** The stream id of the last push promised for this page (the next one depends on it), or 0. */
+    int lastPromised;
     /** Why nothing more was pushed, or null. */
     String reason;
     int cancelled;
@@ -36,6 +43,11 @@ final class PagePushes {
     private Runnable settled;
     /** Called when the page's response is complete, so AFTER pushes can start. */
     Runnable onPageDone = () -> { };
+    /**
+     * Called when every push made so far has closed, i.e. its last frame was written to the socket (Netty closes a
+     * pushed stream when its END_STREAM write completes): the exchange may then promise its next round.
+     */
+    Runnable onIdle = () -> { };
 
     /** A push was promised for this page with this send order. */
     void promised(String path, PushPriority priority) {
@@ -64,6 +76,9 @@ final class PagePushes {
             cancelled++;
         }
         open--;
+        if (open == 0) {
+            onIdle.run(); // may promise more (a later round), and so keep the page's log line waiting
+        }
         if (open == 0 && settled != null) {
             Runnable r = settled;
             settled = null;

@@ -211,6 +211,7 @@ final class Pipelines {
     }
 
     static void addHttp2(ChannelPipeline p, String after, ServerContext server) {
+        limitSendQueue(p.channel(), server.config.sendBuffer());
         String codec = "h2-codec";
         String mux = "h2-mux";
         p.addAfter(after, codec, frameCodec(server));
@@ -221,6 +222,28 @@ final class Pipelines {
         }
         p.addAfter(codec, mux, multiplexer(server));
         p.addAfter(mux, "h2-observer", new Http2ConnectionObserver(server));
+    }
+
+    /**
+     * {@code http2.send-buffer}: keeps what waits below Netty's HTTP/2 flow controller short, so that stream
+     * priorities (a page before its pushes; a browser's document before its assets) still decide the order when a
+     * response becomes ready behind others. The kernel holds about {@code bytes} unsent ({@code TCP_NOTSENT_LOWAT}:
+     * the socket reports writable only below it; epoll only), and the channel turns unwritable above {@code bytes}
+     * and writable again only once its outbound buffer is empty (low water mark 1), so the rest waits in the flow
+     * controller, per stream, where a more urgent stream overtakes it. Without it the kernel's send buffer grows
+     * with the congestion window (megabytes) and a page requested during a download waits behind all of it.
+     * Two things stay out of reach: Netty's flow controller writes at least 32 KiB per pass, and the kernel fills
+     * its last segment-to-be (up to half the peer's window) before it checks the limit. HTTP/2 only: HTTP/1.1 has
+     * one response at a time, nothing to reorder.
+     */
+    private static void limitSendQueue(io.netty.channel.Channel ch, int bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(1, bytes));
+        if (ch.config() instanceof io.netty.channel.epoll.EpollSocketChannelConfig epoll) {
+            epoll.setTcpNotSentLowAt(bytes);
+        }
     }
 
     /** Chooses h2 or http/1.1 after the TLS handshake. */

@@ -9,7 +9,14 @@ import java.util.Objects;
  * the final response.
  *
  * <p>The path is same-origin and absolute ({@code /css/site.css}, optionally with a query). {@link #push()} false
- * means "hint, never push" (the {@code nopush} of a Link header, or a resource beyond the push budget).
+ * means "hint, never push" (the {@code nopush} of a Link header, or a resource of unknown size).
+ *
+ * <h2>Rounds</h2>
+ * A pushable resource also has a {@link #round()}: 0 (the default) is promised with the page's first promises;
+ * a later round only while the page's response has not started, once every push of the rounds before it has been
+ * written (the page is still "thinking", so the connection would otherwise idle). Meanwhile a later round's
+ * resource is hinted like a {@code nopush} one. {@code PushingFiles} splits a page's manifest into rounds of one
+ * push budget each.
  */
 public final class Preload {
     /**
@@ -67,8 +74,9 @@ public final class Preload {
     private final Type type;
     private final boolean push;
     private final long size;
+    private final int round;
 
-    private Preload(String path, Type type, boolean push, long size) {
+    private Preload(String path, Type type, boolean push, long size, int round) {
         this.path = Objects.requireNonNull(path, "path");
         this.type = Objects.requireNonNull(type, "type");
         if (!path.startsWith("/") || path.startsWith("//")) {
@@ -80,27 +88,39 @@ public final class Preload {
                 throw new IllegalArgumentException("path: " + path + " (expected: no spaces, controls or <>\")");
             }
         }
+        if (round < 0) {
+            throw new IllegalArgumentException("round: " + round + " (expected: >= 0)");
+        }
         this.push = push;
         this.size = size;
+        this.round = round;
     }
 
     /** A resource that may be pushed; its type from the extension. */
     public static Preload of(String path) {
-        return new Preload(path, Type.ofPath(path), true, -1);
+        return new Preload(path, Type.ofPath(path), true, -1, 0);
     }
 
     public static Preload of(String path, Type type) {
-        return new Preload(path, type, true, -1);
+        return new Preload(path, type, true, -1, 0);
     }
 
     /** The same resource, hinted but never pushed. */
     public Preload noPush() {
-        return new Preload(path, type, false, size);
+        return new Preload(path, type, false, size, round);
     }
 
     /** The same resource with its size in bytes (for budgets; -1 when unknown). */
     public Preload size(long bytes) {
-        return new Preload(path, type, push, bytes);
+        return new Preload(path, type, push, bytes, round);
+    }
+
+    /**
+     * The same resource, pushed in round {@code n} (see the class comment): 0 with the page's first promises,
+     * {@code n > 0} only if the page's response has still not started once round {@code n - 1} is written.
+     */
+    public Preload round(int n) {
+        return new Preload(path, type, push, size, n);
     }
 
     public String path() {
@@ -118,6 +138,16 @@ public final class Preload {
     /** Size in bytes, or -1 when unknown. */
     public long size() {
         return size;
+    }
+
+    /** The push round: 0 with the page's first promises, later ones while the page's response is not ready. */
+    public int round() {
+        return round;
+    }
+
+    /** Whether this resource is pushable, but only in a later round (hinted until then). */
+    public boolean later() {
+        return push && round > 0;
     }
 
     /**
@@ -140,16 +170,17 @@ public final class Preload {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Preload p && p.path.equals(path) && p.type == type && p.push == push && p.size == size;
+        return o instanceof Preload p && p.path.equals(path) && p.type == type && p.push == push && p.size == size
+                && p.round == round;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(path, type, push, size);
+        return Objects.hash(path, type, push, size, round);
     }
 
     @Override
     public String toString() {
-        return linkValue() + (push ? "" : "; nopush");
+        return linkValue() + (push ? (round > 0 ? "; round=" + round : "") : "; nopush");
     }
 }

@@ -28,7 +28,8 @@ class SettingsTest {
                 "host", "port", "http-port", "data-dir", "root",
                 "tls.cert", "tls.key", "tls.handshake-timeout",
                 "http2.max-concurrent-streams", "http2.initial-window-size", "http2.connection-window-size",
-                "http2.max-frame-size", "http2.max-header-list-size", "http2.max-rst-frames-per-window",
+                "http2.send-buffer", "http2.max-frame-size", "http2.max-header-list-size",
+                "http2.max-rst-frames-per-window",
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
                 "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
@@ -91,6 +92,7 @@ class SettingsTest {
         samples.put("http2.max-concurrent-streams", "64");
         samples.put("http2.initial-window-size", "64KiB");
         samples.put("http2.connection-window-size", "8MiB");
+        samples.put("http2.send-buffer", "64KiB");
         samples.put("http2.max-frame-size", "32KiB");
         samples.put("http2.max-header-list-size", "16KiB");
         samples.put("http2.max-rst-frames-per-window", "100");
@@ -173,6 +175,9 @@ class SettingsTest {
         assertThatThrownBy(() -> Settings.byKey("http2.max-frame-size").orElseThrow()
                 .apply(HeraldConfig.builder(), "8KiB"))
                 .hasMessage("http2.max-frame-size: 8KiB (expected: 16384..16777215 bytes)");
+        assertThatThrownBy(() -> Settings.byKey("http2.send-buffer").orElseThrow()
+                .apply(HeraldConfig.builder(), "1KiB"))
+                .hasMessage("http2.send-buffer: 1KiB (expected: 0 (off) or an integer >= 2048 bytes)");
         assertThatThrownBy(() -> Settings.byKey("idle-timeout").orElseThrow().apply(HeraldConfig.builder(), "0s"))
                 .hasMessage("idle-timeout: 0s (expected: a duration > 0 such as 120s)");
         assertThatThrownBy(() -> Settings.byKey("files.immutable-pattern").orElseThrow()

@@ -41,11 +41,7 @@ class PushPriorityTest {
     static HeraldExtension server(PushPriority priority, long maxBytes) {
         return HeraldExtension.folder(dir -> {
             Path root = dir.resolve("root");
-            byte[] page = new byte[PAGE];
-            Arrays.fill(page, (byte) 'p');
-            byte[] head = "<!doctype html><title>p</title>\n".getBytes(StandardCharsets.US_ASCII);
-            System.arraycopy(head, 0, page, 0, head.length);
-            Files.write(root.resolve("page.html"), page);
+            writePage(root.resolve("page.html"), PAGE);
             Files.createDirectories(root.resolve("big"));
             Files.createDirectories(root.resolve("small"));
             for (int i = 0; i < BIG.size(); i++) {
@@ -65,6 +61,15 @@ class PushPriorityTest {
                 b.pushMaxBytes(maxBytes);
             }
         });
+    }
+
+    /** An HTML page of {@code size} bytes: a title, then filler. */
+    static void writePage(Path file, int size) throws java.io.IOException {
+        byte[] page = new byte[size];
+        Arrays.fill(page, (byte) 'p');
+        byte[] head = "<!doctype html><title>p</title>\n".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(head, 0, page, 0, head.length);
+        Files.write(file, page);
     }
 
     /** Where each stream's frames fall in the recorded order. */

@@ -127,9 +127,19 @@ class PushRulesTest {
 
         List<dev.herald.server.Preload> budgeted = PushingFiles.budget(List.of(pre("/a.css", 100),
                 pre("/b.js", 10).noPush(), dev.herald.server.Preload.of("/unknown.js"), pre("/c.css", 200),
-                pre("/d.css", 50), pre("/e.css", 1)), 2, 160);
+                pre("/d.css", 50), pre("/e.css", 1)), 2, 160, true);
+        // Round 0 is first fit within 2 resources and 160 bytes; what is left goes to later rounds of one budget
+        // each (at least one resource: /c.css is over the budget alone); nopush and unknown sizes are hint-only.
         assertThat(budgeted).extracting(dev.herald.server.Preload::push)
-                .containsExactly(true, false, false, false, true, false);
+                .containsExactly(true, false, false, true, true, true);
+        assertThat(budgeted).extracting(dev.herald.server.Preload::round)
+                .containsExactly(0, 0, 0, 1, 0, 2);
+        assertThat(PushingFiles.budget(List.of(pre("/a.css", 100), pre("/b.css", 10), pre("/c.css", 10)), 1, 160,
+                false)).as("a rule's limit: no later rounds").extracting(dev.herald.server.Preload::push)
+                .containsExactly(true, false, false);
+        assertThat(PushingFiles.budget(List.of(pre("/a.css", 100), pre("/b.css", 10)), 0, 160, true))
+                .as("a resource cap of 0 hints only").extracting(dev.herald.server.Preload::push)
+                .containsExactly(false, false);
     }
 
     private static dev.herald.server.Preload pre(String path, long size) {
