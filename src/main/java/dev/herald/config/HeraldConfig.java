@@ -525,7 +525,7 @@ public final class HeraldConfig {
         private int maxConcurrentStreams = 256;
         private int initialWindowSize = 1 << 20;
         private int connectionWindowSize = 4 << 20;
-        private int sendBuffer = 16 << 10;
+        private int sendBuffer = 0;
         private int maxFrameSize = 16_384;
         private int maxHeaderListSize = 32_768;
         private int maxRstFramesPerWindow = 200;

@@ -73,8 +73,9 @@ public final class Settings {
             of("http2.send-buffer", INT_SIZE, Builder::sendBuffer, HeraldConfig::sendBuffer,
                     "Output of an HTTP/2 connection allowed to wait below the priority scheduler: in the kernel "
                             + "(TCP_NOTSENT_LOWAT, epoll) and in Netty's outbound buffer (its high water mark). "
-                            + "16KiB, Cloudflare's value for HTTP/2 prioritisation: a page that becomes ready "
-                            + "overtakes queued assets instead of waiting behind them. 0 keeps the defaults."),
+                            + "0 (default) keeps Netty's and the kernel's; 16KiB (Cloudflare's value) lets a page "
+                            + "overtake a download on the same connection, at 6% of the download's speed and about a "
+                            + "third more CPU for streaming fan-out."),
             of("http2.max-frame-size", INT_SIZE, Builder::maxFrameSize, HeraldConfig::maxFrameSize,
                     "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE); 16KiB, the protocol's minimum, "
                             + "keeps frames small so streams interleave fairly."),
