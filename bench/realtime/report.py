@@ -75,7 +75,15 @@ def main():
     settings = meta["settings"]
     servers = {}
     for name in a.servers.split():
-        s = {"load": load(os.path.join(a.tmp, f"{name}.load.json")),
+        lj = load(os.path.join(a.tmp, f"{name}.load.json"))
+        steps = load(os.path.join(a.tmp, f"{name}.steps.json"))
+        if lj is not None and steps is not None:
+            # the step search ran on a fresh server after the main run: its steps and result join the main run's
+            lj["phases"] = lj.get("phases", []) + [dict(p, kind="step") for p in steps.get("phases", [])
+                                                    if p["kind"] == "step"]
+            lj["stepUp"] = steps.get("stepUp", {})
+            lj["stepWarmup"] = next((p for p in steps.get("phases", []) if p["kind"] == "warmup"), None)
+        s = {"load": lj,
              "memory": load(os.path.join(a.tmp, f"{name}.memory.json")),
              "skipped": read(os.path.join(a.tmp, f"{name}.skip")),
              "died": read(os.path.join(a.tmp, f"{name}.died"))}
@@ -132,6 +140,12 @@ def evaluate(servers, settings):
     if hs.get("sustainableDeliveredPerSecond") is not None and ns.get("sustainableDeliveredPerSecond") is not None:
         hr, nr = hs["sustainableDeliveredPerSecond"], ns["sustainableDeliveredPerSecond"]
         capped = hs.get("sustainableRate") and hs["sustainableRate"] * 2 > settings["stepMax"]
+        # client-bound: at the first rate over the limits the load generator's own core was (nearly) saturated,
+        # so Herald's sustainable rate is a lower bound
+        over = [p for p in (h.get("load") or {}).get("phases", [])
+                if p["kind"] == "step" and p["rate"] == hs.get("firstRateOverLimits")]
+        if over and over[-1].get("clientCpuUtilization", 0) >= 0.9:
+            capped = True
         if nr > 0:
             ratio = hr / nr
             measured = f'{"at least " if capped else ""}{ratio:.1f}x ({hr:,.0f} vs {nr:,.0f} deliveries/s)'
@@ -172,10 +186,11 @@ def markdown(meta, servers, targets, json_path, chart, a):
     out = [BEGIN, "", "## Realtime fan-out (topics, NDJSON over h2c)", ""]
     out.append(f'Run {meta["timestamp"]}: {st["subscribers"]:,} subscribers ({st["connections"]} connections x '
                f'{st["streamsPerConnection"]} streams) on one topic, {st["rate"]} events/s for '
-               f'{st["durationSeconds"]} s after {st["warmupSeconds"]} s of warm-up, then a step-up (doubling, '
-               f'{st["stepSeconds"]} s per step) until p99 passes {st["p99LimitMs"]} ms or an event is lost, '
-               f'reordered or duplicated, then halving the interval between the last step within those limits and '
-               f'the first over them until it is within an eighth. Raw data in `{rel(json_path)}`.')
+               f'{st["durationSeconds"]} s after {st["warmupSeconds"]} s of warm-up, then, on a fresh server, a step search '
+               f'from {st.get("stepStart", st["rate"])} events/s ({st["warmupSeconds"]} s of warm-up at that rate; '
+               f'doubling, {st["stepSeconds"]} s per step, until p99 passes {st["p99LimitMs"]} ms or an event is lost, '
+               f'reordered or duplicated, halving when the first step fails, then halving the interval between the last '
+               f'step within those limits and the first over them until it is within an eighth). Raw data in `{rel(json_path)}`.')
     out.append("")
     out.append(f'Machine: {m["nproc"]} CPUs, {m["cpu"]}, {m["kernel"]}, load average {m["loadAverageAtStart"]} at '
                f'start. Servers pinned to CPU {st["serverCpu"]}, the load generator (publisher and subscribers, one '
@@ -225,8 +240,20 @@ def markdown(meta, servers, targets, json_path, chart, a):
             first = False
         su = lj.get("stepUp", {})
         if "sustainableRate" in su:
+            over = [p for p in lj.get("phases", []) if p["kind"] == "step" and p["rate"] == su.get("firstRateOverLimits")]
+            bound = ""
+            if over:
+                o = over[-1]
+                bound = (f' First rate over the limits: {o["rate"]:,} events/s (p99 {fmt_ms(o["latencyMs"]["p99"])} ms, '
+                         f'server {pct(o.get("serverCpuUtilization"))}, load generator '
+                         f'{pct(o.get("clientCpuUtilization"))} of its core'
+                         + ('; the load generator was the limit, so this is a lower bound' if
+                            o.get("clientCpuUtilization", 0) >= 0.9 else '') + ').')
+            if su.get("stoppedBecause"):
+                bound += f' Search stopped: {su["stoppedBecause"]}.'
             notes.append(f'- {name}: sustainable rate {su["sustainableRate"]:,} events/s = '
-                         f'{su["sustainableDeliveredPerSecond"]:,.0f} deliveries/s ({su["sustainableRateNote"]}).')
+                         f'{su["sustainableDeliveredPerSecond"]:,.0f} deliveries/s ({su["sustainableRateNote"]}).'
+                         + bound)
         d = lj.get("diagnostics", {})
         if d.get("streamsEndedByServer") or d.get("slowNotices"):
             notes.append(f'- {name}: {d["streamsEndedByServer"]} streams ended by the server, {d["slowNotices"]} slow '

@@ -16,7 +16,8 @@
 #   RATE [100]             events/s of the main run (and the first step)
 #   DURATION [60]          seconds of the main run
 #   WARMUP [10]            seconds at RATE before the main run (JIT warm-up; reported, not judged)
-#   STEPS [1]              0: no step-up
+#   STEPS [1]              0: no step search
+#   STEP_START [RATE/4]    first rate of the step search, which runs on a fresh server after the main run
 #   STEP_SECONDS [10]  STEP_MAX [102400]  STEP_MIN [1]  P99_LIMIT_MS [100]
 #                          (the main run counts as the first step; from it up by doubling, or down by halving
 #                          when it is not within the limits; then bisecting between the last rate within the
@@ -43,7 +44,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 ENV_PREFIX=""
-for v in SUBS STREAMS RATE DURATION WARMUP STEPS STEP_SECONDS STEP_MAX STEP_MIN P99_LIMIT_MS SERVERS HERALD_JAR \
+for v in SUBS STREAMS RATE DURATION WARMUP STEPS STEP_START STEP_SECONDS STEP_MAX STEP_MIN P99_LIMIT_MS SERVERS HERALD_JAR \
          HERALD_JAVA_OPTS HERALD_ARGS HERALD_LAG_ARGS NODE_OPTS LOADGEN_JAVA_OPTS MEMORY SERVER_CPU CLIENT_CPU; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
@@ -54,6 +55,7 @@ RATE="${RATE:-100}"
 DURATION="${DURATION:-60}"
 WARMUP="${WARMUP:-10}"
 STEPS="${STEPS:-1}"
+STEP_START="${STEP_START:-$(( RATE / 4 > 0 ? RATE / 4 : 1 ))}"
 STEP_SECONDS="${STEP_SECONDS:-10}"
 STEP_MAX="${STEP_MAX:-102400}"
 STEP_MIN="${STEP_MIN:-1}"
@@ -236,17 +238,40 @@ run_server() { # name
     return 0
   fi
   if [ "$MEMORY" = "1" ] && [ "$name" != "herald-normal" ]; then measure_memory "$name" "$SERVER_PID" "$port"; fi
-  log "$name: load run ($SUBS subscribers, $RATE events/s for $DURATION s after $WARMUP s warm-up, step-up)"
-  local steps=true
-  [ "$STEPS" = "1" ] || steps=false
-  loadgen --port "$port" --server-pid "$SERVER_PID" --label "$name" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" --steps "$steps" \
-      --step-seconds "$STEP_SECONDS" --step-max "$STEP_MAX" --step-min "$STEP_MIN" --out "$TMP/$name.load.json" \
-      2> >(tee "$TMP/$name.load.log" >&2) || log "$name: the load generator exited with $?"
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "$name: the server died during the run"; echo "server died during the run" >"$TMP/$name.died"
-    tail -20 "$TMP/$name.log" >&2 || true
+  log "$name: load run ($SUBS subscribers, $RATE events/s for $DURATION s after $WARMUP s warm-up)"
+  loadgen --port "$port" --server-pid "$SERVER_PID" --label "$name" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" --steps false \
+      --out "$TMP/$name.load.json" 2> >(tee "$TMP/$name.load.log" >&2) || log "$name: the load generator exited with $?"
+  check_alive "$name"
+  if [ "$STEPS" = "1" ]; then
+    # The step search runs on a fresh server: one that fell behind in the main run (Node buffers without bound)
+    # would otherwise still be draining that backlog, and every later step would measure the backlog.
+    stop_server
+    start_server "$name" "$port"
+    log "$name: step search from $STEP_START events/s (fresh server, $WARMUP s warm-up at that rate)"
+    loadgen --port "$port" --server-pid "$SERVER_PID" --label "$name" --rate "$STEP_START" --duration 0 --warmup "$WARMUP" \
+        --steps true --step-start "$STEP_START" --step-seconds "$STEP_SECONDS" --step-max "$STEP_MAX" --step-min "$STEP_MIN" \
+        --out "$TMP/$name.steps.json" 2> >(tee "$TMP/$name.steps.log" >&2) || log "$name: the load generator exited with $?"
+    check_alive "$name"
   fi
   stop_server
+}
+
+check_alive() { # name
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "$1: the server died during the run"; echo "server died during the run" >"$TMP/$1.died"
+    tail -20 "$TMP/$1.log" >&2 || true
+  fi
+}
+
+start_server() { # name port
+  case "$1" in
+    herald) start_herald "$1" "$2" ;;
+    herald-normal) start_herald "$1" "$2" --sqlite-full-sync false ;;
+    node) start_node "$2" ;;
+  esac
+  wait_port "$2" 60 || { tail -20 "$TMP/$1.log" >&2; die "$1 did not start on port $2"; }
+  sleep 0.5
+  check_pinned "$SERVER_PID" "$SERVER_CPU"
 }
 
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -270,7 +295,7 @@ cat >"$TMP/meta.json" <<JSON
                "java": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$(java -version 2>&1 | head -1)"),
                "node": "$("$NODE" --version 2>/dev/null || echo none)"},
   "settings": {"subscribers": $SUBS, "connections": $CONNECTIONS, "streamsPerConnection": $STREAMS, "rate": $RATE,
-               "durationSeconds": $DURATION, "warmupSeconds": $WARMUP, "steps": $STEPS, "stepSeconds": $STEP_SECONDS,
+               "durationSeconds": $DURATION, "warmupSeconds": $WARMUP, "steps": $STEPS, "stepStart": $STEP_START, "stepSeconds": $STEP_SECONDS,
                "stepMax": $STEP_MAX, "stepMin": $STEP_MIN, "p99LimitMs": $P99_LIMIT_MS, "serverCpu": "$SERVER_CPU",
                "clientCpu": "$CLIENT_CPU", "servers": "$SERVERS"},
   "commands": {"herald": "taskset -c $SERVER_CPU java $HERALD_JAVA_OPTS -jar herald.jar serve SITE --host 127.0.0.1 --port -1 --http-port PORT --data-dir TMP --access-log false${HERALD_LAG_ARGS:+ $HERALD_LAG_ARGS}${HERALD_ARGS:+ $HERALD_ARGS}",
