@@ -14,7 +14,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One subscriber stream: a cursor into its topic's {@link TopicFeed}, and the replay of what it missed.
@@ -47,7 +46,6 @@ final class Subscriber {
     private final Exchange exchange;
     private final long connectionId;
     final Executor loop;
-    private final AtomicBoolean released = new AtomicBoolean();
 
     // event-loop confined
     /** This subscriber's place in its feed group's list (the group maintains it). */
@@ -59,7 +57,9 @@ final class Subscriber {
     private volatile long cursor;
     private EventLog.Interest interest;
     private ResponseStream stream;
-    private final ArrayDeque<Event> page = new ArrayDeque<>(1); // grows on replay; live-only stays small
+    /** The replay page being written; none for a live-only subscriber (10,000 idle streams, 480 KB less heap). */
+    private ArrayDeque<Event> page;
+    private boolean released;
     private boolean morePages;
     private boolean fetching;
     private EventId lastId;
@@ -199,6 +199,9 @@ final class Subscriber {
 
     private void acceptPage(List<Event> events) {
         fetching = false;
+        if (page == null) {
+            page = new ArrayDeque<>(events.size());
+        }
         page.addAll(events);
         morePages = events.size() >= hub.replayPage();
         hub.delivered(drain());
@@ -316,7 +319,7 @@ final class Subscriber {
             if (behind(feed.head())) {
                 slow();
             }
-        } else if ((s == REPLAYING || s == OVERFLOWED) && page.isEmpty() && !fetching) {
+        } else if ((s == REPLAYING || s == OVERFLOWED) && (page == null || page.isEmpty()) && !fetching) {
             nextPage();
         }
         return written;
@@ -332,7 +335,7 @@ final class Subscriber {
         long head = state == LIVE ? feed.head() : 0;
         while (parts.size() < BATCH_EVENTS && size < BATCH_BYTES) {
             byte[] b;
-            Event e = page.poll();
+            Event e = page == null ? null : page.poll();
             if (e != null) {
                 b = format.event(e);
                 lastId = e.id();
@@ -418,12 +421,13 @@ final class Subscriber {
     private void closed() {
         state = DEAD;
         leave();
-        page.clear();
+        page = null;
         releaseSlot();
     }
 
     private void releaseSlot() {
-        if (released.compareAndSet(false, true)) {
+        if (!released) { // event loop only, like every path that ends a subscriber
+            released = true;
             hub.release(connectionId);
             hub.leaveTopic(topic);
         }
