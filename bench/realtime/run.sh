@@ -214,20 +214,12 @@ measure_memory() { # server pid port
 run_server() { # name
   local name="$1" port
   port="$(free_port)"
-  case "$name" in
-    herald|herald-normal)
-      if [ ! -f "$HERALD_JAR" ]; then
-        log "$name: $HERALD_JAR does not exist; skipped (build it with ./mvnw -B -DskipTests package)"
-        echo "skipped: $HERALD_JAR does not exist" >"$TMP/$name.skip"
-        return 0
-      fi
-      if [ "$name" = "herald" ]; then start_herald "$name" "$port"; else start_herald "$name" "$port" --sqlite-full-sync false; fi ;;
-    node) start_node "$port" ;;
-    *) die "unknown server $name" ;;
-  esac
-  wait_port "$port" 60 || { tail -20 "$TMP/$name.log" >&2; die "$name did not start on port $port"; }
-  sleep 0.5
-  check_pinned "$SERVER_PID" "$SERVER_CPU"
+  if [[ "$name" == herald* ]] && [ ! -f "$HERALD_JAR" ]; then
+    log "$name: $HERALD_JAR does not exist; skipped (build it with ./mvnw -B -DskipTests package)"
+    echo "skipped: $HERALD_JAR does not exist" >"$TMP/$name.skip"
+    return 0
+  fi
+  start_server "$name" "$port"
   local status
   status="$(curl -s -o "$TMP/$name.check" -w '%{http_code}' --http2-prior-knowledge -X POST \
       -H 'content-type: application/json' -d '{"check":true}' "http://127.0.0.1:$port/topics/bench-check" || true)"
@@ -268,6 +260,7 @@ start_server() { # name port
     herald) start_herald "$1" "$2" ;;
     herald-normal) start_herald "$1" "$2" --sqlite-full-sync false ;;
     node) start_node "$2" ;;
+    *) die "unknown server $1" ;;
   esac
   wait_port "$2" 60 || { tail -20 "$TMP/$1.log" >&2; die "$1 did not start on port $2"; }
   sleep 0.5

@@ -31,7 +31,8 @@ import java.util.List;
  *
  * <h2>Flow control stays Netty's</h2>
  * A chunk takes this path only when it fits both the stream's and the connection's send windows as Netty's remote
- * flow controller counts them, and nothing of the stream waits in that controller. Both windows are then charged
+ * flow controller counts them, and none of the stream's writes through its child channel is still waiting in that
+ * controller. Both windows are then charged
  * through the controller itself ({@link Http2RemoteFlowController#incrementWindowSize} with the negative size, as
  * a SETTINGS decrease of the initial window does), so Netty's view of every window stays what the client has
  * granted, and the client's WINDOW_UPDATEs work as always. A stream's window is taken in chunks (see
@@ -40,13 +41,14 @@ import java.util.List;
  *
  * <h2>Order</h2>
  * Bytes appended here reach the codec's context and the socket when the burst ends, or earlier once the buffer
- * holds {@link #WRITE_OUT_BYTES}. Anything else one of these streams writes through its child channel (its end, a reset,
- * a chunk that did not fit) first calls {@link #writePending()}, so the stream's own frames never pass each other.
+ * holds {@link #WRITE_OUT_BYTES}. Anything else one of these streams writes through its child channel (its end, a
+ * reset, a chunk that did not fit) first calls {@link #writePending()}, so the stream's own frames never pass each
+ * other.
  * Frames of different streams may interleave in any order, as HTTP/2 allows.
  *
  * <h2>Backpressure</h2>
  * The child channel only sees its own pending bytes, and the frames here never pass through it; so the streams
- * also look at the connection's writability ({@link #isWritable()}), and {@link #connectionWritable()} wakes every
+ * also look at the connection's writability ({@link #isWritable()}), and {@link #writabilityChanged()} wakes every
  * registered stream when the connection can take more. Netty's frame logger does not see these DATA frames.
  *
  * <p>Event-loop confined: created, used and flushed on the connection's event loop.
@@ -136,8 +138,8 @@ final class Http2DataWriter implements Runnable {
 
     /**
      * Appends {@code parts} (together {@code size} bytes, more than zero) as DATA frames of {@code s} if they fit
-     * its send windows and nothing of the stream waits in the flow controller; false (nothing written) when the
-     * caller must write them through the child channel instead.
+     * its send windows and none of its child-channel writes waits in the flow controller; false (nothing written)
+     * when the caller must write them through the child channel instead.
      */
     boolean write(Stream s, List<byte[]> parts, int size) {
         if (s.netty == null || s.queued > 0) {
@@ -252,7 +254,8 @@ final class Http2DataWriter implements Runnable {
                 // clamped: a client whose WINDOW_UPDATEs took its real window past 2^31-1 (its own protocol
                 // error, which Netty's reduced count did not see) gets the maximum, not an exception here
                 // (long: after a lowered SETTINGS_INITIAL_WINDOW_SIZE Netty's count can be negative)
-                writer.charge(netty, (int) -Math.min(credit, (long) Integer.MAX_VALUE - writer.flow.windowSize(netty)));
+                long room = (long) Integer.MAX_VALUE - writer.flow.windowSize(netty);
+                writer.charge(netty, (int) -Math.min(credit, room));
             }
             credit = 0;
         }

@@ -36,8 +36,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -144,10 +147,12 @@ class TopicsFlowControlTest {
         private final Http2ConnectionHandler handler;
         private final Channel channel;
         private final Map<Integer, ByteArrayOutputStream> bodies = new ConcurrentHashMap<>();
+        /** Lines received per stream (every event is one); what the test waits on. */
+        private final Map<Integer, AtomicInteger> newlines = new ConcurrentHashMap<>();
         private final CountDownLatch headers;
         private final List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
         private volatile Http2Settings settings;
-        final java.util.concurrent.BlockingQueue<Boolean> settingsAcked = new java.util.concurrent.LinkedBlockingQueue<>();
+        final BlockingQueue<Boolean> settingsAcked = new LinkedBlockingQueue<>();
 
         Subscriber(int port, String path, int window, int streams) throws Exception {
             this.headers = new CountDownLatch(streams);
@@ -167,6 +172,7 @@ class TopicsFlowControlTest {
                 for (int i = 0; i < streams; i++) {
                     int id = handler.connection().local().incrementAndGetNextStreamId();
                     bodies.put(id, new ByteArrayOutputStream());
+                    newlines.put(id, new AtomicInteger());
                     Http2Headers h = new DefaultHttp2Headers().method("GET").scheme("http")
                             .authority("127.0.0.1:" + port).path(path).add("accept", "application/x-ndjson");
                     handler.encoder().writeHeaders(ctx, id, h, 0, true, ctx.newPromise());
@@ -234,10 +240,16 @@ class TopicsFlowControlTest {
         @Override
         public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean end) {
             int n = data.readableBytes();
+            byte[] bytes = ByteBufUtil.getBytes(data);
             ByteArrayOutputStream b = bodies.get(streamId);
             synchronized (b) {
-                b.writeBytes(ByteBufUtil.getBytes(data));
+                b.writeBytes(bytes);
             }
+            int lf = 0;
+            for (byte x : bytes) {
+                lf += x == '\n' ? 1 : 0;
+            }
+            newlines.get(streamId).addAndGet(lf);
             return n + padding; // consumed: Netty's flow controller returns it to the server
         }
 
@@ -252,21 +264,17 @@ class TopicsFlowControlTest {
         }
 
         /** Every stream's body is exactly the events' NDJSON lines with these data, in this order. */
-        void assertReceived(List<String> data) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        void assertReceived(List<String> data) {
             for (Map.Entry<Integer, ByteArrayOutputStream> e : bodies.entrySet()) {
-                List<String> got;
-                do {
-                    synchronized (e.getValue()) {
-                        got = dataFields(e.getValue().toString(StandardCharsets.UTF_8));
-                    }
-                    if (got.size() >= data.size() || !channel.isActive()) {
-                        break;
-                    }
-                    Thread.sleep(20); // polled: the bytes arrive on the client's event loop
-                } while (System.nanoTime() < deadline);
+                AtomicInteger lines = newlines.get(e.getKey());
+                Lines.await(() -> lines.get() >= data.size() || !channel.isActive() || !problems.isEmpty(),
+                        Duration.ofSeconds(30), data.size() + " events on stream " + e.getKey());
                 assertThat(problems).as("resets and GOAWAYs").isEmpty();
                 assertThat(channel.isActive()).as("connection open (no FLOW_CONTROL_ERROR)").isTrue();
+                List<String> got;
+                synchronized (e.getValue()) {
+                    got = dataFields(e.getValue().toString(StandardCharsets.UTF_8));
+                }
                 assertThat(got.size()).as("events on stream %d", e.getKey()).isEqualTo(data.size());
                 for (int i = 0; i < data.size(); i++) {
                     assertThat(got.get(i)).as("event %d on stream %d", i, e.getKey()).isEqualTo(data.get(i));

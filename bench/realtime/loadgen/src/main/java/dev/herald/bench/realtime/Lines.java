@@ -103,8 +103,8 @@ final class Lines {
         long seq;
         long t;
         boolean hasId;
-        long idMs;
-        long idSeq;
+        /** The id as {ms, seq}. */
+        final long[] id = new long[2];
     }
 
     /**
@@ -113,7 +113,7 @@ final class Lines {
      * another shape falls back to {@link #seq}, {@link #t} and {@link #id}, which search the whole line.
      */
     static Parsed parse(byte[] b, int len, Parsed out) {
-        long[] id = ID_SCRATCH.get();
+        long[] id = out.id;
         int afterId = idEnd(b, len, id);
         int seqAt = afterId < 0 ? -1 : indexOf(b, len, SEQ, afterId);
         int tAt = seqAt < 0 ? -1 : indexOf(b, len, T_KEY, seqAt + SEQ.length);
@@ -126,13 +126,10 @@ final class Lines {
             out.t = numberAt(b, len, tAt + T_KEY.length);
             out.hasId = true;
         }
-        out.idMs = id[0];
-        out.idSeq = id[1];
         return out;
     }
 
     private static final byte[] T_KEY = "\"t\"".getBytes(StandardCharsets.US_ASCII);
-    private static final ThreadLocal<long[]> ID_SCRATCH = ThreadLocal.withInitial(() -> new long[2]);
 
     /** The digits after {@code j} (skipping {@code "}, spaces and {@code :}), or -1. */
     private static long numberAt(byte[] b, int len, int j) {

@@ -191,7 +191,7 @@ final class SubscriberConnection extends Http2FrameAdapter {
             p.publishOrderInversions.increment();
         }
         if (f.hasId) {
-            if (s.idGoesBack(f.idMs, f.idSeq)) {
+            if (s.idGoesBack(f.id[0], f.id[1])) {
                 p.reordered.increment();
             }
         } else {
