@@ -26,8 +26,11 @@ abstract class AbstractExchange implements Exchange {
     private boolean preloaded;
     /** What this page announced and what became of it; null when it announced nothing. */
     PagePushes pushes;
-    /** Paths announced so far (preload and Link headers), so none is announced twice. */
-    private final java.util.Set<String> announced = new java.util.HashSet<>();
+    /**
+     * Paths announced so far (preload and Link headers), so none is announced twice; null until the first. Most
+     * exchanges announce nothing, and a long-running stream keeps its exchange for hours.
+     */
+    private java.util.Set<String> announced;
     /** Link field values for the final response, from {@link #preload}. */
     private List<String> links = List.of();
     /** The target of each of {@link #links}. */
@@ -91,6 +94,9 @@ abstract class AbstractExchange implements Exchange {
     /** Pushes what it can of {@code resources} (if push is on) and returns what is left to hint, noted as hinted. */
     private List<Preload> announce(List<Preload> resources) {
         for (Preload p : resources) {
+            if (announced == null) {
+                announced = new java.util.HashSet<>();
+            }
             announced.add(p.path());
         }
         List<Preload> rest;
@@ -254,7 +260,7 @@ abstract class AbstractExchange implements Exchange {
         }
         List<Preload> fresh = new ArrayList<>();
         for (Preload p : own) {
-            if (!announced.contains(p.path())) {
+            if (announced == null || !announced.contains(p.path())) {
                 boolean routed = server.handler instanceof Router r && !r.isFallback(p.path());
                 fresh.add(routed ? p.noPush() : p);
             }

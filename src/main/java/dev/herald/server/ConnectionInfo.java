@@ -37,7 +37,8 @@ final class ConnectionInfo {
     static ConnectionInfo of(Channel ch) {
         Channel c = ch;
         while (c != null) {
-            ConnectionInfo info = c.attr(KEY).get();
+            // hasAttr first: attr() creates the attribute, and a stream channel would keep an empty one for life.
+            ConnectionInfo info = c.hasAttr(KEY) ? c.attr(KEY).get() : null;
             if (info != null) {
                 return info;
             }

@@ -18,6 +18,11 @@ public final class Headers {
         entries = new ArrayList<>(16);
     }
 
+    /** Room for {@code fields} fields without growing (a request's copy lives as long as its response). */
+    public Headers(int fields) {
+        entries = new ArrayList<>(2 * fields);
+    }
+
     /** Adds a field; the name is lower-cased. */
     public Headers add(String name, String value) {
         entries.add(lower(name));

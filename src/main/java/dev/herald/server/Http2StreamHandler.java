@@ -280,7 +280,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     private Request toRequest(ChannelHandlerContext ctx, Http2Headers h, byte[] bytes) {
         ConnectionInfo conn = ConnectionInfo.of(ctx.channel());
-        Headers copy = new Headers();
+        Headers copy = new Headers(h.size());
         for (Map.Entry<CharSequence, CharSequence> e : h) {
             CharSequence name = e.getKey();
             if (name.length() > 0 && name.charAt(0) != ':') {

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -201,10 +203,29 @@ final class Pipelines {
         }
     }
 
+    /**
+     * The read loop of every stream channel. A stream channel reads frames its connection already decoded, so it
+     * only needs Netty's count of messages per read (16, Netty's default for these channels); the default adaptive
+     * allocator also keeps a byte-size guess, about 130 bytes per stream that a long-running stream holds for
+     * hours. One allocator serves every stream; each stream gets its own small handle on its first read.
+     */
+    private static final RecvByteBufAllocator STREAM_READS = new DefaultMaxMessagesRecvByteBufAllocator(16) {
+        @Override
+        public Handle newHandle() {
+            return new MaxMessageHandle() {
+                @Override
+                public int guess() {
+                    return 1024; // never used to allocate: the frames are already read
+                }
+            };
+        }
+    };
+
     static Http2MultiplexHandler multiplexer(ServerContext server) {
         return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
+                ch.config().setRecvByteBufAllocator(STREAM_READS);
                 ch.pipeline().addLast(new Http2StreamHandler(server));
             }
         });
