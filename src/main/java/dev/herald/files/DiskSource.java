@@ -33,12 +33,27 @@ import java.util.function.LongSupplier;
  * <h2>Noticing changes</h2>
  * A cache hit costs one {@code stat} of the variant about to be served, on the calling thread: a changed size,
  * modification time or file identity (inode) sends the request to the slow path, which reloads it. The path itself
- * (symlinks, which siblings exist, a folder's index) is resolved again on the slow path at most once per second
- * per entry ({@link #RESOLVE_INTERVAL_NANOS}), so a new {@code .br} sibling or a retargeted symlink is picked up
- * within a second, and unchanged variants are reused rather than read and hashed again.
+ * (symlinks, which siblings exist, a folder's index) is resolved again at most once per second per entry
+ * ({@link #RESOLVE_INTERVAL_NANOS}), so a new {@code .br} sibling or a retargeted symlink is picked up within a
+ * second. That check is metadata only (the path's segments resolved, the siblings looked up, each variant
+ * stat'ed; nothing read), so it runs on the calling thread too: when the path still leads to the same files with
+ * the same stamps the entry is served at once and counts as resolved now; anything else (a new or gone sibling,
+ * another real path, a changed stamp, a path deeper than {@link #MAX_INLINE_SEGMENTS}) goes to the slow path,
+ * where unchanged variants are reused rather than read and hashed again.
+ *
+ * <p>Why on the calling thread: an entry older than a second is the usual case for a page loaded now and then.
+ * Answered from the blocking executor, the page is written in a later event-loop task than its 103 and
+ * PUSH_PROMISEs: in extra small packets, or after its pushes' bytes. On a new connection its last bytes then miss
+ * the first flight of slow start (bench/push, {@code herald serve} at 100 ms RTT: the page done 2.1 round trips
+ * after the TLS handshake, 1.1 with this check).
  */
 final class DiskSource {
     static final long RESOLVE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * Paths with more segments are resolved again on the slow path only: each segment costs a {@code realpath}, and
+     * the calling thread is an event loop.
+     */
+    static final int MAX_INLINE_SEGMENTS = 8;
     static final String INDEX = "index.html";
     /** Byte arrays stay well below the JVM's array limit whatever {@code files.cache-max-file-size} says. */
     private static final long MAX_IN_MEMORY = 1L << 30;
@@ -62,59 +77,112 @@ final class DiskSource {
     }
 
     /**
-     * The cached resource for this path if it can be served without blocking: resolved less than a second ago and
-     * the chosen variant unchanged on disk (one stat). {@code null} means: call {@link #load} off the event loop.
+     * The cached resource for this path if it can be served without blocking: the chosen variant unchanged on disk
+     * (one stat), and the path resolved less than a second ago or still leading to the same files now (metadata
+     * only, see "Noticing changes"). {@code null} means: call {@link #load} off the event loop.
      */
     Resource cached(PathResolver.Accepted path, Request request) {
         Resource r = cache.get(path.path());
-        if (r == null || nanoClock.getAsLong() - r.resolvedAt() >= RESOLVE_INTERVAL_NANOS) {
+        if (r == null) {
             return null;
+        }
+        if (nanoClock.getAsLong() - r.resolvedAt() >= RESOLVE_INTERVAL_NANOS) {
+            return revalidated(path, r); // every variant stat'ed: no second stat below
         }
         Variant v = Responder.variantFor(request, r);
         return v.stamp().unchanged() ? r : null;
     }
 
+    /**
+     * {@code cached} again, marked resolved now, if the path still leads to the same files with the same stamps;
+     * else {@code null}. Resolves and stats, never reads.
+     */
+    private Resource revalidated(PathResolver.Accepted path, Resource cached) {
+        if (path.segments().size() > MAX_INLINE_SEGMENTS) {
+            return null;
+        }
+        Layout at = resolve(path);
+        if (at.notAFile() != null || !same(at.real(), cached.identity())
+                || !same(step(at.parent(), at.name() + ".br"), cached.br())
+                || !same(step(at.parent(), at.name() + ".gz"), cached.gzip())) {
+            return null;
+        }
+        Resource now = new Resource(cached.path(), cached.contentType(), cached.cacheControl(), cached.identity(),
+                cached.br(), cached.gzip(), nanoClock.getAsLong());
+        cache.put(now);
+        return now;
+    }
+
+    /** Whether {@code real} (null: absent) is the file {@code v} (null: none) was read from, unchanged. */
+    private static boolean same(Path real, Variant v) {
+        if (real == null || v == null) {
+            return real == null && v == null;
+        }
+        try {
+            return FileStamp.of(real).equals(v.stamp());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Resolves, reads and hashes on the calling thread, which must be allowed to block. */
     Lookup load(PathResolver.Accepted path) throws IOException {
         Resource previous = cache.get(path.path());
+        Layout at = resolve(path);
+        if (at.notAFile() != null) {
+            return at.notAFile();
+        }
+        Variant identity;
+        try {
+            identity = variant(null, at.real(), previous == null ? null : previous.identity());
+        } catch (FileSystemException e) {
+            return new Lookup.Missing("cannot serve " + at.real() + ": " + e.getMessage());
+        }
+        Variant br = sibling(at.parent(), at.name() + ".br", AcceptEncoding.BR,
+                previous == null ? null : previous.br());
+        Variant gzip = sibling(at.parent(), at.name() + ".gz", AcceptEncoding.GZIP,
+                previous == null ? null : previous.gzip());
+        Resource resource = new Resource(path.path(), ContentTypes.forName(at.name()), policy.forPath(at.filePath()),
+                identity, br, gzip, nanoClock.getAsLong());
+        cache.put(resource);
+        return new Lookup.Found(resource);
+    }
+
+    /**
+     * Where a checked path leads on disk now: the file's real path, the real folder it is in and the name it has
+     * there (a folder's {@code index.html} for a folder path), or, when it leads to no file, the answer instead.
+     */
+    private record Layout(Path parent, String name, String filePath, Path real, Lookup notAFile) {
+        static Layout not(Lookup answer) {
+            return new Layout(null, null, null, null, answer);
+        }
+    }
+
+    private Layout resolve(PathResolver.Accepted path) {
         Path parent = root;
         Path real = root;
         for (String segment : path.segments()) {
             parent = real;
             real = step(parent, segment);
             if (real == null) {
-                return new Lookup.Missing("missing, or leaves the root: " + path.path());
+                return Layout.not(new Lookup.Missing("missing, or leaves the root: " + path.path()));
             }
         }
         String name = path.segments().isEmpty() ? "" : path.segments().get(path.segments().size() - 1);
-        String filePath = path.path();
         if (Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
             if (!path.trailingSlash()) {
-                return new Lookup.Redirect(PathResolver.encode(path.path() + "/"));
+                return Layout.not(new Lookup.Redirect(PathResolver.encode(path.path() + "/")));
             }
-            parent = real;
-            name = INDEX;
-            filePath = path.path() + INDEX;
-            real = step(parent, INDEX);
-            if (real == null) {
-                return new Lookup.Missing("folder without an index.html inside the root: " + path.path());
+            Path index = step(real, INDEX);
+            if (index == null) {
+                return Layout.not(new Lookup.Missing("folder without an index.html inside the root: " + path.path()));
             }
-        } else if (path.trailingSlash()) {
-            return new Lookup.Missing("a file asked for as a folder: " + path.path());
+            return new Layout(real, INDEX, path.path() + INDEX, index, null);
         }
-
-        Variant identity;
-        try {
-            identity = variant(null, real, previous == null ? null : previous.identity());
-        } catch (FileSystemException e) {
-            return new Lookup.Missing("cannot serve " + real + ": " + e.getMessage());
+        if (path.trailingSlash()) {
+            return Layout.not(new Lookup.Missing("a file asked for as a folder: " + path.path()));
         }
-        Variant br = sibling(parent, name + ".br", AcceptEncoding.BR, previous == null ? null : previous.br());
-        Variant gzip = sibling(parent, name + ".gz", AcceptEncoding.GZIP, previous == null ? null : previous.gzip());
-        Resource resource = new Resource(path.path(), ContentTypes.forName(name), policy.forPath(filePath),
-                identity, br, gzip, nanoClock.getAsLong());
-        cache.put(resource);
-        return new Lookup.Found(resource);
+        return new Layout(parent, name, path.path(), real, null);
     }
 
     /**

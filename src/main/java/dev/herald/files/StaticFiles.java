@@ -37,8 +37,10 @@ import java.util.function.LongSupplier;
  *
  * <h2>Threads</h2>
  * {@link #handle} runs on the event loop. A cached small file, or a cached large file's metadata, is answered there
- * after one {@code stat}; everything else (resolving symlinks, reading, hashing) runs on the blocking executor,
- * which then calls {@link Exchange#respond}. Bundled resources are all in memory and always answered at once.
+ * after one {@code stat} (once a second, after its path is resolved again and its variants stat'ed: metadata only,
+ * see {@link DiskSource}); everything else (a miss, a change on disk, reading, hashing) runs on the blocking
+ * executor, which then calls {@link Exchange#respond}. Bundled resources are all in memory and always answered at
+ * once.
  */
 public final class StaticFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);

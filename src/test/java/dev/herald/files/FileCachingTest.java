@@ -237,6 +237,85 @@ class FileCachingTest {
     }
 
     @Test
+    void anUnchangedEntryOlderThanASecondIsStillAnsweredOnTheCallingThread() throws Exception {
+        Files.writeString(root.resolve("b.css.gz"), "pretend-gzip");
+        Files.createDirectories(root.resolve("docs"));
+        Files.writeString(root.resolve("docs/index.html"), "<p>docs");
+        StaticFiles files = files();
+        get(files, "/b.css", "accept-encoding", "gzip");
+        get(files, "/docs/");
+
+        // A page requested now and then finds its entry older than a second: answered from the blocking executor,
+        // its response went out after its pushes' (bench/push: a round trip later on a new connection).
+        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        FakeExchange css = FakeExchange.run(files, "GET", "/b.css", "accept-encoding", "gzip");
+        FakeExchange docs = FakeExchange.run(files, "GET", "/docs/");
+
+        assertThat(blocking.pending()).as("nothing changed on disk: no blocking work").isZero();
+        assertThat(css.respondedOn()).isSameAs(Thread.currentThread());
+        assertThat(css.header("content-encoding")).isEqualTo("gzip");
+        assertThat(css.bodyText()).isEqualTo("pretend-gzip");
+        assertThat(docs.respondedOn()).isSameAs(Thread.currentThread());
+        assertThat(docs.bodyText()).isEqualTo("<p>docs");
+
+        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS - 1);
+        assertThat(FakeExchange.run(files, "GET", "/b.css").responses())
+                .as("checked a second ago: counts as resolved then").isEqualTo(1);
+        assertThat(blocking.pending()).isZero();
+    }
+
+    @Test
+    void aGoneSiblingIsNoticedAfterASecond() throws Exception {
+        Files.writeString(root.resolve("b.css.gz"), "pretend-gzip");
+        StaticFiles files = files();
+        assertThat(get(files, "/b.css", "accept-encoding", "gzip").header("content-encoding")).isEqualTo("gzip");
+
+        Files.delete(root.resolve("b.css.gz"));
+        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        FakeExchange after = get(files, "/b.css", "accept-encoding", "gzip");
+
+        assertThat(after.header("content-encoding")).isNull();
+        assertThat(after.bodyText()).isEqualTo("b {}");
+    }
+
+    @Test
+    void aRetargetedSymlinkIsNoticedAfterASecond() throws Exception {
+        Files.writeString(root.resolve("one.txt"), "one");
+        Files.writeString(root.resolve("two.txt"), "two");
+        Path link = Files.createSymbolicLink(root.resolve("current.txt"), Path.of("one.txt"));
+        StaticFiles files = files();
+        assertThat(get(files, "/current.txt").bodyText()).isEqualTo("one");
+
+        Files.delete(link);
+        Files.createSymbolicLink(link, Path.of("two.txt"));
+        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+
+        assertThat(get(files, "/current.txt").bodyText()).isEqualTo("two");
+    }
+
+    @Test
+    void aDeepPathIsResolvedAgainOffTheCallingThread() throws Exception {
+        Path dir = root;
+        StringBuilder target = new StringBuilder();
+        for (int i = 0; i < DiskSource.MAX_INLINE_SEGMENTS; i++) {
+            dir = Files.createDirectories(dir.resolve("d" + i));
+            target.append("/d").append(i);
+        }
+        Files.writeString(dir.resolve("deep.txt"), "deep");
+        target.append("/deep.txt");
+        StaticFiles files = files();
+        get(files, target.toString());
+
+        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        FakeExchange ex = FakeExchange.run(files, "GET", target.toString());
+
+        assertThat(ex.responses()).as("more than %d segments: resolved on the blocking executor",
+                DiskSource.MAX_INLINE_SEGMENTS).isZero();
+        assertThat(blocking.runAll()).isEqualTo(1);
+        assertThat(ex.bodyText()).isEqualTo("deep");
+    }
+
+    @Test
     void anUnchangedFileIsNotReadAgainWhenItsPathIsResolvedAgain() throws Exception {
         StaticFiles files = files();
         byte[] first = get(files, "/a.txt").response().bytes();
