@@ -335,9 +335,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                         "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
                                 + streamId(ctx) + " reset");
             }
-            Http2DataWriter w = Http2DataWriter.ifPresent(ctx.channel().parent());
-            if (w != null) {
-                w.writePending(); // this stream's DATA gathered for the connection goes before its reset
+            if (stream != null) {
+                stream.beforeChildWrite(); // its DATA gathered for the connection goes before its reset
             }
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
             return;

@@ -233,6 +233,7 @@ public final class TopicHub implements AutoCloseable {
             for (TopicFeed.LoopFeed l : feed.loops) {
                 if (l.loop == s.loop) {
                     group[0] = l;
+                    break;
                 }
             }
             if (group[0] == null) {
