@@ -25,7 +25,8 @@ import java.util.concurrent.Executor;
  * read from the store. {@code OVERFLOWED}: while replaying, the feed dropped an event this subscriber would have
  * needed (it fell more than the lag bounds behind); the store has it, so the next page read covers it, after the
  * cursor is taken again. {@code LIVE}: replay is over; the cursor was moved past the events the replay already
- * wrote (no duplicate), and every event from it on is written. A live subscriber more than the lag bounds behind is
+ * wrote, events the tail delivers late that the replay also wrote are skipped (no duplicate), and every event from
+ * then on is written. A live subscriber more than the lag bounds behind is
  * too slow and ended. {@code DEAD}: ended, slow or closed.
  *
  * <p>Everything runs on the stream's event loop, except {@link #shutdown} and the test accessors.
@@ -72,6 +73,12 @@ final class Subscriber {
     private boolean morePages;
     private boolean fetching;
     private EventId lastId;
+    /**
+     * The last event the replay wrote, while the feed may still receive it: the store can answer a read with events
+     * its tail has not handed to the feed yet (Redis: read on another connection; SQLite: committed, not yet
+     * notified). Live events up to it are skipped; cleared at the first one after it.
+     */
+    private EventId replayedThrough;
     private long lastWrite;
 
     Subscriber(TopicHub hub, String topic, Format format, Exchange exchange) {
@@ -264,6 +271,7 @@ final class Subscriber {
             }
             cursor++;
         }
+        replayedThrough = lastId;
         state = LIVE;
         hub.delivered(drain());
         return true;
@@ -354,6 +362,12 @@ final class Subscriber {
                     return parts.isEmpty() ? -1 : parts.size(); // the rest is found missing next time
                 }
                 cursor++;
+                if (replayedThrough != null) {
+                    if (q.event.id().compareTo(replayedThrough) <= 0) {
+                        continue; // the replay wrote it before the tail delivered it
+                    }
+                    replayedThrough = null;
+                }
                 lastId = q.event.id();
                 b = q.bytes(format);
             } else {

@@ -28,6 +28,9 @@ final class MemoryEventLog implements EventLog {
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
     private long lastMs;
     private long seq;
+    /** Writer thread: committed events whose delivery to the tail is held back, and whether it is. */
+    private final List<Event> held = new ArrayList<>();
+    private boolean holding;
 
     MemoryEventLog(int maxEvents) {
         this.maxEvents = maxEvents;
@@ -59,11 +62,37 @@ final class MemoryEventLog implements EventLog {
                     trimmed.put(topic, true);
                 }
             }
-            for (Consumer<Event> l : listeners) {
-                l.accept(e);
+            if (holding) {
+                held.add(e);
+            } else {
+                deliver(e);
             }
             return e;
         }, writer);
+    }
+
+    private void deliver(Event e) {
+        for (Consumer<Event> l : listeners) {
+            l.accept(e);
+        }
+    }
+
+    /**
+     * From the next append on, events are committed (reads see them) but reach the tail only at
+     * {@link #releaseDeliveries}: a tail that lags behind the store, as Redis's reader connection or SQLite's
+     * notifier can.
+     */
+    void holdDeliveries() throws Exception {
+        writer.submit(() -> holding = true).get();
+    }
+
+    /** Hands the held events to the tail, in commit order, and stops holding. */
+    void releaseDeliveries() throws Exception {
+        writer.submit(() -> {
+            holding = false;
+            held.forEach(this::deliver);
+            held.clear();
+        }).get();
     }
 
     @Override
