@@ -102,6 +102,7 @@ final class Http2Pusher {
     private final ArrayDeque<Http2StreamHandler> waiting = new ArrayDeque<>();
     private int reserved;
     private int open;
+    private boolean flushQueued;
 
     private Http2Pusher(Channel parent) {
         this.parent = parent;
@@ -119,6 +120,22 @@ final class Http2Pusher {
             parent.attr(KEY).set(p);
         }
         return p;
+    }
+
+    /**
+     * Flushes the connection once the current event-loop task is over. A page answered at once is written in the
+     * same task as its promises, and its pushes start there too ({@link #drain} from the page's HEADERS): the
+     * read's own flush (Netty's, at the end of the read) then sends promises, page and pushes in one write, so the
+     * first packets are full ones. A page that answers later gets its promises out right after this task.
+     */
+    private void flushSoon() {
+        if (!flushQueued) {
+            flushQueued = true;
+            parent.eventLoop().execute(() -> {
+                flushQueued = false;
+                codecWriter.flush();
+            });
+        }
     }
 
     /** Notes a path the client requested itself: it is never pushed to it on this connection. */
@@ -201,7 +218,7 @@ final class Http2Pusher {
             }
         }
         if (promised) {
-            codecWriter.flush();
+            flushSoon();
         }
         return rest;
     }

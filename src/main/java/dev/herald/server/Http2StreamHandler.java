@@ -402,6 +402,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             ChannelFuture head = ctx.write(new DefaultHttp2HeadersFrame(h, !body));
+            if (pushes != null && !pushes.pushed.isEmpty()) {
+                // The pushes start now, behind the page's HEADERS, rather than after this task: the page, its
+                // pushes' HEADERS and the first of their DATA then leave in one write (the priority tree still
+                // gives the page's DATA precedence). A later drain finds them started.
+                Http2Pusher.of(ctx.channel()).drain();
+            }
             if (!body) {
                 ctx.flush();
                 finish(head, status, 0);
