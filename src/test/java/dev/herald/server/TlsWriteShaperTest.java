@@ -1,0 +1,146 @@
+package dev.herald.server;
+
+import dev.herald.config.HeraldConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Herald's real TLS context (the generated certificate, its provider) behind a real TLS client, in memory: the
+ * sizes of the application-data records on the wire, read from their plaintext headers.
+ */
+class TlsWriteShaperTest {
+    /** TLS 1.3 record overhead counted in the length field: the inner content type and the 16-byte AEAD tag. */
+    private static final int OVERHEAD = 17;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void smallRecordsFirstThenFullOnesAndSmallAgainAfterAnIdleSecond() throws Exception {
+        EmbeddedChannel server = new EmbeddedChannel();
+        server.freezeTime();
+        EmbeddedChannel client = connect(server);
+
+        // Just under the threshold flushed in small records; the next flush (a byte over it before) still small,
+        // whatever its size; the one after in full records.
+        int first = (int) TlsWriteShaper.BOOST_AFTER - 2; // connect() flushed one byte
+        assertThat(recordsOf(server, first)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD)
+                .hasSize((first + TlsWriteShaper.SMALL - 1) / TlsWriteShaper.SMALL);
+        assertThat(recordsOf(server, 100 * 1024)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD);
+        List<Integer> bulk = recordsOf(server, 100 * 1024);
+        assertThat(bulk).hasSize(7).element(0).isEqualTo(TlsWriteShaper.LARGE + OVERHEAD);
+
+        // A short pause keeps full records; an idle second starts over with small ones.
+        server.advanceTimeBy(500, TimeUnit.MILLISECONDS);
+        assertThat(recordsOf(server, 20 * 1024)).hasSize(2).element(0).isEqualTo(TlsWriteShaper.LARGE + OVERHEAD);
+        server.advanceTimeBy(1, TimeUnit.SECONDS);
+        assertThat(recordsOf(server, 20 * 1024)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD)
+                .hasSize((20 * 1024 + TlsWriteShaper.SMALL - 1) / TlsWriteShaper.SMALL);
+        server.finishAndReleaseAll();
+        client.finishAndReleaseAll();
+    }
+
+    @Test
+    void flushesAskedForDuringAReadGoOutOnceWhenItCompletes() throws Exception {
+        EmbeddedChannel server = new EmbeddedChannel();
+        EmbeddedChannel client = connect(server);
+        // Like the HTTP/2 codec answering a request: several frames, each flushed, within one read.
+        server.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg);
+                for (int i = 0; i < 3; i++) {
+                    ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
+                    assertThat(server.outboundMessages()).as("nothing written before the read completes").isEmpty();
+                }
+            }
+        });
+        client.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
+        pump(client, server);
+        assertThat(records(server)).as("one record for the three flushes").containsExactly(300 + OVERHEAD);
+
+        // Outside a read a flush goes at once.
+        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
+        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
+        assertThat(records(server)).containsExactly(100 + OVERHEAD, 100 + OVERHEAD);
+        server.finishAndReleaseAll();
+        client.finishAndReleaseAll();
+    }
+
+    /** Herald's TLS context and the shaper on {@code server}, a TLS 1.3 client, the handshake done. */
+    private EmbeddedChannel connect(EmbeddedChannel server) throws Exception {
+        SslContext serverContext = TlsSetup.load(HeraldConfig.builder().dataDir(dir).build()).sslContext();
+        SslContext clientContext = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
+                .protocols("TLSv1.3").build();
+        SslHandler serverSsl = serverContext.newHandler(server.alloc());
+        server.pipeline().addLast(serverSsl, new TlsWriteShaper(serverSsl));
+        EmbeddedChannel client = new EmbeddedChannel(clientContext.newHandler(ByteBufAllocator.DEFAULT));
+        for (int i = 0; i < 20 && !(serverSsl.handshakeFuture().isDone() && drained(server, client)); i++) {
+            pump(client, server);
+            pump(server, client);
+        }
+        assertThat(serverSsl.handshakeFuture().isSuccess()).as("handshake").isTrue();
+        assertThat(serverSsl.engine().getSession().getProtocol()).isEqualTo("TLSv1.3");
+        // The server sends its session tickets with its first bytes: out of the way of the records measured.
+        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {0}));
+        pump(server, client);
+        ReferenceCountUtil.release(client.readInbound());
+        return client;
+    }
+
+    /** Flushes {@code bytes} of plaintext through the server and returns the record lengths it wrote. */
+    private static List<Integer> recordsOf(EmbeddedChannel server, int bytes) {
+        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[bytes]));
+        return records(server);
+    }
+
+    /** The lengths of the application-data records the server wrote since the last call. */
+    private static List<Integer> records(EmbeddedChannel server) {
+        ByteBuf wire = Unpooled.buffer();
+        for (ByteBuf b = server.readOutbound(); b != null; b = server.readOutbound()) {
+            wire.writeBytes(b);
+            b.release();
+        }
+        List<Integer> lengths = new ArrayList<>();
+        while (wire.readableBytes() >= 5) {
+            int type = wire.readUnsignedByte();
+            wire.skipBytes(2);
+            int length = wire.readUnsignedShort();
+            wire.skipBytes(length);
+            assertThat(type).as("record type").isEqualTo(23);
+            lengths.add(length);
+        }
+        assertThat(wire.readableBytes()).as("a partial record").isZero();
+        wire.release();
+        return lengths;
+    }
+
+    private static void pump(EmbeddedChannel from, EmbeddedChannel to) {
+        for (ByteBuf b = from.readOutbound(); b != null; b = from.readOutbound()) {
+            to.writeInbound(b);
+        }
+        to.runPendingTasks();
+    }
+
+    private static boolean drained(EmbeddedChannel a, EmbeddedChannel b) {
+        return a.outboundMessages().isEmpty() && b.outboundMessages().isEmpty();
+    }
+}
