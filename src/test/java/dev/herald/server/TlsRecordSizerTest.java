@@ -4,8 +4,6 @@ import dev.herald.config.HeraldConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -26,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Herald's real TLS context (the generated certificate, its provider) behind a real TLS client, in memory: the
  * sizes of the application-data records on the wire, read from their plaintext headers.
  */
-class TlsWriteShaperTest {
+class TlsRecordSizerTest {
     /** TLS 1.3 record overhead counted in the length field: the inner content type and the 16-byte AEAD tag. */
     private static final int OVERHEAD = 17;
 
@@ -39,59 +37,35 @@ class TlsWriteShaperTest {
         server.freezeTime();
         EmbeddedChannel client = connect(server);
 
-        // Just under the threshold flushed in small records; the next flush (a byte over it before) still small,
-        // whatever its size; the one after in full records.
-        int first = (int) TlsWriteShaper.BOOST_AFTER - 2; // connect() flushed one byte
-        assertThat(recordsOf(server, first)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD)
-                .hasSize((first + TlsWriteShaper.SMALL - 1) / TlsWriteShaper.SMALL);
-        assertThat(recordsOf(server, 100 * 1024)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD);
+        // Up to the threshold in small records (connect() flushed one byte), the rest in full ones, also within
+        // one flush that crosses it.
+        int first = (int) TlsRecordSizer.BOOST_AFTER - 1 - 10 * 1024;
+        assertThat(recordsOf(server, first)).allMatch(n -> n <= TlsRecordSizer.SMALL + OVERHEAD)
+                .hasSize((first + TlsRecordSizer.SMALL - 1) / TlsRecordSizer.SMALL);
+        server.write(Unpooled.wrappedBuffer(new byte[8 * 1024]));
+        List<Integer> crossing = recordsOf(server, 16 * 1024);
+        assertThat(crossing.subList(0, 6)).allMatch(n -> n <= TlsRecordSizer.SMALL + OVERHEAD);
+        assertThat(crossing.subList(6, crossing.size())).containsExactly(TlsRecordSizer.LARGE + OVERHEAD);
         List<Integer> bulk = recordsOf(server, 100 * 1024);
-        assertThat(bulk).hasSize(7).element(0).isEqualTo(TlsWriteShaper.LARGE + OVERHEAD);
+        assertThat(bulk).hasSize(7).element(0).isEqualTo(TlsRecordSizer.LARGE + OVERHEAD);
 
         // A short pause keeps full records; an idle second starts over with small ones.
         server.advanceTimeBy(500, TimeUnit.MILLISECONDS);
-        assertThat(recordsOf(server, 20 * 1024)).hasSize(2).element(0).isEqualTo(TlsWriteShaper.LARGE + OVERHEAD);
+        assertThat(recordsOf(server, 20 * 1024)).hasSize(2).element(0).isEqualTo(TlsRecordSizer.LARGE + OVERHEAD);
         server.advanceTimeBy(1, TimeUnit.SECONDS);
-        assertThat(recordsOf(server, 20 * 1024)).allMatch(n -> n <= TlsWriteShaper.SMALL + OVERHEAD)
-                .hasSize((20 * 1024 + TlsWriteShaper.SMALL - 1) / TlsWriteShaper.SMALL);
+        assertThat(recordsOf(server, 20 * 1024)).allMatch(n -> n <= TlsRecordSizer.SMALL + OVERHEAD)
+                .hasSize((20 * 1024 + TlsRecordSizer.SMALL - 1) / TlsRecordSizer.SMALL);
         server.finishAndReleaseAll();
         client.finishAndReleaseAll();
     }
 
-    @Test
-    void flushesAskedForDuringAReadGoOutOnceWhenItCompletes() throws Exception {
-        EmbeddedChannel server = new EmbeddedChannel();
-        EmbeddedChannel client = connect(server);
-        // Like the HTTP/2 codec answering a request: several frames, each flushed, within one read.
-        server.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ReferenceCountUtil.release(msg);
-                for (int i = 0; i < 3; i++) {
-                    ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
-                    assertThat(server.outboundMessages()).as("nothing written before the read completes").isEmpty();
-                }
-            }
-        });
-        client.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
-        pump(client, server);
-        assertThat(records(server)).as("one record for the three flushes").containsExactly(300 + OVERHEAD);
-
-        // Outside a read a flush goes at once.
-        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
-        server.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
-        assertThat(records(server)).containsExactly(100 + OVERHEAD, 100 + OVERHEAD);
-        server.finishAndReleaseAll();
-        client.finishAndReleaseAll();
-    }
-
-    /** Herald's TLS context and the shaper on {@code server}, a TLS 1.3 client, the handshake done. */
+    /** Herald's TLS context and the sizer on {@code server}, a TLS 1.3 client, the handshake done. */
     private EmbeddedChannel connect(EmbeddedChannel server) throws Exception {
         SslContext serverContext = TlsSetup.load(HeraldConfig.builder().dataDir(dir).build()).sslContext();
         SslContext clientContext = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .protocols("TLSv1.3").build();
         SslHandler serverSsl = serverContext.newHandler(server.alloc());
-        server.pipeline().addLast(serverSsl, new TlsWriteShaper(serverSsl));
+        server.pipeline().addLast(serverSsl, new TlsRecordSizer(serverSsl));
         EmbeddedChannel client = new EmbeddedChannel(clientContext.newHandler(ByteBufAllocator.DEFAULT));
         for (int i = 0; i < 20 && !(serverSsl.handshakeFuture().isDone() && drained(server, client)); i++) {
             pump(client, server);
