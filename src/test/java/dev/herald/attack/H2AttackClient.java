@@ -382,8 +382,8 @@ final class H2AttackClient implements AutoCloseable {
             if (block != null) {
                 block.release();
             }
+            closed.countDown(); // before end(): a test woken by end() reads isClosed()
             end();
-            closed.countDown();
         }
     }
 
