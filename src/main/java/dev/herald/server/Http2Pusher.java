@@ -218,6 +218,9 @@ final class Http2Pusher {
             }
         }
         if (promised) {
+            // The pushes start behind the page's HEADERS when it answers in this task (Http2StreamHandler), else
+            // once the task is over; then the promises (and what the pushes wrote) are flushed.
+            parent.eventLoop().execute(this::drain);
             flushSoon();
         }
         return rest;
@@ -280,8 +283,6 @@ final class Http2Pusher {
         handler.page = page;
         handler.holdsPageBody = priority == HeraldConfig.PushPriority.BEFORE;
         waiting.add(handler);
-        // Started after the current task, once the page's own HEADERS are written behind the promises.
-        parent.eventLoop().execute(this::drain);
         return true;
     }
 

@@ -80,14 +80,9 @@ class TlsRecordSizerTest {
         return client;
     }
 
-    /** Flushes {@code bytes} of plaintext through the server and returns the record lengths it wrote. */
+    /** Flushes {@code bytes} of plaintext through the server and returns the lengths of the records it wrote. */
     private static List<Integer> recordsOf(EmbeddedChannel server, int bytes) {
         server.writeAndFlush(Unpooled.wrappedBuffer(new byte[bytes]));
-        return records(server);
-    }
-
-    /** The lengths of the application-data records the server wrote since the last call. */
-    private static List<Integer> records(EmbeddedChannel server) {
         ByteBuf wire = Unpooled.buffer();
         for (ByteBuf b = server.readOutbound(); b != null; b = server.readOutbound()) {
             wire.writeBytes(b);
