@@ -18,8 +18,11 @@
 #   RTTS ["100 20"]         round-trip times in ms (netdelay one-way delay = RTT/2)
 #   THINKS ["0 200"]        server think times in ms
 #   ROUNDS [2] RUNS [5]     measured loads per condition = ROUNDS x RUNS; rounds interleave the conditions
-#   WARMUP [4]              unmeasured loads per condition first (client JIT, server JIT and caches); one client
-#                           JVM per RTT runs every condition
+#   WARMUP [4]              unmeasured loads per condition first (client JIT and caches); one client JVM per RTT
+#                           runs every condition
+#   SERVER_WARMUP [1000]    before those, loads per condition from inside hd-srv (no added latency), SERVER_WARMUP_PARALLEL
+#   SERVER_WARMUP_PARALLEL [16]   at a time, so every server is measured in the steady state a long-running one is
+#                           in (Herald's JIT); every server gets them alike; 0 turns it off
 #   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall nghttpd nginx h2o"]
 #                           herald-pushall: a diagnostic, Herald with its push budget raised to PUSHALL_BYTES so
 #                           the whole page is pushed (BenchHerald; not Herald's default)
@@ -45,7 +48,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT INITCWND INITRWND CLIENT_RMEM; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT INITCWND INITRWND CLIENT_RMEM; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -53,6 +56,8 @@ THINKS="${THINKS:-0 200}"
 ROUNDS="${ROUNDS:-2}"
 RUNS="${RUNS:-5}"
 WARMUP="${WARMUP:-4}"
+SERVER_WARMUP="${SERVER_WARMUP:-1000}"
+SERVER_WARMUP_PARALLEL="${SERVER_WARMUP_PARALLEL:-16}"
 CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall nghttpd nginx h2o}"
 PUSHALL_BYTES="${PUSHALL_BYTES:-1048576}"
 CHROMIUM="${CHROMIUM:-1}"
@@ -340,6 +345,17 @@ for rtt in $RTTS; do
   plan "$rtt" >"$TMP/plan-$rtt.txt"
   # sanity: one load per condition, every needed resource complete with status 200 (else the client fails)
   pageload "$TMP/plan-$rtt.txt" 1 1 1 "$TMP/check.jsonl" || { grep failed "$TMP/pageload.log" | tail -5 >&2; die "a check load failed"; }
+  if [ "$SERVER_WARMUP" -gt 0 ]; then
+    cp "$TMP/plan-$rtt.txt" "$TMP/warm-$rtt.txt"
+    if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
+      echo "herald-plain_think=$CHROMIUM_THINK $SRV $(port_of herald-plain "$CHROMIUM_THINK") false false" >>"$TMP/warm-$rtt.txt"
+    fi
+    log "RTT $rtt ms: warming every server, $SERVER_WARMUP loads per condition from inside hd-srv ($SERVER_WARMUP_PARALLEL at a time)"
+    in_srv java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --plan "$TMP/warm-$rtt.txt" --path /index.html \
+        --server-warmup "$SERVER_WARMUP" --parallel "$SERVER_WARMUP_PARALLEL" 2>"$TMP/warm-$rtt.log" \
+        || { cat "$TMP/warm-$rtt.log" >&2; die "server warm-up loads failed"; }
+    sed 's/^/    /' "$TMP/warm-$rtt.log" >&2
+  fi
   log "RTT $rtt ms: every server answers; measuring ($ROUNDS rounds x $RUNS loads per condition, $WARMUP warm-up loads each)"
   pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
@@ -376,7 +392,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "java": $(jstr "$(java -version 2>&1 | head -1)"), "nghttpd": $(jstr "$(nghttpd --version 2>&1 | head -1)"),
                "nginx": $(jstr "$(nginx -v 2>&1)"), "h2o": $(jstr "$(h2o --version 2>&1 | head -1)"),
                "chromium": $(jstr "$(chromium --version 2>/dev/null || echo none)"), "openssl": $(jstr "$(openssl version)")},
-  "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP,
+  "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP, "serverWarmup": $SERVER_WARMUP, "serverWarmupParallel": $SERVER_WARMUP_PARALLEL,
                "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRtt": $CHROMIUM_RTT,
                "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}",
                "initrwnd": "${INITRWND:-kernel default}", "clientRmem": "${CLIENT_RMEM:-kernel default}", "cacheControl": $(jstr "$CACHE_CONTROL")},
@@ -388,6 +404,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "herald think > 0": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push|plain '$CACHE_CONTROL'",
                "herald-pushall": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push '$CACHE_CONTROL' $PUSHALL_BYTES",
                "pageload": "ip netns exec hd-cli java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN --rounds $ROUNDS --runs $RUNS --warmup $WARMUP",
+               "server warm-up": "ip netns exec hd-srv java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN (+ herald-plain with Chromium) --server-warmup $SERVER_WARMUP --parallel $SERVER_WARMUP_PARALLEL",
                "plans": $(python3 -c 'import json,sys; print(json.dumps({f.rsplit("/", 1)[1]: open(f).read() for f in sys.argv[1:]}))' "$TMP"/plan-*.txt)}
 }
 JSON

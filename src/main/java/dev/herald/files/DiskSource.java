@@ -193,7 +193,11 @@ final class DiskSource {
     private Path step(Path dir, String name) {
         Path real;
         try {
-            real = dir.resolve(name).toRealPath();
+            Path candidate = dir.resolve(name);
+            if (!candidate.toFile().exists()) {
+                return null; // the usual absent sibling (.br, .gz) without the exception toRealPath would build
+            }
+            real = candidate.toRealPath();
         } catch (IOException | InvalidPathException e) {
             return null;
         }

@@ -40,7 +40,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,11 +60,16 @@ import java.util.regex.Pattern;
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --host H --port P [--push true] [--hints false]
  *      [--label NAME] [--path /index.html] [--runs 10] [--rounds 1] [--warmup 3] [--out FILE.jsonl] [--timeout-ms 30000]
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE [same options]
+ * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE --server-warmup N [--parallel 16]
  * </pre>
  * A plan has one target a line: {@code LABEL HOST PORT PUSH HINTS} (underscores in LABEL become spaces). Every
  * target gets {@code --warmup} unmeasured loads first; then {@code --rounds} rounds of {@code --runs} loads per
  * target, so a busy moment of the machine hits every target. Each measured load is one JSON line in {@code --out}
  * (appended) and a short line on stderr.
+ *
+ * <p>With {@code --server-warmup N} it only warms the servers: N loads per target, {@code --parallel} at a time,
+ * nothing measured, one summary line per target. Run next to the servers (no added latency), it brings a JIT-compiled
+ * server to the steady state a long-running one is in; every server gets it alike.
  */
 public final class PageLoad {
     private static final Pattern CSS_IMPORT = Pattern.compile("@import\\s+(?:url\\(\\s*)?['\"]?([^'\")\\s;]+)");
@@ -111,6 +118,18 @@ public final class PageLoad {
                 .build();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         int failures = 0;
+        if (a.containsKey("server-warmup")) {
+            try {
+                int n = Integer.parseInt(a.get("server-warmup"));
+                int parallel = Integer.parseInt(a.getOrDefault("parallel", "16"));
+                for (Target t : targets) {
+                    failures += warmServer(group, ssl, t, n, parallel, timeoutMs);
+                }
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+            System.exit(failures == 0 ? 0 : 1);
+        }
         try {
             // warm-up first (client JIT, server caches), for every target; then rounds that interleave the targets
             for (Target t : targets) {
@@ -132,6 +151,29 @@ public final class PageLoad {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** N unmeasured loads of one target, {@code parallel} at a time; returns how many failed. */
+    private static int warmServer(EventLoopGroup group, SslContext ssl, Target t, int n, int parallel, long timeoutMs)
+            throws InterruptedException {
+        Semaphore slots = new Semaphore(parallel);
+        AtomicInteger failed = new AtomicInteger();
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            slots.acquire();
+            Load load = new Load(ssl, t.host(), t.port(), t.path(), t.push(), t.hints());
+            load.start(group).orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                    load.abort();
+                }
+                slots.release();
+            });
+        }
+        slots.acquire(parallel);
+        System.err.printf("[pageload] %s: %d server warm-up loads (%d at a time) in %.1f s, %d failed%n", t.label(), n,
+                parallel, (System.nanoTime() - start) / 1e9, failed.get());
+        return failed.get();
     }
 
     private static boolean loadOnce(EventLoopGroup group, SslContext ssl, Target t, int run, long timeoutMs, Path out)
