@@ -75,6 +75,7 @@ final class Pipelines {
                 ch.pipeline()
                         .addLast(server.limits)
                         .addLast(idle(server.config))
+                        .addLast(new HandshakeFlushHolder(sslHandler.handshakeFuture()))
                         .addLast(sslHandler)
                         .addLast(new TlsRecordSizer(sslHandler))
                         .addLast(new Alpn(server));

@@ -25,10 +25,10 @@ import java.util.concurrent.TimeUnit;
  * <p>The wrap size is set at each flush (a flush's records are all small or all large): small while the
  * connection's bytes stay within the threshold; the write that crosses it first flushes what is pending.
  *
- * <p>Not done here, measured and dropped: holding flushes asked for during a read until it completes (which sends
- * the server's SETTINGS and the two connection WINDOW_UPDATEs of a new connection in one packet with the response,
- * as nginx does). It made the 103 Early Hints client of {@code bench/push} 5-20 ms slower (its assets' first
- * round trip carried less of style.css), more than it gained elsewhere.
+ * <p>Measured and dropped: holding the flushes asked for during every read until it completes. It made the 103
+ * Early Hints client of {@code bench/push} 5-20 ms slower (its assets' first round trip carried less of
+ * style.css), more than it gained elsewhere. Only the handshake's reads are held now ({@link HandshakeFlushHolder}),
+ * so a new connection's tickets, SETTINGS and WINDOW_UPDATE leave in one packet with the response, as nginx's do.
  *
  * <p>Event-loop confined.
  */
