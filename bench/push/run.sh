@@ -177,6 +177,7 @@ http {
   access_log off;
   sendfile on;
   keepalive_requests 1000000;
+  ssl_protocols TLSv1.2 TLSv1.3;
   client_body_temp_path $TMP/nginx-tmp/body;
   proxy_temp_path $TMP/nginx-tmp/proxy;
   fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
@@ -214,8 +215,6 @@ num-threads: 1
 user: root
 error-log: $TMP/h2o-error.log
 pid-file: $TMP/h2o.pid
-ssl-session-resumption:
-  mode: off
 hosts:
 $(for t in $THINKS; do h2o_host "$t"; done)
 EOF
@@ -356,6 +355,11 @@ for rtt in $RTTS; do
         || { cat "$TMP/warm-$rtt.log" >&2; die "server warm-up loads failed"; }
     sed 's/^/    /' "$TMP/warm-$rtt.log" >&2
   fi
+  # every server speaks TLS 1.3 (the limit's setup assumes it) and resumes sessions, as the client offers both
+  for port in $(awk '{print $3}' "$TMP/plan-$rtt.txt" | sort -u); do
+    proto="$(in_cli openssl s_client -connect "$SRV:$port" -alpn h2 </dev/null 2>/dev/null | grep -a -o 'New, TLSv1\.[0-9]' || true)"
+    [ "$proto" = "New, TLSv1.3" ] || die "port $port negotiated '${proto:-nothing}', not TLS 1.3"
+  done
   log "RTT $rtt ms: every server answers; measuring ($ROUNDS rounds x $RUNS loads per condition, $WARMUP warm-up loads each)"
   pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
