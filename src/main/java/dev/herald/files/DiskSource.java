@@ -103,8 +103,8 @@ final class DiskSource {
         }
         Layout at = resolve(path);
         if (at.notAFile() != null || !same(at.real(), cached.identity())
-                || !same(step(at.parent(), at.name() + ".br"), cached.br())
-                || !same(step(at.parent(), at.name() + ".gz"), cached.gzip())) {
+                || !same(siblingStep(at.parent(), at.name() + ".br"), cached.br())
+                || !same(siblingStep(at.parent(), at.name() + ".gz"), cached.gzip())) {
             return null;
         }
         Resource now = new Resource(cached.path(), cached.contentType(), cached.cacheControl(), cached.identity(),
@@ -193,11 +193,7 @@ final class DiskSource {
     private Path step(Path dir, String name) {
         Path real;
         try {
-            Path candidate = dir.resolve(name);
-            if (!candidate.toFile().exists()) {
-                return null; // the usual absent sibling (.br, .gz) without the exception toRealPath would build
-            }
-            real = candidate.toRealPath();
+            real = dir.resolve(name).toRealPath();
         } catch (IOException | InvalidPathException e) {
             return null;
         }
@@ -208,8 +204,16 @@ final class DiskSource {
         return real;
     }
 
+    /**
+     * {@link #step} for a precompressed sibling, which is usually absent: a plain existence check first, so the
+     * absent one costs no {@code NoSuchFileException} (a stack trace each) on the event loop.
+     */
+    private Path siblingStep(Path dir, String name) {
+        return dir.resolve(name).toFile().exists() ? step(dir, name) : null;
+    }
+
     private Variant sibling(Path dir, String name, String encoding, Variant previous) throws IOException {
-        Path real = step(dir, name);
+        Path real = siblingStep(dir, name);
         if (real == null) {
             return null;
         }

@@ -102,7 +102,7 @@ final class Http2Pusher {
     private final ArrayDeque<Http2StreamHandler> waiting = new ArrayDeque<>();
     private int reserved;
     private int open;
-    private boolean flushQueued;
+    private boolean drainQueued;
 
     private Http2Pusher(Channel parent) {
         this.parent = parent;
@@ -123,16 +123,19 @@ final class Http2Pusher {
     }
 
     /**
-     * Flushes the connection once the current event-loop task is over. A page answered at once is written in the
-     * same task as its promises, and its pushes start there too ({@link #drain} from the page's HEADERS): the
+     * Once the current event-loop task is over: starts the waiting pushes, then flushes the connection (one task per
+     * event-loop task, however many pages promised in it). A page answered at once is written in the same task as
+     * its promises, and its pushes start there too ({@link #drain} from the page's HEADERS, Http2StreamHandler): the
      * read's own flush (Netty's, at the end of the read) then sends promises, page and pushes in one write, so the
-     * first packets are full ones. A page that answers later gets its promises out right after this task.
+     * first packets are full ones, and this drain finds them started. A page that answers later gets its promises
+     * out, and its pushes started, right after this task.
      */
-    private void flushSoon() {
-        if (!flushQueued) {
-            flushQueued = true;
+    private void drainAndFlushSoon() {
+        if (!drainQueued) {
+            drainQueued = true;
             parent.eventLoop().execute(() -> {
-                flushQueued = false;
+                drainQueued = false;
+                drain();
                 codecWriter.flush();
             });
         }
@@ -218,10 +221,7 @@ final class Http2Pusher {
             }
         }
         if (promised) {
-            // The pushes start behind the page's HEADERS when it answers in this task (Http2StreamHandler), else
-            // once the task is over; then the promises (and what the pushes wrote) are flushed.
-            parent.eventLoop().execute(this::drain);
-            flushSoon();
+            drainAndFlushSoon();
         }
         return rest;
     }

@@ -48,8 +48,9 @@ import java.util.function.Supplier;
  *
  * <pre>
  * Each starts with ConnectionLimits, which counts the connection (or marks it refused) and steps aside.
- * TLS:       idle, ssl, record sizer, ALPN -> h2:       frame codec, multiplexer(stream handler), observer
- *                                            -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
+ * TLS:       idle, handshake flush holder (until the handshake is done), ssl, record sizer,
+ *            ALPN -> h2:       frame codec, multiplexer(stream handler), observer
+ *                 -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
  * cleartext: idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
  *            aggregator, chunked writer, Http1Handler
  * </pre>
