@@ -24,25 +24,6 @@ class HandshakeFlushHolderTest {
     private final Promise<Void> handshake = ImmediateEventExecutor.INSTANCE.newPromise();
 
     private EmbeddedChannel channel() {
-        ChannelOutboundHandlerAdapter socket = new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-                wire.add("w:" + msg);
-                ctx.write(msg, promise);
-            }
-
-            @Override
-            public void flush(ChannelHandlerContext ctx) {
-                wire.add("flush");
-                ctx.flush();
-            }
-
-            @Override
-            public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-                wire.add("close");
-                ctx.close(promise);
-            }
-        };
         // Like a read carrying the client's Finished and first request: the engine flushes its tickets, the codec
         // its SETTINGS and WINDOW_UPDATE, and the response is flushed when the read is complete.
         ChannelInboundHandlerAdapter upper = new ChannelInboundHandlerAdapter() {
@@ -63,7 +44,30 @@ class HandshakeFlushHolderTest {
                 ctx.flush();
             }
         };
-        return new EmbeddedChannel(socket, new HandshakeFlushHolder(handshake), upper);
+        return new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake), upper);
+    }
+
+    /** Stands for the socket: records writes, flushes and closes in {@link #wire}. */
+    private ChannelOutboundHandlerAdapter socket() {
+        return new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                wire.add("w:" + msg);
+                ctx.write(msg, promise);
+            }
+
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                wire.add("flush");
+                ctx.flush();
+            }
+
+            @Override
+            public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+                wire.add("close");
+                ctx.close(promise);
+            }
+        };
     }
 
     @Test
@@ -88,6 +92,31 @@ class HandshakeFlushHolderTest {
         wire.clear();
         ch.writeInbound("window-update,data");
         assertThat(wire).containsExactly("w:window-update", "flush", "w:data", "flush", "w:response", "flush");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void theReadThatCompletesTheHandshakeHoldsUntilTheTasksQueuedDuringItHaveRun() {
+        // Like Http2Pusher with a page that answers later: the promises are written in the read, and the pushes
+        // start in a task queued during it. Their first bytes must leave in the same write as the promises.
+        EmbeddedChannel ch = new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ctx.write("promises");
+                        ctx.executor().execute(() -> ctx.writeAndFlush("push-data"));
+                    }
+
+                    @Override
+                    public void channelReadComplete(ChannelHandlerContext ctx) {
+                        ctx.flush();
+                    }
+                });
+        handshake.setSuccess(null);
+        ch.writeInbound("request");
+
+        assertThat(wire).containsExactly("w:promises", "w:push-data", "flush");
+        assertThat(ch.pipeline().get(HandshakeFlushHolder.class)).isNull();
         ch.finishAndReleaseAll();
     }
 
