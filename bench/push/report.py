@@ -236,6 +236,7 @@ def markdown(meta, rows, chrom, checks, png_rel, json_rel):
              + ", ".join(f"`{k}` {v:,} B" for k, v in meta["fixture"].items())
              + f" ({sum(meta['fixture'].values()):,} B): index.html -> style.css -> font.woff2, index.html -> app.js (module).",
              "",
+             f"Servers' congestion control: {meta['settings'].get('serverCongestionControl', 'not recorded')}. "
              f"Physical limit = setup (TCP + TLS 1.3: 2 RTT) + 1 RTT + bytes / {meta['settings']['bandwidthMbit']} Mbit/s "
              "+ think time. IW10 bound = the same with TCP slow start from 10 segments (the server needs "
              f"{rows[0]['slowStartRounds'] if rows else '?'} rounds for the bytes; a push may fill the think time).",

@@ -36,6 +36,12 @@
 #   CLIENT_RMEM []          a diagnostic: the default receive buffer of the clients' sockets in bytes
 #                           (net.ipv4.tcp_rmem in hd-cli; the initial receive window is at most about half of it,
 #                           and INITRWND can only lower it); empty keeps the kernel's 131072
+#   SERVER_CC [cubic]       the congestion control of every server's sockets (net.ipv4.tcp_congestion_control in
+#                           hd-srv): Linux's and Debian's default, pinned so a run does not depend on the host's
+#                           setting, which a new namespace inherits (bbr on this machine class, which paces each round
+#                           of slow start over the round trip); empty keeps the inherited one. A namespace may only
+#                           pick one of the host's net.ipv4.tcp_allowed_congestion_control: the run adds it there and
+#                           restores the list at exit
 #   BANDWIDTH_MBIT [135]    the relay's capacity (netdelay README), for the physical limit
 #   CACHE_CONTROL ["public, max-age=3600"]   on every server's files (Chromium uses hints only for cacheable ones)
 #   HERALD_JAR [<repo>/target/herald.jar]   HERALD_JAVA_OPTS ["-Xmx512m"]
@@ -48,7 +54,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT INITCWND INITRWND CLIENT_RMEM; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -66,6 +72,7 @@ CHROMIUM_RTT="${CHROMIUM_RTT:-100}"
 CHROMIUM_THINK="${CHROMIUM_THINK:-200}"
 BANDWIDTH_MBIT="${BANDWIDTH_MBIT:-135}"
 INITCWND="${INITCWND:-}"
+SERVER_CC="${SERVER_CC-cubic}"
 INITRWND="${INITRWND:-}"
 CLIENT_RMEM="${CLIENT_RMEM:-}"
 CACHE_CONTROL="${CACHE_CONTROL:-public, max-age=3600}"
@@ -114,8 +121,10 @@ stop_servers() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 -- "-$p" 2>/dev/null || true; done
   PIDS=()
 }
+ALLOWED_CC_BEFORE=""
 cleanup() {
   stop_servers
+  if [ -n "$ALLOWED_CC_BEFORE" ]; then sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$ALLOWED_CC_BEFORE" || true; fi
   if [ "$NETDELAY_UP" = "1" ]; then NETDELAY_STATE="$TMP/netdelay" "$NETDELAY" down || true; fi
   if [ "$KEEP_TMP" = "1" ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 }
@@ -327,6 +336,19 @@ for rtt in $RTTS; do
     in_srv ip route change $route dev tun-srv initcwnd "$INITCWND" || die "cannot set initcwnd on '$route'"
     log "server initcwnd $INITCWND: $(in_srv ip route show dev tun-srv | head -1)"
   fi
+  if [ -n "$SERVER_CC" ]; then
+    allowed="$(sysctl -n net.ipv4.tcp_allowed_congestion_control)"
+    if ! grep -qw -- "$SERVER_CC" <<<"$allowed"; then
+      grep -qw -- "$SERVER_CC" /proc/sys/net/ipv4/tcp_available_congestion_control \
+          || modprobe "tcp_$SERVER_CC" 2>/dev/null || die "congestion control '$SERVER_CC' is not available"
+      [ -n "$ALLOWED_CC_BEFORE" ] || ALLOWED_CC_BEFORE="$allowed"
+      sysctl -q -w net.ipv4.tcp_allowed_congestion_control="$allowed $SERVER_CC" || die "cannot allow '$SERVER_CC'"
+    fi
+    in_srv sysctl -q -w net.ipv4.tcp_congestion_control="$SERVER_CC" \
+        || die "cannot set congestion control '$SERVER_CC' in hd-srv (allowed: $(cat /proc/sys/net/ipv4/tcp_allowed_congestion_control))"
+  fi
+  SERVER_CC_USED="$(in_srv sysctl -n net.ipv4.tcp_congestion_control)"
+  log "server congestion control: $SERVER_CC_USED"
   if [ -n "$INITRWND" ]; then
     route="$(in_cli ip route show dev tun-cli | head -1)"
     # shellcheck disable=SC2086
@@ -399,6 +421,7 @@ cat >"$TMP/out/meta.json" <<JSON
   "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP, "serverWarmup": $SERVER_WARMUP, "serverWarmupParallel": $SERVER_WARMUP_PARALLEL,
                "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRtt": $CHROMIUM_RTT,
                "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}",
+               "serverCongestionControl": "$SERVER_CC_USED${SERVER_CC:+ (SERVER_CC)}",
                "initrwnd": "${INITRWND:-kernel default}", "clientRmem": "${CLIENT_RMEM:-kernel default}", "cacheControl": $(jstr "$CACHE_CONTROL")},
   "fixture": $(python3 -c 'import json,sys; print(json.dumps({l.split()[0]: int(l.split()[1]) for l in open(sys.argv[1])}))' "$TMP/fixture.txt"),
   "commands": {"run": $(jstr "${ENV_PREFIX}bench/push/run.sh"),
