@@ -102,6 +102,11 @@ public final class Main {
         return OK;
     }
 
+    /** Plain text as a picocli description, which is a format string: a bare {@code %} would make it warn. */
+    private static String literal(String text) {
+        return text.replace("%", "%%");
+    }
+
     /** {@code herald} and its {@code serve} subcommand, with one option per setting, inherited by {@code serve}. */
     static CommandLine commandLine(PrintStream out, PrintStream err) {
         CommandSpec herald = CommandSpec.create().name("herald").version("herald " + version())
@@ -125,8 +130,8 @@ public final class Main {
             OptionSpec.Builder option = OptionSpec.builder(setting.flags().toArray(String[]::new))
                     .userObject(setting)
                     .scopeType(ScopeType.INHERIT)
-                    .description(setting.description(),
-                            "Default: " + setting.defaultValue().orElse("unset") + "; env " + setting.envVar());
+                    .description(literal(setting.description()),
+                            literal("Default: " + setting.defaultValue().orElse("unset") + "; env " + setting.envVar()));
             if (setting.isBoolean()) {
                 option.type(boolean.class).arity("0..1").paramLabel("true|false");
             } else {
