@@ -20,8 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -95,15 +97,24 @@ class PushObservabilityTest {
     /** The access-log line of {@code GET path}, waiting for it (a page's line waits for its pushes). */
     private static String accessLine(String path) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String m : LINES) {
-                if (m.contains(" GET " + path + " ") && LINES.remove(m)) {
+        List<String> others = new ArrayList<>(); // other requests' lines, put back for their own lookups
+        try {
+            for (;;) {
+                // The line is written on the server's event loop: wait for the appender to hand it over.
+                String m = LINES.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (m == null) {
+                    throw new AssertionError("no access-log line for " + path + " in " + others);
+                }
+                if (m.contains(" GET " + path + " ")) {
                     return m;
                 }
+                others.add(m);
             }
-            Thread.sleep(10); // polling the appender; the line is written on the server's event loop
+        } finally {
+            for (int i = others.size() - 1; i >= 0; i--) {
+                LINES.addFirst(others.get(i));
+            }
         }
-        throw new AssertionError("no access-log line for " + path + " in " + LINES);
     }
 
     private static H2FrameClient.Frame finalHeaders(List<H2FrameClient.Frame> frames) {
