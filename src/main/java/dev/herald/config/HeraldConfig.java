@@ -24,6 +24,8 @@ public final class HeraldConfig {
     private final int initialWindowSize;
     private final int connectionWindowSize;
     private final int sendBuffer;
+    private final Duration latencyOptimizationMinRtt;
+    private final int latencyOptimizationMaxCwnd;
     private final int maxFrameSize;
     private final int maxHeaderListSize;
     private final int maxRstFramesPerWindow;
@@ -87,6 +89,8 @@ public final class HeraldConfig {
         initialWindowSize = b.initialWindowSize;
         connectionWindowSize = b.connectionWindowSize;
         sendBuffer = b.sendBuffer;
+        latencyOptimizationMinRtt = b.latencyOptimizationMinRtt;
+        latencyOptimizationMaxCwnd = b.latencyOptimizationMaxCwnd;
         maxFrameSize = b.maxFrameSize;
         maxHeaderListSize = b.maxHeaderListSize;
         maxRstFramesPerWindow = b.maxRstFramesPerWindow;
@@ -155,6 +159,8 @@ public final class HeraldConfig {
         b.initialWindowSize = initialWindowSize;
         b.connectionWindowSize = connectionWindowSize;
         b.sendBuffer = sendBuffer;
+        b.latencyOptimizationMinRtt = latencyOptimizationMinRtt;
+        b.latencyOptimizationMaxCwnd = latencyOptimizationMaxCwnd;
         b.maxFrameSize = maxFrameSize;
         b.maxHeaderListSize = maxHeaderListSize;
         b.maxRstFramesPerWindow = maxRstFramesPerWindow;
@@ -258,6 +264,19 @@ public final class HeraldConfig {
      */
     public int sendBuffer() {
         return sendBuffer;
+    }
+
+    /**
+     * Smoothed round-trip time from which an HTTP/2 connection, while a request on it waits for its response, hands
+     * the socket only what its congestion window can send at once (h2o's latency optimization); zero turns it off.
+     */
+    public Duration latencyOptimizationMinRtt() {
+        return latencyOptimizationMinRtt;
+    }
+
+    /** Congestion window (bytes) from which the latency optimization stops holding bytes back. */
+    public int latencyOptimizationMaxCwnd() {
+        return latencyOptimizationMaxCwnd;
     }
 
     public int maxFrameSize() {
@@ -526,6 +545,8 @@ public final class HeraldConfig {
         private int initialWindowSize = 1 << 20;
         private int connectionWindowSize = 4 << 20;
         private int sendBuffer = 0;
+        private Duration latencyOptimizationMinRtt = Duration.ofMillis(50);
+        private int latencyOptimizationMaxCwnd = 65_535;
         private int maxFrameSize = 16_384;
         private int maxHeaderListSize = 32_768;
         private int maxRstFramesPerWindow = 200;
@@ -639,6 +660,19 @@ public final class HeraldConfig {
         public Builder sendBuffer(int n) {
             require("http2.send-buffer", n, n == 0 || n >= 2048, "0 (off) or an integer >= 2048 bytes");
             this.sendBuffer = n;
+            return this;
+        }
+
+        public Builder latencyOptimizationMinRtt(Duration d) {
+            require("http2.latency-optimization.min-rtt", d, d != null && !d.isNegative(),
+                    "a duration >= 0 such as 50ms (0 turns it off)");
+            this.latencyOptimizationMinRtt = d;
+            return this;
+        }
+
+        public Builder latencyOptimizationMaxCwnd(int n) {
+            require("http2.latency-optimization.max-cwnd", n, n > 0, "an integer > 0 bytes");
+            this.latencyOptimizationMaxCwnd = n;
             return this;
         }
 

@@ -76,6 +76,17 @@ public final class Settings {
                             + "0 (default) keeps Netty's and the kernel's; 16KiB (Cloudflare's value) lets a page "
                             + "overtake a download on the same connection, at 6% of the download's speed and about a "
                             + "third more CPU for streaming fan-out."),
+            of("http2.latency-optimization.min-rtt", DURATION, Builder::latencyOptimizationMinRtt,
+                    HeraldConfig::latencyOptimizationMinRtt,
+                    "Round-trip time from which a connection, while a request on it waits for its response, "
+                            + "hands TCP only what its congestion window sends at once and keeps the rest in the "
+                            + "priority scheduler, so that response (a page after its 103 Early Hints) overtakes the "
+                            + "bytes before it once ready; h2o's latency optimization, with its 50ms. 0s turns it "
+                            + "off. Epoll only."),
+            of("http2.latency-optimization.max-cwnd", INT_SIZE, Builder::latencyOptimizationMaxCwnd,
+                    HeraldConfig::latencyOptimizationMaxCwnd,
+                    "Congestion window (bytes) from which the latency optimization stops: larger windows carry "
+                            + "bulk transfers, where full writes cost less CPU; h2o's 65535."),
             of("http2.max-frame-size", INT_SIZE, Builder::maxFrameSize, HeraldConfig::maxFrameSize,
                     "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE); 16KiB, the protocol's minimum, "
                             + "keeps frames small so streams interleave fairly."),

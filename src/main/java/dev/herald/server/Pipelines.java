@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -26,6 +29,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.WeightedFairQueueByteDistributor;
 import io.netty.handler.logging.LogLevel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
@@ -98,7 +102,7 @@ final class Pipelines {
                 HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
                         info.refusal == null
                                 && AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                                ? new Http2ServerUpgradeCodec(frameCodec(server), multiplexer(server),
+                                ? new Http2ServerUpgradeCodec(frameCodec(server, ch), multiplexer(server),
                                         new Http2ConnectionObserver(server))
                                 : null;
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
@@ -147,7 +151,7 @@ final class Pipelines {
         return new HttpServerCodec(c.maxUriLength() + 64, c.maxHeaderListSize(), 16 * 1024);
     }
 
-    static Http2FrameCodec frameCodec(ServerContext server) {
+    static Http2FrameCodec frameCodec(ServerContext server, Channel ch) {
         HeraldConfig c = server.config;
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(c.maxConcurrentStreams())
@@ -155,7 +159,7 @@ final class Pipelines {
                 .maxFrameSize(c.maxFrameSize())
                 .maxHeaderListSize(c.maxHeaderListSize());
         // No ENABLE_PUSH: it is meaningless from a server, and Netty refuses to send it (RFC 9113 §6.5.2).
-        Http2FrameCodecBuilder b = Http2FrameCodecBuilder.forServer()
+        Http2FrameCodecBuilder b = new CodecBuilder(connection(c, ch))
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .validateRequiredPseudoHeaders(true)
@@ -168,6 +172,29 @@ final class Pipelines {
         // header block over the limit before any stream exists, to log it as a limit like the others.
         b.frameLogger(new LimitFrameLogger(server));
         return b.build();
+    }
+
+    /**
+     * The connection's state, with Netty's flow controller and priority-tree distributor, wrapped in the
+     * {@link LatencyOptimizedDistributor} ({@code http2.latency-optimization.*}). Netty's builder makes the same
+     * connection itself unless given one.
+     */
+    private static Http2Connection connection(HeraldConfig c, Channel ch) {
+        DefaultHttp2Connection connection = new DefaultHttp2Connection(true);
+        LatencyOptimizedDistributor distributor = new LatencyOptimizedDistributor(
+                new WeightedFairQueueByteDistributor(connection), connection,
+                TimeUnit.NANOSECONDS.toMicros(c.latencyOptimizationMinRtt().toNanos()),
+                c.latencyOptimizationMaxCwnd());
+        distributor.channel(ch);
+        connection.remote().flowController(new DefaultHttp2RemoteFlowController(connection, distributor));
+        return connection;
+    }
+
+    /** {@link Http2FrameCodecBuilder#forServer()} with a connection of Herald's making. */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder(Http2Connection connection) {
+            connection(connection);
+        }
     }
 
     /** The TRACE frame logger, which also reports Netty's own 431 answers to the rate-limited limit log. */
@@ -241,7 +268,7 @@ final class Pipelines {
         limitSendQueue(p.channel(), server.config.sendBuffer());
         String codec = "h2-codec";
         String mux = "h2-mux";
-        p.addAfter(after, codec, frameCodec(server));
+        p.addAfter(after, codec, frameCodec(server, p.channel()));
         String refusal = ConnectionInfo.of(p.channel()).refusal;
         if (refusal != null) {
             p.addAfter(codec, "h2-refuse", new ConnectionLimits.RefuseHttp2(refusal));

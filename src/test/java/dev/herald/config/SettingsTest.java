@@ -28,7 +28,8 @@ class SettingsTest {
                 "host", "port", "http-port", "data-dir", "root",
                 "tls.cert", "tls.key", "tls.handshake-timeout",
                 "http2.max-concurrent-streams", "http2.initial-window-size", "http2.connection-window-size",
-                "http2.send-buffer", "http2.max-frame-size", "http2.max-header-list-size",
+                "http2.send-buffer", "http2.latency-optimization.min-rtt", "http2.latency-optimization.max-cwnd",
+                "http2.max-frame-size", "http2.max-header-list-size",
                 "http2.max-rst-frames-per-window",
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
@@ -93,6 +94,8 @@ class SettingsTest {
         samples.put("http2.initial-window-size", "64KiB");
         samples.put("http2.connection-window-size", "8MiB");
         samples.put("http2.send-buffer", "64KiB");
+        samples.put("http2.latency-optimization.min-rtt", "20ms");
+        samples.put("http2.latency-optimization.max-cwnd", "128KiB");
         samples.put("http2.max-frame-size", "32KiB");
         samples.put("http2.max-header-list-size", "16KiB");
         samples.put("http2.max-rst-frames-per-window", "100");
@@ -178,6 +181,13 @@ class SettingsTest {
         assertThatThrownBy(() -> Settings.byKey("http2.send-buffer").orElseThrow()
                 .apply(HeraldConfig.builder(), "1KiB"))
                 .hasMessage("http2.send-buffer: 1KiB (expected: 0 (off) or an integer >= 2048 bytes)");
+        assertThatThrownBy(() -> Settings.byKey("http2.latency-optimization.max-cwnd").orElseThrow()
+                .apply(HeraldConfig.builder(), "0"))
+                .hasMessage("http2.latency-optimization.max-cwnd: 0 (expected: an integer > 0 bytes)");
+        assertThat(HeraldConfig.builder().latencyOptimizationMinRtt(java.time.Duration.ZERO).build()
+                .latencyOptimizationMinRtt()).as("0s turns it off").isZero();
+        assertThat(DEFAULTS.latencyOptimizationMinRtt()).isEqualTo(java.time.Duration.ofMillis(50));
+        assertThat(DEFAULTS.latencyOptimizationMaxCwnd()).isEqualTo(65_535);
         assertThatThrownBy(() -> Settings.byKey("idle-timeout").orElseThrow().apply(HeraldConfig.builder(), "0s"))
                 .hasMessage("idle-timeout: 0s (expected: a duration > 0 such as 120s)");
         assertThatThrownBy(() -> Settings.byKey("files.immutable-pattern").orElseThrow()
