@@ -147,24 +147,18 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
         }
         counting.target = writer;
         counting.wrote = false;
-        writer = counting;
-        if (allowed >= maxBytes) {
-            boolean more = delegate.distribute(maxBytes, writer);
-            if (more) {
-                drySince = 0;
-            } else {
-                dry();
-            }
-            return more;
-        }
         // Zero still lets empty frames out (a stream's end, trailers).
-        if (delegate.distribute(allowed, writer)) {
-            held++;
-            drySince = 0;
-            wakeIn(nextWake);
-        } else {
+        boolean more = delegate.distribute(allowed, counting);
+        if (!more) {
             dry();
+            return false;
         }
+        drySince = 0;
+        if (allowed == maxBytes) {
+            return true;
+        }
+        held++;
+        wakeIn(nextWake);
         // False ends the flow controller's pass; the wake-up, a window update or new data start the next.
         return false;
     }
@@ -252,8 +246,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
             drySince = now;
         }
         if (connection.numActiveStreams() == 0) {
-            drySince = 0;
-            cork(false);
+            uncork();
             return;
         }
         if (!endCheckQueued) {
@@ -264,8 +257,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
             drySince = now;
             wakeIn(DRY_NANOS);
         } else if (now - drySince >= DRY_NANOS) {
-            drySince = 0;
-            cork(false);
+            uncork();
         } else {
             wakeIn(DRY_NANOS - (now - drySince));
         }
@@ -274,9 +266,13 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
     private void endCheck() {
         endCheckQueued = false;
         if (corked && connection.numActiveStreams() == 0) {
-            drySince = 0;
-            cork(false);
+            uncork();
         }
+    }
+
+    private void uncork() {
+        drySince = 0;
+        cork(false);
     }
 
     private void cork(boolean on) {
