@@ -27,7 +27,9 @@
 #                           herald-pushall: a diagnostic, Herald with its push budget raised to PUSHALL_BYTES so
 #                           the whole page is pushed (BenchHerald; not Herald's default)
 #   PUSHALL_BYTES [1048576]
-#   CHROMIUM [1]  CHROMIUM_RUNS [10]  CHROMIUM_RTT [100]  CHROMIUM_THINK [200]
+#   CHROMIUM [1]  CHROMIUM_RUNS [20]  CHROMIUM_ROUNDS [2]  CHROMIUM_RTT [100]  CHROMIUM_THINK [200]
+#                           CHROMIUM_RUNS loads per mode (with hints, without), in CHROMIUM_ROUNDS rounds that
+#                           alternate the modes
 #   INITCWND []             a diagnostic: the servers' initial congestion window in segments (route option in
 #                           hd-srv); empty keeps the kernel's 10
 #   INITRWND []             a diagnostic: the clients' initial receive window in segments (route option in
@@ -54,7 +56,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -67,7 +69,8 @@ SERVER_WARMUP_PARALLEL="${SERVER_WARMUP_PARALLEL:-16}"
 CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall nghttpd nginx h2o}"
 PUSHALL_BYTES="${PUSHALL_BYTES:-1048576}"
 CHROMIUM="${CHROMIUM:-1}"
-CHROMIUM_RUNS="${CHROMIUM_RUNS:-10}"
+CHROMIUM_RUNS="${CHROMIUM_RUNS:-20}"
+CHROMIUM_ROUNDS="${CHROMIUM_ROUNDS:-2}"
 CHROMIUM_RTT="${CHROMIUM_RTT:-100}"
 CHROMIUM_THINK="${CHROMIUM_THINK:-200}"
 BANDWIDTH_MBIT="${BANDWIDTH_MBIT:-135}"
@@ -389,13 +392,16 @@ for rtt in $RTTS; do
     # the no-hints Herald has served nothing yet: warm it up like the others (its loads are not recorded)
     in_cli java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --host "$SRV" --port "$(port_of herald-plain "$CHROMIUM_THINK")" \
         --push false --runs 0 --warmup "$(( WARMUP * 3 ))" --label herald-plain-warmup 2>>"$TMP/pageload.log" || true
-    for mode in hints nohints; do
-      if [ "$mode" = "hints" ]; then port="$(port_of herald "$CHROMIUM_THINK")"; else port="$(port_of herald-plain "$CHROMIUM_THINK")"; fi
-      log "Chromium, Herald $mode, RTT $rtt, think $CHROMIUM_THINK"
-      in_cli java -Xmx512m -cp "$CLIENT_JAR" dev.herald.bench.push.ChromiumLoad --url "https://$SRV:$port/index.html" \
-          --spki "$SPKI" --runs "$CHROMIUM_RUNS" --warmup 1 --label "chromium-$mode rtt=$rtt think=$CHROMIUM_THINK" \
-          --out "$TMP/out/chromium.jsonl" 2>>"$TMP/chromium.log" || log "Chromium $mode: some loads failed (see JSON)"
-      tail -1 "$TMP/chromium.log" >&2
+    # rounds alternate the two modes, so drift on this shared machine (other load, Chromium's own caches) falls on both
+    for round in $(seq 1 "$CHROMIUM_ROUNDS"); do
+      for mode in hints nohints; do
+        if [ "$mode" = "hints" ]; then port="$(port_of herald "$CHROMIUM_THINK")"; else port="$(port_of herald-plain "$CHROMIUM_THINK")"; fi
+        log "Chromium, Herald $mode, RTT $rtt, think $CHROMIUM_THINK, round $round of $CHROMIUM_ROUNDS"
+        in_cli java -Xmx512m -cp "$CLIENT_JAR" dev.herald.bench.push.ChromiumLoad --url "https://$SRV:$port/index.html" \
+            --spki "$SPKI" --runs "$(( CHROMIUM_RUNS / CHROMIUM_ROUNDS ))" --warmup 1 --label "chromium-$mode rtt=$rtt think=$CHROMIUM_THINK" \
+            --out "$TMP/out/chromium.jsonl" 2>>"$TMP/chromium.log" || log "Chromium $mode: some loads failed (see JSON)"
+        tail -1 "$TMP/chromium.log" >&2
+      done
     done
   fi
   stop_servers
@@ -419,7 +425,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "nginx": $(jstr "$(nginx -v 2>&1)"), "h2o": $(jstr "$(h2o --version 2>&1 | head -1)"),
                "chromium": $(jstr "$(chromium --version 2>/dev/null || echo none)"), "openssl": $(jstr "$(openssl version)")},
   "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP, "serverWarmup": $SERVER_WARMUP, "serverWarmupParallel": $SERVER_WARMUP_PARALLEL,
-               "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRtt": $CHROMIUM_RTT,
+               "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRounds": $CHROMIUM_ROUNDS, "chromiumRtt": $CHROMIUM_RTT,
                "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}",
                "serverCongestionControl": "$SERVER_CC_USED${SERVER_CC:+ (SERVER_CC)}",
                "initrwnd": "${INITRWND:-kernel default}", "clientRmem": "${CLIENT_RMEM:-kernel default}", "cacheControl": $(jstr "$CACHE_CONTROL")},

@@ -421,10 +421,13 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 ctx.flush();
                 finish(last, status, len);
             };
-            if (pushes != null) {
-                ctx.flush(); // the HEADERS go now; the body may wait for pushes sent before it
+            if (pushes != null && pushes.holdsBody()) {
+                ctx.flush(); // the HEADERS go now; the body waits for the pushes sent before it
                 pushes.whenBodyMayGo(sendBody);
             } else {
+                // HEADERS and the body's first chunk reach the flow controller before its next pass: flushed
+                // alone, the HEADERS would end latency optimization and let other streams' queued bytes (a
+                // browser's hinted assets) into the socket ahead of this body.
                 sendBody.run();
             }
         }

@@ -142,13 +142,15 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
     @Override
     public boolean distribute(int maxBytes, Writer writer) throws Http2Exception {
         int allowed = allowed(maxBytes);
-        if (active) {
-            cork(true);
-        }
         counting.target = writer;
         counting.wrote = false;
         // Zero still lets empty frames out (a stream's end, trailers).
         boolean more = delegate.distribute(allowed, counting);
+        if (active && (more || counting.wrote)) {
+            // Before the flush that follows this pass takes the written frames to the socket. Not when the flow
+            // controller had nothing to send: what this flush carries (a 103, HEADERS, a realtime frame) goes now.
+            cork(true);
+        }
         if (!more) {
             dry();
             return false;

@@ -167,6 +167,25 @@ class LatencyOptimizedDistributorTest {
     }
 
     @Test
+    void aPassWithNothingToSendDoesNotCork() throws Exception {
+        // A request waits and the conditions hold, but the flow controller has nothing queued: the flush this pass
+        // precedes carries other frames (the waiting request's 103, a realtime frame), which must leave now.
+        boolean more = distributor.distribute(65_535, this::write);
+
+        assertThat(more).isFalse();
+        assertThat(written).isEmpty();
+        assertThat(socket.infoReads).as("the conditions were looked at").isPositive();
+        assertThat(distributor.corked()).isFalse();
+        assertThat(socket.corks).isEmpty();
+
+        // The first bytes the flow controller writes cork it.
+        pending(3, 2_000);
+        distributor.distribute(65_535, this::write);
+        assertThat(written).containsExactly("3:2000");
+        assertThat(socket.corks).containsExactly(true);
+    }
+
+    @Test
     void uncorksAtOnceWhenNoStreamIsOpenElseOnceNothingWasWrittenForAMillisecond() throws Exception {
         long dry = LatencyOptimizedDistributor.DRY_NANOS;
         pending(3, 2_000);
