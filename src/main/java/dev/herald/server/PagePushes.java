@@ -86,11 +86,6 @@ final class PagePushes {
         }
     }
 
-    /** Whether BEFORE pushes hold the page's body back. */
-    boolean holdsBody() {
-        return holdingBody > 0;
-    }
-
     /** Runs {@code sendBody} now, or once the BEFORE pushes have closed. */
     void whenBodyMayGo(Runnable sendBody) {
         if (holdingBody == 0) {
