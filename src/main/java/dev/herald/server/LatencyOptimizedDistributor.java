@@ -88,6 +88,8 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
     private long nextWake;
     private long flightStart;
     private long lastRoom;
+    /** {@code tcpi_bytes_acked} at the last pass: whether ACKs came since. */
+    private long lastBytesAcked;
     private long offUntil;
     private long drySince;
     private boolean corked;
@@ -194,7 +196,9 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
             }
             lastRoom = now;
         }
-        nextWake = nextWake(free, tcp.minRttMicros, tcp.sinceAckMicros, now - flightStart);
+        boolean newAcks = tcp.bytesAcked != lastBytesAcked;
+        lastBytesAcked = tcp.bytesAcked;
+        nextWake = nextWake(newAcks, tcp.minRttMicros, tcp.sinceAckMicros, now - flightStart);
         return (int) allowed;
     }
 
@@ -202,14 +206,18 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
      * When to look again while bytes are held back. ACKs come in bursts one RTT apart (slow start sends each round
      * as a burst): the next burst is due one RTT (the minimum seen, {@code tcpi_min_rtt}: the smoothed RTT grows with
      * the client's delayed ACKs, and waking late splits a round) after the first send of the current flight ({@code flightStart},
-     * the first pass that found room in the window after a quiet spell). While a burst is arriving (an ACK within
-     * the last jiffy or so: {@code tcpi_last_ack_recv} counts in jiffies, 4 ms at HZ=250) or the window has room,
-     * soon; otherwise asleep until shortly before the next burst is due, then every millisecond until it comes (the
-     * kernel sends the reserve on its first ACKs by itself). Not from the last ACK: a stray one (a delayed ACK, a
-     * WINDOW_UPDATE) would put the wake-up after the real burst.
+     * the first pass that found room in the window after a quiet spell). While a burst is arriving (bytes were
+     * acknowledged since the last pass, by an ACK within the last jiffy or so: {@code tcpi_last_ack_recv} counts in
+     * jiffies, 4 ms at HZ=250), soon; otherwise asleep until shortly before the next burst is due, then every
+     * millisecond until it comes (the kernel sends the reserve on its first ACKs by itself). Not from the last ACK: a
+     * stray one (a delayed ACK, a WINDOW_UPDATE) would put the wake-up after the real burst. Room in the window
+     * alone is no reason to look soon: after a pass that held bytes back the kernel holds more than the room (the
+     * reserve), and sends it by itself. Measured: with it, a page load's connection woke about 36 times 250 µs apart,
+     * mostly while the kernel deferred a one-segment send (TSO deferral) or right after an ACK that acknowledged
+     * nothing new.
      */
-    static long nextWake(long free, long rttMicros, long sinceAckMicros, long sinceFlightStartNanos) {
-        if (free > 0 || sinceAckMicros <= ACK_JIFFY_MICROS) {
+    static long nextWake(boolean newAcks, long rttMicros, long sinceAckMicros, long sinceFlightStartNanos) {
+        if (newAcks && sinceAckMicros <= ACK_JIFFY_MICROS) {
             return BURST_WAKE_NANOS;
         }
         long margin = Math.max(rttMicros / 16, 2_000);
@@ -323,6 +331,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
         long notSent;
         long minRttMicros;
         long sinceAckMicros;
+        long bytesAcked;
     }
 
     /** What the distributor needs of the connection's socket and event loop; a seam for tests. */
@@ -360,6 +369,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
         private static final int LAST_ACK_RECV = 56;
         private static final int RTT = 68;
         private static final int SND_CWND = 80;
+        private static final int BYTES_ACKED = 120; // u64
         private static final int NOTSENT_BYTES = 144;
         private static final int MIN_RTT = 148;
 
@@ -385,6 +395,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
             info.cwnd = u32(b, SND_CWND);
             info.notSent = u32(b, NOTSENT_BYTES);
             info.minRttMicros = u32(b, MIN_RTT);
+            info.bytesAcked = b.getLong(BYTES_ACKED);
             return true;
         }
 

@@ -236,6 +236,9 @@ class LatencyOptimizedDistributorTest {
         pending(3, 50_000);
         distributor.distribute(65_535, this::write); // room in the window: the flight starts now
         assertThat(written).containsExactly("3:15000");
+        // The kernel sends the window and holds the reserve: nothing to do before this flight's ACKs are due.
+        long margin = 6_250_000; // RTT/16
+        assertThat(socket.wakeUps).containsExactly(TimeUnit.MILLISECONDS.toNanos(100) - margin);
         socket.runWakeUp();
 
         socket.now += TimeUnit.MILLISECONDS.toNanos(40);
@@ -247,13 +250,18 @@ class LatencyOptimizedDistributorTest {
 
         assertThat(written).containsExactly("3:0");
         // RTT 100 ms, flight sent 40 ms ago: its ACKs are due in 60 ms; wake 100/16 ms before.
-        long due = TimeUnit.MICROSECONDS.toNanos(60_000 - 6_250);
-        assertThat(socket.wakeUps).containsExactly(LatencyOptimizedDistributor.BURST_WAKE_NANOS, due);
+        long due = TimeUnit.MICROSECONDS.toNanos(60_000) - margin;
+        assertThat(socket.wakeUps).containsExactly(TimeUnit.MILLISECONDS.toNanos(100) - margin, due);
 
-        // During a burst of ACKs it looks again soon, and an earlier wake-up replaces a later one.
+        // An ACK that acknowledged nothing new (a request from the client, a WINDOW_UPDATE) starts no burst.
         socket.info.sinceAckMicros = 0;
         distributor.distribute(65_535, this::write);
-        assertThat(socket.wakeUps).containsExactly(LatencyOptimizedDistributor.BURST_WAKE_NANOS, due,
+        assertThat(socket.wakeUps).hasSize(2);
+
+        // During a burst of ACKs it looks again soon, and an earlier wake-up replaces a later one.
+        socket.info.bytesAcked += 4_000;
+        distributor.distribute(65_535, this::write);
+        assertThat(socket.wakeUps).containsExactly(TimeUnit.MILLISECONDS.toNanos(100) - margin, due,
                 LatencyOptimizedDistributor.BURST_WAKE_NANOS);
         assertThat(socket.cancelled).isEqualTo(1);
     }
@@ -269,20 +277,24 @@ class LatencyOptimizedDistributorTest {
     void wakesSoonDuringABurstOfAcksAndSleepsBetweenBursts() {
         long burst = LatencyOptimizedDistributor.BURST_WAKE_NANOS;
         long ms = TimeUnit.MILLISECONDS.toNanos(1);
-        // An ACK within the last jiffy (4 ms at HZ=250), or room in the window: a burst is on.
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 100_000, 0, 50 * ms)).isEqualTo(burst);
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 100_000, 4_000, 50 * ms)).isEqualTo(burst);
-        assertThat(LatencyOptimizedDistributor.nextWake(3, 100_000, 50_000, 50 * ms)).isEqualTo(burst);
+        // New bytes acknowledged since the last pass, by an ACK within the last jiffy (4 ms at HZ=250): a burst is on.
+        assertThat(LatencyOptimizedDistributor.nextWake(true, 100_000, 0, 50 * ms)).isEqualTo(burst);
+        assertThat(LatencyOptimizedDistributor.nextWake(true, 100_000, 4_000, 50 * ms)).isEqualTo(burst);
+        // A recent ACK that acknowledged nothing new, or new bytes acknowledged long ago: no burst.
+        assertThat(LatencyOptimizedDistributor.nextWake(false, 100_000, 0, 50 * ms))
+                .isEqualTo(100 * ms - 6_250_000 - 50 * ms);
+        assertThat(LatencyOptimizedDistributor.nextWake(true, 100_000, 50_000, 50 * ms))
+                .isEqualTo(100 * ms - 6_250_000 - 50 * ms);
         // Between bursts: asleep until one RTT after the flight's first send, less RTT/16 (at least 2 ms)...
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 100_000, 8_000, 8 * ms))
+        assertThat(LatencyOptimizedDistributor.nextWake(false, 100_000, 8_000, 8 * ms))
                 .isEqualTo(100 * ms - 6_250_000 - 8 * ms);
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 20_000, 8_000, 8 * ms))
+        assertThat(LatencyOptimizedDistributor.nextWake(false, 20_000, 8_000, 8 * ms))
                 .isEqualTo(20 * ms - 2 * ms - 8 * ms);
         // ...whatever ACK came last: a stray one 8 ms ago, 60 ms into the flight, does not push it out.
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 100_000, 8_000, 60 * ms))
+        assertThat(LatencyOptimizedDistributor.nextWake(false, 100_000, 8_000, 60 * ms))
                 .isEqualTo(100 * ms - 6_250_000 - 60 * ms);
         // Due any moment: every millisecond until it comes.
-        assertThat(LatencyOptimizedDistributor.nextWake(0, 100_000, 96_000, 96 * ms))
+        assertThat(LatencyOptimizedDistributor.nextWake(false, 100_000, 96_000, 96 * ms))
                 .isEqualTo(LatencyOptimizedDistributor.PRE_BURST_WAKE_NANOS);
     }
 
@@ -350,6 +362,7 @@ class LatencyOptimizedDistributorTest {
             out.notSent = info.notSent;
             out.minRttMicros = info.minRttMicros;
             out.sinceAckMicros = info.sinceAckMicros;
+            out.bytesAcked = info.bytesAcked;
             return true;
         }
 
