@@ -109,6 +109,8 @@ done
 [ -f "$HERALD_JAR" ] || die "no $HERALD_JAR (build it with ./mvnw -B -ntp -q -DskipTests package)"
 if [ "$CHROMIUM" = "1" ]; then
   command -v chromium >/dev/null && command -v chromedriver >/dev/null || die "missing chromium/chromedriver (apt-get install chromium chromium-driver), or CHROMIUM=0"
+  [ "$CHROMIUM_ROUNDS" -ge 1 ] && [ $(( CHROMIUM_RUNS % CHROMIUM_ROUNDS )) = 0 ] \
+    || die "CHROMIUM_RUNS ($CHROMIUM_RUNS) must be a multiple of CHROMIUM_ROUNDS ($CHROMIUM_ROUNDS)"
 fi
 /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || die "missing matplotlib (apt-get install python3-matplotlib)"
 ip netns list | grep -q -E '^hd-(srv|cli)' && die "netdelay namespaces hd-srv/hd-cli exist already: someone else is measuring (or run '$NETDELAY down')"

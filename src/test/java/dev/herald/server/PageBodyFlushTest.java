@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2PushPromiseFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
@@ -119,7 +120,7 @@ class PageBodyFlushTest {
                 seen.add("HEADERS " + h.headers().status());
             } else if (msg instanceof Http2DataFrame d && d.stream() != null && d.stream().id() % 2 == 1) {
                 seen.add("DATA");
-            } else if (msg instanceof io.netty.handler.codec.http2.Http2PushPromiseFrame) {
+            } else if (msg instanceof Http2PushPromiseFrame) {
                 seen.add("PUSH_PROMISE");
             }
             ctx.write(msg, promise);
@@ -137,14 +138,6 @@ class PageBodyFlushTest {
     /** The client end: sends a GET, notes which streams ended, and drops what it reads. */
     private static final class Client extends Http2ChannelDuplexHandler {
         private final List<Integer> ended = new ArrayList<>();
-
-        Http2FrameStream get(String path) {
-            Http2FrameStream s = newStream();
-            writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("GET").scheme("https")
-                    .authority("localhost").path(path), true).stream(s));
-            return s;
-        }
-
         private ChannelHandlerContext ctx;
 
         @Override
@@ -152,8 +145,11 @@ class PageBodyFlushTest {
             this.ctx = ctx;
         }
 
-        private void writeAndFlush(Object msg) {
-            ctx.writeAndFlush(msg);
+        Http2FrameStream get(String path) {
+            Http2FrameStream s = newStream();
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("GET").scheme("https")
+                    .authority("localhost").path(path), true).stream(s));
+            return s;
         }
 
         boolean ended(Http2FrameStream s) {
