@@ -30,6 +30,9 @@
 #   CHROMIUM [1]  CHROMIUM_RUNS [20]  CHROMIUM_ROUNDS [2]  CHROMIUM_RTT [100]  CHROMIUM_THINK [200]
 #                           CHROMIUM_RUNS loads per mode (with hints, without), in CHROMIUM_ROUNDS rounds that
 #                           alternate the modes
+#   CHROMIUM_IDENTITY [1]   also both modes from a Herald with files.compress off (hints-identity,
+#                           nohints-identity): the page's bytes as they are on disk (Chromium accepts gzip, so the
+#                           default Herald sends its HTML, CSS and JS gzipped)
 #   INITCWND []             a diagnostic: the servers' initial congestion window in segments (route option in
 #                           hd-srv); empty keeps the kernel's 10
 #   INITRWND []             a diagnostic: the clients' initial receive window in segments (route option in
@@ -56,7 +59,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_IDENTITY CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -71,6 +74,7 @@ PUSHALL_BYTES="${PUSHALL_BYTES:-1048576}"
 CHROMIUM="${CHROMIUM:-1}"
 CHROMIUM_RUNS="${CHROMIUM_RUNS:-20}"
 CHROMIUM_ROUNDS="${CHROMIUM_ROUNDS:-2}"
+CHROMIUM_IDENTITY="${CHROMIUM_IDENTITY:-1}"
 CHROMIUM_RTT="${CHROMIUM_RTT:-100}"
 CHROMIUM_THINK="${CHROMIUM_THINK:-200}"
 BANDWIDTH_MBIT="${BANDWIDTH_MBIT:-135}"
@@ -93,7 +97,7 @@ port_of() { # server think
   local base
   case "$1" in
     herald) base=8443 ;; nghttpd) base=9443 ;; nginx) base=10443 ;; h2o) base=11443 ;; herald-plain) base=12443 ;;
-    herald-all) base=13443 ;;
+    herald-all) base=13443 ;; herald-id) base=14443 ;; herald-plain-id) base=15443 ;;
     *) echo "unknown server $1" >&2; return 1 ;;
   esac
   if [ "$2" = "0" ]; then echo "$base"; else echo $(( base + 1 )); fi
@@ -279,6 +283,14 @@ start_servers() {
     # shellcheck disable=SC2086
     start herald-plain java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" "$(port_of herald-plain "$CHROMIUM_THINK")" \
         "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-plain" "$CHROMIUM_THINK" plain "$CACHE_CONTROL"
+    if [ "$CHROMIUM_IDENTITY" = "1" ]; then
+      # shellcheck disable=SC2086
+      start herald-id env HERALD_FILES_COMPRESS=false java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" \
+          "$(port_of herald-id "$CHROMIUM_THINK")" "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-id" "$CHROMIUM_THINK" push "$CACHE_CONTROL"
+      # shellcheck disable=SC2086
+      start herald-plain-id env HERALD_FILES_COMPRESS=false java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" \
+          "$(port_of herald-plain-id "$CHROMIUM_THINK")" "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-plain-id" "$CHROMIUM_THINK" plain "$CACHE_CONTROL"
+    fi
   fi
   start nghttpd nghttpd -a "$SRV" -n 1 -d "$SITE" "-p/index.html=$(echo $PUSH_PATHS | tr ' ' ',')" "$(port_of nghttpd 0)" \
       "$TMP/key.pem" "$TMP/cert.pem"
@@ -295,6 +307,9 @@ start_servers() {
   done
   wait_port "$(port_of nghttpd 0)" || die "nghttpd did not start"
   [ "$CHROMIUM" = "1" ] && { wait_port "$(port_of herald-plain "$CHROMIUM_THINK")" || die "herald-plain did not start"; }
+  if [ "$CHROMIUM" = "1" ] && [ "$CHROMIUM_IDENTITY" = "1" ]; then
+    for s in herald-id herald-plain-id; do wait_port "$(port_of $s "$CHROMIUM_THINK")" || die "$s did not start"; done
+  fi
   return 0
 }
 
@@ -375,6 +390,10 @@ for rtt in $RTTS; do
     cp "$TMP/plan-$rtt.txt" "$TMP/warm-$rtt.txt"
     if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
       echo "herald-plain_think=$CHROMIUM_THINK $SRV $(port_of herald-plain "$CHROMIUM_THINK") false false" >>"$TMP/warm-$rtt.txt"
+      if [ "$CHROMIUM_IDENTITY" = "1" ]; then
+        echo "herald-id_think=$CHROMIUM_THINK $SRV $(port_of herald-id "$CHROMIUM_THINK") false true" >>"$TMP/warm-$rtt.txt"
+        echo "herald-plain-id_think=$CHROMIUM_THINK $SRV $(port_of herald-plain-id "$CHROMIUM_THINK") false false" >>"$TMP/warm-$rtt.txt"
+      fi
     fi
     log "RTT $rtt ms: warming every server, $SERVER_WARMUP loads per condition from inside hd-srv ($SERVER_WARMUP_PARALLEL at a time)"
     in_srv java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --plan "$TMP/warm-$rtt.txt" --path /index.html \
@@ -391,13 +410,27 @@ for rtt in $RTTS; do
   pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
   if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
-    # the no-hints Herald has served nothing yet: warm it up like the others (its loads are not recorded)
-    in_cli java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --host "$SRV" --port "$(port_of herald-plain "$CHROMIUM_THINK")" \
-        --push false --runs 0 --warmup "$(( WARMUP * 3 ))" --label herald-plain-warmup 2>>"$TMP/pageload.log" || true
-    # rounds alternate the two modes, so drift on this shared machine (other load, Chromium's own caches) falls on both
+    modes="hints nohints"
+    [ "$CHROMIUM_IDENTITY" = "1" ] && modes="$modes hints-identity nohints-identity"
+    # the Chromium-only Heralds have served nothing over the delay yet: warm them up like the others (not recorded)
+    for s in herald-plain $([ "$CHROMIUM_IDENTITY" = "1" ] && echo herald-id herald-plain-id); do
+      in_cli java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --host "$SRV" --port "$(port_of "$s" "$CHROMIUM_THINK")" \
+          --push false --runs 0 --warmup "$(( WARMUP * 3 ))" --label "$s-warmup" 2>>"$TMP/pageload.log" || true
+    done
+    # what Herald as shipped sends a client that accepts gzip (Chromium does), per file: body bytes on the wire
+    for f in $(awk '{print $1}' "$TMP/fixture.txt"); do
+      echo "$f $(in_cli curl -sk -H 'accept-encoding: gzip, deflate, br, zstd' -o /dev/null -w '%{size_download}' \
+          "https://$SRV:$(port_of herald-plain "$CHROMIUM_THINK")/$f")"
+    done >"$TMP/encoded.txt"
+    # rounds alternate the modes, so drift on this shared machine (other load, Chromium's own caches) falls on all
     for round in $(seq 1 "$CHROMIUM_ROUNDS"); do
-      for mode in hints nohints; do
-        if [ "$mode" = "hints" ]; then port="$(port_of herald "$CHROMIUM_THINK")"; else port="$(port_of herald-plain "$CHROMIUM_THINK")"; fi
+      for mode in $modes; do
+        case "$mode" in
+          hints) port="$(port_of herald "$CHROMIUM_THINK")" ;;
+          nohints) port="$(port_of herald-plain "$CHROMIUM_THINK")" ;;
+          hints-identity) port="$(port_of herald-id "$CHROMIUM_THINK")" ;;
+          nohints-identity) port="$(port_of herald-plain-id "$CHROMIUM_THINK")" ;;
+        esac
         log "Chromium, Herald $mode, RTT $rtt, think $CHROMIUM_THINK, round $round of $CHROMIUM_ROUNDS"
         in_cli java -Xmx512m -cp "$CLIENT_JAR" dev.herald.bench.push.ChromiumLoad --url "https://$SRV:$port/index.html" \
             --spki "$SPKI" --runs "$(( CHROMIUM_RUNS / CHROMIUM_ROUNDS ))" --warmup 1 --label "chromium-$mode rtt=$rtt think=$CHROMIUM_THINK" \
@@ -432,6 +465,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "serverCongestionControl": "$SERVER_CC_USED${SERVER_CC:+ (SERVER_CC)}",
                "initrwnd": "${INITRWND:-kernel default}", "clientRmem": "${CLIENT_RMEM:-kernel default}", "cacheControl": $(jstr "$CACHE_CONTROL")},
   "fixture": $(python3 -c 'import json,sys; print(json.dumps({l.split()[0]: int(l.split()[1]) for l in open(sys.argv[1])}))' "$TMP/fixture.txt"),
+  "fixtureAcceptingGzip": $(python3 -c 'import json,os,sys; print(json.dumps({l.split()[0]: int(l.split()[1]) for l in open(sys.argv[1])} if os.path.exists(sys.argv[1]) else {}))' "$TMP/encoded.txt"),
   "commands": {"run": $(jstr "${ENV_PREFIX}bench/push/run.sh"),
                "nginx.conf": $(jstr "$(cat "$TMP/nginx.conf")"), "h2o.conf": $(jstr "$(cat "$TMP/h2o.conf")"),
                "nghttpd": $(jstr "nghttpd -a $SRV -n 1 -d SITE -p/index.html=$(echo $PUSH_PATHS | tr ' ' ',') PORT KEY CERT"),

@@ -42,6 +42,7 @@ public final class HeraldConfig {
     private final String immutableCacheControl;
     private final long fileCacheBytes;
     private final long fileCacheMaxFile;
+    private final boolean filesCompress;
     private final String metricsPath;
     private final boolean accessLog;
     private final boolean verbose;
@@ -107,6 +108,7 @@ public final class HeraldConfig {
         immutableCacheControl = b.immutableCacheControl;
         fileCacheBytes = b.fileCacheBytes;
         fileCacheMaxFile = b.fileCacheMaxFile;
+        filesCompress = b.filesCompress;
         metricsPath = b.metricsPath;
         accessLog = b.accessLog;
         verbose = b.verbose;
@@ -177,6 +179,7 @@ public final class HeraldConfig {
         b.immutableCacheControl = immutableCacheControl;
         b.fileCacheBytes = fileCacheBytes;
         b.fileCacheMaxFile = fileCacheMaxFile;
+        b.filesCompress = filesCompress;
         b.metricsPath = metricsPath;
         b.accessLog = accessLog;
         b.verbose = verbose;
@@ -341,6 +344,10 @@ public final class HeraldConfig {
 
     public long fileCacheMaxFile() {
         return fileCacheMaxFile;
+    }
+
+    public boolean filesCompress() {
+        return filesCompress;
     }
 
     /** Path of the Prometheus scrape endpoint; empty disables it. */
@@ -563,6 +570,7 @@ public final class HeraldConfig {
         private String immutableCacheControl = "public, max-age=31536000, immutable";
         private long fileCacheBytes = 32L << 20;
         private long fileCacheMaxFile = 256L << 10;
+        private boolean filesCompress = true;
         private String metricsPath = "/metrics";
         private boolean accessLog = true;
         private boolean verbose;
@@ -778,6 +786,11 @@ public final class HeraldConfig {
         public Builder fileCacheMaxFile(long n) {
             require("files.cache-max-file-size", n, n >= 0, "a size >= 0");
             this.fileCacheMaxFile = n;
+            return this;
+        }
+
+        public Builder filesCompress(boolean on) {
+            this.filesCompress = on;
             return this;
         }
 

@@ -157,6 +157,10 @@ public final class Settings {
             of("files.cache-max-file-size", SIZE, Builder::fileCacheMaxFile, HeraldConfig::fileCacheMaxFile,
                     "Larger files are streamed from disk instead of cached; 256KiB keeps the cache for the many "
                             + "small assets a page loads."),
+            of("files.compress", BOOLEAN, Builder::filesCompress, HeraldConfig::filesCompress,
+                    "Gzip text files (HTML, CSS, JavaScript, JSON, SVG...) up to files.cache-max-file-size for "
+                            + "clients that accept it: once per version of a file, kept in the cache; a .gz "
+                            + "sibling wins."),
 
             // Observability
             of("metrics.path", STRING, Builder::metricsPath, HeraldConfig::metricsPath,

@@ -37,8 +37,8 @@ final class ClasspathSource {
         this.folders = Set.copyOf(folders);
     }
 
-    static ClasspathSource load(ClassLoader loader, String folder, CachePolicy policy, long loadedAtMillis)
-            throws IOException {
+    static ClasspathSource load(ClassLoader loader, String folder, CachePolicy policy, long loadedAtMillis,
+                                boolean compress) throws IOException {
         String name = trimSlashes(folder);
         URL url = loader.getResource(name);
         if (url == null) {
@@ -78,10 +78,11 @@ final class ClasspathSource {
             Variant identity = bundled(null, bytes, loadedAtMillis);
             byte[] br = raw.get(path + ".br");
             byte[] gz = raw.get(path + ".gz");
-            files.put(path, new Resource(path, ContentTypes.forName(path.substring(path.lastIndexOf('/') + 1)),
-                    policy.forPath(path), identity,
-                    br == null ? null : bundled(AcceptEncoding.BR, br, loadedAtMillis),
-                    gz == null ? null : bundled(AcceptEncoding.GZIP, gz, loadedAtMillis), 0));
+            String contentType = ContentTypes.forName(path.substring(path.lastIndexOf('/') + 1));
+            Variant gzip = gz != null ? bundled(AcceptEncoding.GZIP, gz, loadedAtMillis)
+                    : compress ? Compression.gzip(identity, contentType, null) : null;
+            files.put(path, new Resource(path, contentType, policy.forPath(path), identity,
+                    br == null ? null : bundled(AcceptEncoding.BR, br, loadedAtMillis), gzip, 0));
             for (int slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) {
                 folders.add(path.substring(0, slash + 1));
             }

@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
  * <h2>Memory</h2>
  * Files up to {@code files.cache-max-file-size} are read whole and may be kept in the {@link FileCache}; larger ones
  * are answered as file regions that the protocol layer streams, and their tags are computed by streaming the file
- * through the digest, remembered in the {@link EtagCache}.
+ * through the digest, remembered in the {@link EtagCache}. With {@code files.compress}, a text file read whole and
+ * without a {@code .gz} sibling gets a gzip variant made here, once per version ({@link Compression}).
  *
  * <h2>Noticing changes</h2>
  * A cache hit costs one {@code stat} of the variant about to be served, on the calling thread: a changed size,
@@ -65,15 +66,17 @@ final class DiskSource {
     private final FileCache cache;
     private final EtagCache etags;
     private final LongSupplier nanoClock;
+    private final boolean compress;
 
     DiskSource(Path realRoot, CachePolicy policy, long maxFileInMemory, FileCache cache, EtagCache etags,
-               LongSupplier nanoClock) {
+               LongSupplier nanoClock, boolean compress) {
         this.root = realRoot;
         this.policy = policy;
         this.maxFileInMemory = Math.min(maxFileInMemory, MAX_IN_MEMORY);
         this.cache = cache;
         this.etags = etags;
         this.nanoClock = nanoClock;
+        this.compress = compress;
     }
 
     /**
@@ -104,7 +107,7 @@ final class DiskSource {
         Layout at = resolve(path);
         if (at.notAFile() != null || !same(at.real(), cached.identity())
                 || !same(siblingStep(at.parent(), at.name() + ".br"), cached.br())
-                || !same(siblingStep(at.parent(), at.name() + ".gz"), cached.gzip())) {
+                || !sameGzip(siblingStep(at.parent(), at.name() + ".gz"), cached)) {
             return null;
         }
         Resource now = new Resource(cached.path(), cached.contentType(), cached.cacheControl(), cached.identity(),
@@ -125,6 +128,15 @@ final class DiskSource {
         }
     }
 
+    /**
+     * {@link #same} for the gzip slot, which holds either the {@code .gz} sibling or the variant Herald made from
+     * the identity file (checked with it): that one stays only while no sibling appeared.
+     */
+    private static boolean sameGzip(Path sibling, Resource cached) {
+        Variant gzip = cached.gzip();
+        return gzip != null && gzip.madeFrom(cached.identity()) ? sibling == null : same(sibling, gzip);
+    }
+
     /** Resolves, reads and hashes on the calling thread, which must be allowed to block. */
     Lookup load(PathResolver.Accepted path) throws IOException {
         Resource previous = cache.get(path.path());
@@ -142,8 +154,12 @@ final class DiskSource {
                 previous == null ? null : previous.br());
         Variant gzip = sibling(at.parent(), at.name() + ".gz", AcceptEncoding.GZIP,
                 previous == null ? null : previous.gzip());
-        Resource resource = new Resource(path.path(), ContentTypes.forName(at.name()), policy.forPath(at.filePath()),
-                identity, br, gzip, nanoClock.getAsLong());
+        String contentType = ContentTypes.forName(at.name());
+        if (gzip == null && compress) {
+            gzip = Compression.gzip(identity, contentType, previous == null ? null : previous.gzip());
+        }
+        Resource resource = new Resource(path.path(), contentType, policy.forPath(at.filePath()), identity, br, gzip,
+                nanoClock.getAsLong());
         cache.put(resource);
         return new Lookup.Found(resource);
     }

@@ -30,8 +30,10 @@ import java.util.function.LongSupplier;
  *   <li>Folders: {@code /docs/} serves {@code /docs/index.html}; {@code /docs} is redirected (301) to
  *       {@code /docs/}, as nginx does, so relative links in the index resolve against the folder. There are no
  *       listings: a folder without an index is 404.</li>
- *   <li>Representation: a precompressed {@code x.br} or {@code x.gz} sibling when {@code Accept-Encoding} allows
- *       it; validators, conditional requests and single byte ranges ({@link Responder}).</li>
+ *   <li>Representation: a precompressed {@code x.br} or {@code x.gz} sibling, or else (with
+ *       {@code files.compress}) the gzip variant Herald made of a text file ({@link Compression}), when
+ *       {@code Accept-Encoding} allows it; validators, conditional requests and single byte ranges
+ *       ({@link Responder}).</li>
  * </ol>
  * Every refusal is logged at DEBUG with its reason; the client only sees a short plain-text error.
  *
@@ -88,7 +90,7 @@ public final class StaticFiles implements Handler {
         }
         FileCache cache = new FileCache(config.fileCacheBytes());
         DiskSource disk = new DiskSource(realRoot, new CachePolicy(config), config.fileCacheMaxFile(), cache,
-                new EtagCache(etagEntries), nanoClock);
+                new EtagCache(etagEntries), nanoClock, config.filesCompress());
         return new StaticFiles(config.maxUriLength(), disk, null, blockingExecutor, cache);
     }
 
@@ -103,7 +105,8 @@ public final class StaticFiles implements Handler {
         ClassLoader loader = StaticFiles.class.getClassLoader();
         ClasspathSource source;
         try {
-            source = ClasspathSource.load(loader, resourceFolder, new CachePolicy(config), System.currentTimeMillis());
+            source = ClasspathSource.load(loader, resourceFolder, new CachePolicy(config), System.currentTimeMillis(),
+                    config.filesCompress());
         } catch (IOException e) {
             throw new ConfigException("bundled folder: " + resourceFolder + " (expected: a readable classpath "
                     + "folder; " + e.getMessage() + ")", e);

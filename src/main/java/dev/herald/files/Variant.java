@@ -1,17 +1,24 @@
 package dev.herald.files;
 
 /**
- * One representation of a resource: the file itself or a precompressed sibling. Immutable; its body is either
- * held in memory ({@link #bytes}) or streamed from {@link #stamp}'s path.
+ * One representation of a resource: the file itself, a precompressed sibling, or the gzip variant Herald made from
+ * the file ({@link Compression}). Immutable; its body is either held in memory ({@link #bytes}) or streamed from
+ * {@link #stamp}'s path.
  *
  * @param encoding     {@code null} for identity, else the {@code content-encoding} ({@code br}, {@code gzip})
  * @param etag         a strong tag of exactly these bytes
  * @param lastModified epoch milliseconds
  * @param length       the body length in bytes
  * @param bytes        the body when held in memory, else {@code null}
- * @param stamp        the file it was read from; {@code null} for bundled resources, which never change
+ * @param stamp        the file it was read from (for a variant Herald made: the identity file it was made from);
+ *                     {@code null} for bundled resources, which never change
  */
 record Variant(String encoding, String etag, long lastModified, long length, byte[] bytes, FileStamp stamp) {
+
+    /** Whether Herald made this variant from {@code identity}'s file as it is now (not a sibling on disk). */
+    boolean madeFrom(Variant identity) {
+        return encoding != null && stamp != null && stamp.equals(identity.stamp());
+    }
 
     /** A rough count of the heap this variant holds, for the cache bound. */
     long weight() {

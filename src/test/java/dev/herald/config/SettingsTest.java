@@ -37,7 +37,7 @@ class SettingsTest {
                 "limits.max-connections", "limits.max-connections-per-ip", "limits.max-topics",
                 "limits.log-interval", "tls.reload-interval",
                 "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
-                "files.cache-max-bytes", "files.cache-max-file-size",
+                "files.cache-max-bytes", "files.cache-max-file-size", "files.compress",
                 "metrics.path", "access-log", "verbose",
                 "store", "sqlite.full-sync", "retention.max-events", "retention.max-age",
                 "streams.heartbeat", "streams.max-lag-events", "streams.max-lag-bytes", "streams.max-subscribers",
@@ -116,6 +116,7 @@ class SettingsTest {
         samples.put("files.immutable-cache-control", "public, max-age=60");
         samples.put("files.cache-max-bytes", "1g");
         samples.put("files.cache-max-file-size", "1m");
+        samples.put("files.compress", "false");
         samples.put("metrics.path", "");
         samples.put("access-log", "false");
         samples.put("verbose", "true");

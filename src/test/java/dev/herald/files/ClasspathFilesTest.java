@@ -128,7 +128,7 @@ class ClasspathFilesTest {
         CachePolicy policy = new CachePolicy(HeraldConfig.builder().build());
         ClasspathSource source;
         try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
-            source = ClasspathSource.load(loader, "/web/", policy, 0);
+            source = ClasspathSource.load(loader, "/web/", policy, 0, false);
         }
 
         assertThat(source.size()).as(".hidden is skipped").isEqualTo(3);

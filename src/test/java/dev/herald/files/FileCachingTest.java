@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,48 +29,32 @@ class FileCachingTest {
 
     @TempDir
     Path root;
-    final QueueExecutor blocking = new QueueExecutor();
-    final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    DiskSite site;
 
     @BeforeEach
     void site() throws Exception {
+        site = new DiskSite(root);
         Files.writeString(root.resolve("a.txt"), "version one");
         Files.setLastModifiedTime(root.resolve("a.txt"), T0);
         Files.writeString(root.resolve("b.css"), "b {}");
     }
 
-    private StaticFiles files(HeraldConfig config) {
-        return StaticFiles.create(root, config, blocking, EtagCache.DEFAULT_ENTRIES, clock::get);
-    }
-
-    private StaticFiles files() {
-        return files(HeraldConfig.builder().build());
-    }
-
-    /** A request whose work, if any, is run on the test thread right after; fails if it needs more than that. */
-    private FakeExchange get(StaticFiles files, String target, String... headers) throws Exception {
-        FakeExchange ex = FakeExchange.run(files, "GET", target, headers);
-        blocking.runAll();
-        assertThat(ex.responses()).as(ex.toString()).isEqualTo(1);
-        return ex;
-    }
-
     @Test
     void aMissRunsOnTheBlockingExecutorAndAHitOnTheCallingThread() throws Exception {
-        StaticFiles files = files();
+        StaticFiles files = site.files();
         ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "blocking-worker"));
         try {
             FakeExchange miss = FakeExchange.run(files, "GET", "/a.txt");
             assertThat(miss.responses()).as("nothing read on the calling thread").isZero();
-            assertThat(blocking.pending()).isEqualTo(1);
+            assertThat(site.blocking.pending()).isEqualTo(1);
 
-            Future<Integer> ran = worker.submit(blocking::runAll);
+            Future<Integer> ran = worker.submit(site.blocking::runAll);
             assertThat(ran.get(10, TimeUnit.SECONDS)).isEqualTo(1);
             assertThat(miss.respondedOn().getName()).isEqualTo("blocking-worker");
             assertThat(miss.status()).isEqualTo(200);
 
             FakeExchange hit = FakeExchange.run(files, "GET", "/a.txt");
-            assertThat(blocking.pending()).as("a hit needs no blocking work").isZero();
+            assertThat(site.blocking.pending()).as("a hit needs no blocking work").isZero();
             assertThat(hit.responses()).isEqualTo(1);
             assertThat(hit.respondedOn()).isSameAs(Thread.currentThread());
             assertThat(hit.bodyText()).isEqualTo("version one");
@@ -120,22 +103,22 @@ class FileCachingTest {
 
     @Test
     void everyOutcomeOfAMissIsAnsweredExactlyOnce() throws Exception {
-        StaticFiles files = files();
+        StaticFiles files = site.files();
         Files.createDirectories(root.resolve("docs"));
 
         for (String target : new String[] {"/nope", "/docs", "/docs/", "/a.txt/"}) {
             FakeExchange ex = FakeExchange.run(files, "GET", target);
-            assertThat(blocking.runAll()).isEqualTo(1);
+            assertThat(site.blocking.runAll()).isEqualTo(1);
             assertThat(ex.responses()).as(target).isEqualTo(1);
         }
     }
 
     @Test
     void aClosedExchangeIsNotWorkedOn() throws Exception {
-        FakeExchange ex = FakeExchange.run(files(), "GET", "/a.txt");
+        FakeExchange ex = FakeExchange.run(site.files(), "GET", "/a.txt");
         ex.close();
 
-        blocking.runAll();
+        site.blocking.runAll();
 
         assertThat(ex.responses()).isZero();
     }
@@ -152,13 +135,13 @@ class FileCachingTest {
     @Test
     void theCacheStaysWithinItsCapWhenFilledBeyondIt() throws Exception {
         long cap = 16 << 10;
-        StaticFiles files = files(HeraldConfig.builder().fileCacheBytes(cap).fileCacheMaxFile(4 << 10).build());
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheBytes(cap).fileCacheMaxFile(4 << 10).build());
         for (int i = 0; i < 40; i++) {
             Files.write(root.resolve("f" + i + ".bin"), new byte[2000]);
         }
 
         for (int i = 0; i < 40; i++) {
-            assertThat(get(files, "/f" + i + ".bin").status()).isEqualTo(200);
+            assertThat(site.get(files, "/f" + i + ".bin").status()).isEqualTo(200);
             assertThat(files.cache().weight()).isLessThanOrEqualTo(cap);
         }
 
@@ -167,43 +150,43 @@ class FileCachingTest {
         FakeExchange evicted = FakeExchange.run(files, "GET", "/f0.bin");
         assertThat(recent.responses()).as("the most recent file is still cached").isEqualTo(1);
         assertThat(evicted.responses()).as("the first file was evicted: loading again").isZero();
-        blocking.runAll();
+        site.blocking.runAll();
         assertThat(files.cache().weight()).isLessThanOrEqualTo(cap);
     }
 
     @Test
     void aZeroByteCacheStillServes() throws Exception {
-        StaticFiles files = files(HeraldConfig.builder().fileCacheBytes(0).build());
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheBytes(0).build());
 
-        assertThat(get(files, "/a.txt").bodyText()).isEqualTo("version one");
-        assertThat(get(files, "/a.txt").bodyText()).isEqualTo("version one");
+        assertThat(site.get(files, "/a.txt").bodyText()).isEqualTo("version one");
+        assertThat(site.get(files, "/a.txt").bodyText()).isEqualTo("version one");
         assertThat(files.cache().size()).isZero();
     }
 
     @Test
     void aRewrittenFileIsNoticedOnTheNextRequest() throws Exception {
-        StaticFiles files = files();
-        String before = get(files, "/a.txt").header("etag");
+        StaticFiles files = site.files();
+        String before = site.get(files, "/a.txt").header("etag");
 
         Files.writeString(root.resolve("a.txt"), "version two");
         Files.setLastModifiedTime(root.resolve("a.txt"), FileTime.fromMillis(T0.toMillis() + 1000));
-        FakeExchange after = get(files, "/a.txt");
+        FakeExchange after = site.get(files, "/a.txt");
 
         assertThat(after.bodyText()).isEqualTo("version two");
         assertThat(after.header("etag")).isNotEqualTo(before)
                 .isEqualTo(EntityTags.of("version two".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        assertThat(get(files, "/a.txt", "if-none-match", before).status()).isEqualTo(200);
+        assertThat(site.get(files, "/a.txt", "if-none-match", before).status()).isEqualTo(200);
     }
 
     @Test
     void aFileReplacedWithTheSameSizeAndTimeIsNoticedByItsIdentity() throws Exception {
-        StaticFiles files = files();
-        String before = get(files, "/a.txt").header("etag");
+        StaticFiles files = site.files();
+        String before = site.get(files, "/a.txt").header("etag");
 
         Path tmp = Files.writeString(root.resolve("a.tmp"), "version 2.0");
         Files.setLastModifiedTime(tmp, T0);
         Files.move(tmp, root.resolve("a.txt"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        FakeExchange after = get(files, "/a.txt");
+        FakeExchange after = site.get(files, "/a.txt");
 
         assertThat(after.bodyText()).isEqualTo("version 2.0");
         assertThat(after.header("etag")).isNotEqualTo(before);
@@ -211,26 +194,26 @@ class FileCachingTest {
 
     @Test
     void aDeletedFileIsNoticed() throws Exception {
-        StaticFiles files = files();
-        get(files, "/a.txt");
+        StaticFiles files = site.files();
+        site.get(files, "/a.txt");
 
         Files.delete(root.resolve("a.txt"));
 
-        assertThat(get(files, "/a.txt").status()).isEqualTo(404);
+        assertThat(site.get(files, "/a.txt").status()).isEqualTo(404);
     }
 
     @Test
     void theLayoutIsResolvedAgainAfterASecond() throws Exception {
-        StaticFiles files = files();
-        assertThat(get(files, "/b.css", "accept-encoding", "gzip").header("content-encoding")).isNull();
+        StaticFiles files = site.files();
+        assertThat(site.get(files, "/b.css", "accept-encoding", "gzip").header("content-encoding")).isNull();
 
         Files.writeString(root.resolve("b.css.gz"), "pretend-gzip");
         FakeExchange within = FakeExchange.run(files, "GET", "/b.css", "accept-encoding", "gzip");
         assertThat(within.responses()).as("answered from the cache").isEqualTo(1);
         assertThat(within.header("content-encoding")).isNull();
 
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
-        FakeExchange after = get(files, "/b.css", "accept-encoding", "gzip");
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        FakeExchange after = site.get(files, "/b.css", "accept-encoding", "gzip");
         assertThat(after.header("content-encoding")).isEqualTo("gzip");
         assertThat(after.header("vary")).isEqualTo("accept-encoding");
         assertThat(after.bodyText()).isEqualTo("pretend-gzip");
@@ -241,38 +224,38 @@ class FileCachingTest {
         Files.writeString(root.resolve("b.css.gz"), "pretend-gzip");
         Files.createDirectories(root.resolve("docs"));
         Files.writeString(root.resolve("docs/index.html"), "<p>docs");
-        StaticFiles files = files();
-        get(files, "/b.css", "accept-encoding", "gzip");
-        get(files, "/docs/");
+        StaticFiles files = site.files();
+        site.get(files, "/b.css", "accept-encoding", "gzip");
+        site.get(files, "/docs/");
 
         // A page requested now and then finds its entry older than a second: answered from the blocking executor,
         // its response went out after its pushes' (bench/push: a round trip later on a new connection).
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
         FakeExchange css = FakeExchange.run(files, "GET", "/b.css", "accept-encoding", "gzip");
         FakeExchange docs = FakeExchange.run(files, "GET", "/docs/");
 
-        assertThat(blocking.pending()).as("nothing changed on disk: no blocking work").isZero();
+        assertThat(site.blocking.pending()).as("nothing changed on disk: no blocking work").isZero();
         assertThat(css.respondedOn()).isSameAs(Thread.currentThread());
         assertThat(css.header("content-encoding")).isEqualTo("gzip");
         assertThat(css.bodyText()).isEqualTo("pretend-gzip");
         assertThat(docs.respondedOn()).isSameAs(Thread.currentThread());
         assertThat(docs.bodyText()).isEqualTo("<p>docs");
 
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS - 1);
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS - 1);
         assertThat(FakeExchange.run(files, "GET", "/b.css").responses())
                 .as("checked a second ago: counts as resolved then").isEqualTo(1);
-        assertThat(blocking.pending()).isZero();
+        assertThat(site.blocking.pending()).isZero();
     }
 
     @Test
     void aGoneSiblingIsNoticedAfterASecond() throws Exception {
         Files.writeString(root.resolve("b.css.gz"), "pretend-gzip");
-        StaticFiles files = files();
-        assertThat(get(files, "/b.css", "accept-encoding", "gzip").header("content-encoding")).isEqualTo("gzip");
+        StaticFiles files = site.files();
+        assertThat(site.get(files, "/b.css", "accept-encoding", "gzip").header("content-encoding")).isEqualTo("gzip");
 
         Files.delete(root.resolve("b.css.gz"));
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
-        FakeExchange after = get(files, "/b.css", "accept-encoding", "gzip");
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        FakeExchange after = site.get(files, "/b.css", "accept-encoding", "gzip");
 
         assertThat(after.header("content-encoding")).isNull();
         assertThat(after.bodyText()).isEqualTo("b {}");
@@ -283,14 +266,14 @@ class FileCachingTest {
         Files.writeString(root.resolve("one.txt"), "one");
         Files.writeString(root.resolve("two.txt"), "two");
         Path link = Files.createSymbolicLink(root.resolve("current.txt"), Path.of("one.txt"));
-        StaticFiles files = files();
-        assertThat(get(files, "/current.txt").bodyText()).isEqualTo("one");
+        StaticFiles files = site.files();
+        assertThat(site.get(files, "/current.txt").bodyText()).isEqualTo("one");
 
         Files.delete(link);
         Files.createSymbolicLink(link, Path.of("two.txt"));
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
 
-        assertThat(get(files, "/current.txt").bodyText()).isEqualTo("two");
+        assertThat(site.get(files, "/current.txt").bodyText()).isEqualTo("two");
     }
 
     @Test
@@ -303,25 +286,25 @@ class FileCachingTest {
         }
         Files.writeString(dir.resolve("deep.txt"), "deep");
         target.append("/deep.txt");
-        StaticFiles files = files();
-        get(files, target.toString());
+        StaticFiles files = site.files();
+        site.get(files, target.toString());
 
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
         FakeExchange ex = FakeExchange.run(files, "GET", target.toString());
 
         assertThat(ex.responses()).as("more than %d segments: resolved on the blocking executor",
                 DiskSource.MAX_INLINE_SEGMENTS).isZero();
-        assertThat(blocking.runAll()).isEqualTo(1);
+        assertThat(site.blocking.runAll()).isEqualTo(1);
         assertThat(ex.bodyText()).isEqualTo("deep");
     }
 
     @Test
     void anUnchangedFileIsNotReadAgainWhenItsPathIsResolvedAgain() throws Exception {
-        StaticFiles files = files();
-        byte[] first = get(files, "/a.txt").response().bytes();
+        StaticFiles files = site.files();
+        byte[] first = site.get(files, "/a.txt").response().bytes();
 
-        clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
-        byte[] second = get(files, "/a.txt").response().bytes();
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        byte[] second = site.get(files, "/a.txt").response().bytes();
 
         assertThat(second).isSameAs(first);
     }
@@ -361,9 +344,9 @@ class FileCachingTest {
             f.seek(1000);
             f.write("needle".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        StaticFiles files = files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
 
-        FakeExchange ex = get(files, "/big.bin", "range", "bytes=1000-1005");
+        FakeExchange ex = site.get(files, "/big.bin", "range", "bytes=1000-1005");
 
         assertThat(ex.status()).isEqualTo(206);
         assertThat(ex.response().file()).isNotNull();
@@ -377,8 +360,8 @@ class FileCachingTest {
     void aLargeFilesMetadataIsServedFromTheCacheUntilItChanges() throws Exception {
         Path big = root.resolve("big.bin");
         Files.write(big, new byte[8192]);
-        StaticFiles files = files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
-        String tag = get(files, "/big.bin").header("etag");
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
+        String tag = site.get(files, "/big.bin").header("etag");
 
         FakeExchange hit = FakeExchange.run(files, "GET", "/big.bin");
         assertThat(hit.responses()).as("metadata hit on the calling thread").isEqualTo(1);
@@ -389,7 +372,7 @@ class FileCachingTest {
         changed[0] = 1;
         Files.write(big, changed);
         Files.setLastModifiedTime(big, T0);
-        FakeExchange after = get(files, "/big.bin");
+        FakeExchange after = site.get(files, "/big.bin");
         assertThat(after.header("etag")).isEqualTo(EntityTags.of(changed)).isNotEqualTo(tag);
     }
 }

@@ -7,10 +7,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -120,6 +123,27 @@ class StaticFilesOverProtocolsTest {
             assertThat(r.header("content-type")).isEqualTo("text/css; charset=utf-8");
         }
         assertThat(brotli.header("etag")).isNotEqualTo(identity.header("etag"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void aTextFileWithoutSiblingsIsGzippedByHerald(TestClient client) throws Exception {
+        byte[] index = Files.readAllBytes(HeraldExtension.sitePath("basic").resolve("index.html"));
+
+        HttpResult gzip = client.get("/", Map.of("Accept-Encoding", "gzip, deflate, br, zstd"));
+        HttpResult head = client.send("HEAD", "/", Map.of("Accept-Encoding", "gzip"), null);
+        HttpResult identity = client.get("/");
+
+        assertThat(gzip.header("content-encoding")).as(gzip.toString()).isEqualTo("gzip");
+        assertThat(gzip.header("content-length")).isEqualTo(String.valueOf(gzip.body().length));
+        assertThat(gzip.body().length).isLessThan(index.length);
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip.body()))) {
+            assertThat(in.readAllBytes()).isEqualTo(index);
+        }
+        assertThat(head.header("content-length")).isEqualTo(gzip.header("content-length"));
+        assertThat(identity.header("content-encoding")).isNull();
+        assertThat(identity.body()).isEqualTo(index);
+        assertThat(identity.header("vary")).containsIgnoringCase("accept-encoding");
     }
 
     @ParameterizedTest(name = "{0}")
