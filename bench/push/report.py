@@ -194,7 +194,7 @@ def chart(rows, chrom, path):
               "nginx": "#2da44e", "h2o": "#cf222e"}
     ncols = 2 if chrom else 1
     fig, axes = plt.subplots(1, ncols, figsize=(13 if chrom else 10, 5.2),
-                             gridspec_kw={"width_ratios": [4, 1]} if chrom else None)
+                             gridspec_kw={"width_ratios": [4, 0.5 * len(chrom)]} if chrom else None)
     ax = axes[0] if chrom else axes
     by = {(r["condition"], r["rttMs"], r["thinkMs"]): r for r in rows}
     width = 0.8 / len(conds)
@@ -221,10 +221,16 @@ def chart(rows, chrom, path):
     ax.grid(axis="y", alpha=0.3)
     if chrom:
         ax2 = axes[1]
-        names = [x["condition"].replace("chromium-", "") for x in chrom]
+        # hints green, no hints light blue (as herald-hints and herald-nopush on the left); identity hatched
+        names = [x["condition"].replace("chromium-", "").replace("-identity", "\nidentity") for x in chrom]
         meds = [x["medianMs"] or 0 for x in chrom]
         errs = [(x["p90Ms"] or 0) - (x["medianMs"] or 0) for x in chrom]
-        ax2.bar(names, meds, yerr=[[0] * len(errs), errs], capsize=3, color=["#5a8f29", "#8ab4f8"][:len(names)])
+        bars = ax2.bar(names, meds, yerr=[[0] * len(errs), errs], capsize=3,
+                       color=["#8ab4f8" if n.startswith("nohints") else "#5a8f29" for n in names])
+        for bar, n in zip(bars, names):
+            if n.endswith("identity"):
+                bar.set_hatch("//")
+        ax2.tick_params(axis="x", labelsize=8)
         ax2.set_title(f"Chromium, Herald\nRTT {chrom[0]['rttMs']} ms, think {chrom[0]['thinkMs']} ms", fontsize=10)
         ax2.set_ylabel("loadEventEnd, ms (median; whisker to p90)")
         ax2.grid(axis="y", alpha=0.3)
