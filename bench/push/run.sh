@@ -256,6 +256,16 @@ wait_port() { # port
   return 1
 }
 
+# Herald with a think time (herald/BenchHerald.java): NAME SERVER THINK MODE ENV [ARG...]; SERVER picks the port
+# (port_of), ENV is one VAR=value for Herald's environment or -, ARGs follow BenchHerald's own
+bench_herald() {
+  local name="$1" server="$2" think="$3" mode="$4" env="$5"; shift 5
+  [ "$env" = "-" ] && env=""
+  # shellcheck disable=SC2086
+  start "$name" env $env java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" "$(port_of "$server" "$think")" \
+      "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-$name" "$think" "$mode" "$CACHE_CONTROL" "$@"
+}
+
 start_servers() {
   local t port
   for t in $THINKS; do
@@ -267,29 +277,17 @@ start_servers() {
           --data-dir "$TMP/herald-data-$t" --cert "$TMP/cert.pem" --key "$TMP/key.pem" --access-log false \
           --files-cache-control "$CACHE_CONTROL"
     else
-      # shellcheck disable=SC2086
-      start "herald-$t" java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" "$port" "$TMP/cert.pem" \
-          "$TMP/key.pem" "$TMP/herald-data-$t" "$t" push "$CACHE_CONTROL"
+      bench_herald "herald-$t" herald "$t" push -
     fi
   done
   if [[ " $CONDITIONS " == *" herald-pushall "* ]]; then
-    for t in $THINKS; do
-      # shellcheck disable=SC2086
-      start "herald-all-$t" java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" "$(port_of herald-all "$t")" \
-          "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-all-$t" "$t" push "$CACHE_CONTROL" "$PUSHALL_BYTES"
-    done
+    for t in $THINKS; do bench_herald "herald-all-$t" herald-all "$t" push - "$PUSHALL_BYTES"; done
   fi
   if [ "$CHROMIUM" = "1" ]; then
-    # shellcheck disable=SC2086
-    start herald-plain java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" "$(port_of herald-plain "$CHROMIUM_THINK")" \
-        "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-plain" "$CHROMIUM_THINK" plain "$CACHE_CONTROL"
+    bench_herald herald-plain herald-plain "$CHROMIUM_THINK" plain -
     if [ "$CHROMIUM_IDENTITY" = "1" ]; then
-      # shellcheck disable=SC2086
-      start herald-id env HERALD_FILES_COMPRESS=false java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" \
-          "$(port_of herald-id "$CHROMIUM_THINK")" "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-id" "$CHROMIUM_THINK" push "$CACHE_CONTROL"
-      # shellcheck disable=SC2086
-      start herald-plain-id env HERALD_FILES_COMPRESS=false java $HERALD_JAVA_OPTS -cp "$HERALD_JAR:$TMP/bh" BenchHerald "$SITE" "$SRV" \
-          "$(port_of herald-plain-id "$CHROMIUM_THINK")" "$TMP/cert.pem" "$TMP/key.pem" "$TMP/herald-data-plain-id" "$CHROMIUM_THINK" plain "$CACHE_CONTROL"
+      bench_herald herald-id herald-id "$CHROMIUM_THINK" push HERALD_FILES_COMPRESS=false
+      bench_herald herald-plain-id herald-plain-id "$CHROMIUM_THINK" plain HERALD_FILES_COMPRESS=false
     fi
   fi
   start nghttpd nghttpd -a "$SRV" -n 1 -d "$SITE" "-p/index.html=$(echo $PUSH_PATHS | tr ' ' ',')" "$(port_of nghttpd 0)" \
