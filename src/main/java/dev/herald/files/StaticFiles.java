@@ -163,6 +163,50 @@ public final class StaticFiles implements Handler {
         });
     }
 
+    /**
+     * The body length a GET of {@code urlPath} (no query) with this {@code Accept-Encoding} (null: none) gets, as
+     * far as the file cache knows now: no I/O, so it may be a version the next revalidation replaces. -1 when the
+     * cache holds nothing for the path. Push budgets use it: a client that accepts gzip is pushed fewer bytes.
+     */
+    public long cachedLength(String urlPath, String acceptEncoding) {
+        Resource r = held(urlPath);
+        return r == null ? -1 : r.choose(acceptEncoding).length();
+    }
+
+    /** The strong ETag of the identity bytes the file cache holds for {@code urlPath} (no I/O), or null. */
+    public String cachedEtag(String urlPath) {
+        Resource r = held(urlPath);
+        return r == null ? null : r.identity().etag();
+    }
+
+    /**
+     * Reads {@code urlPath} into the file cache, with the variant {@code files.compress} makes, unless it is there
+     * already; a path that names no file is left alone. Blocking: call it where {@link #handle} would hand the
+     * miss, on the blocking executor.
+     */
+    public void warm(String urlPath) {
+        if (bundled != null || held(urlPath) != null) {
+            return;
+        }
+        if (PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path) {
+            try {
+                disk.load(path);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("{}: not read ahead: {}", urlPath, e.toString());
+            }
+        }
+    }
+
+    private Resource held(String urlPath) {
+        if (!(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path) || path.trailingSlash()) {
+            return null;
+        }
+        if (bundled != null) {
+            return bundled.lookup(path) instanceof Lookup.Found found ? found.resource() : null;
+        }
+        return cache.get(path.path());
+    }
+
     private static Response render(Request request, Lookup lookup) {
         if (lookup instanceof Lookup.Found found) {
             return Responder.respond(request, found.resource());

@@ -43,7 +43,9 @@ import java.util.concurrent.Executor;
  * {@code push.max-bytes}) are promised with the page (round 0); the rest of the manifest is hinted (Link preload).
  * The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender starting at the IW10 initial congestion window
  * (RFC 6928) delivers in its first two round trips of slow start (10 + 20 segments of a 1460-byte MSS), the idle
- * time of a page answered at once.
+ * time of a page answered at once. A resource counts the bytes its push would carry: for a client that accepts
+ * gzip (the promise copies its {@code Accept-Encoding}), the gzip variant's, once the file cache holds it. Building
+ * a manifest reads its files into that cache, so the first load of a page counts them too.
  *
  * <h2>Think time: more rounds</h2>
  * A page that is slow to answer (an application thinking) leaves the connection idle for longer, and push is
@@ -92,6 +94,8 @@ public final class PushingFiles implements Handler {
     static final long DIGEST_MAX_AGE_SECONDS = 30L * 24 * 3600;
 
     private final Handler files;
+    /** {@code files} when it is the static files (encoded sizes, identity ETags, reading ahead); else null. */
+    private final StaticFiles cached;
     private final Path root;
     private final Executor blocking;
     private final int maxPushes;
@@ -110,6 +114,7 @@ public final class PushingFiles implements Handler {
     private PushingFiles(Handler files, Path root, Executor blocking, int maxPushes, long maxBytes, boolean digest,
                          RefererLearning learning, List<PushRule> rules) {
         this.files = files;
+        this.cached = files instanceof StaticFiles f ? f : null;
         this.rules = List.copyOf(rules);
         this.root = root;
         this.blocking = blocking;
@@ -251,6 +256,7 @@ public final class PushingFiles implements Handler {
                     manifests.put(page, built);
                 }
                 LOG.debug("{}: manifest {}", pagePath, built.resources());
+                readAhead(built.resources());
             } catch (IOException | RuntimeException e) {
                 LOG.debug("{}: no manifest: {}", pagePath, e.toString());
             }
@@ -274,8 +280,9 @@ public final class PushingFiles implements Handler {
     private void serve(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
         Request request = exchange.request();
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
-        List<Preload> all = merge(ruleResources(rule), m == null ? List.of() : pushable(m.resources()),
-                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys));
+        List<Preload> all = encodedSizes(merge(ruleResources(rule), m == null ? List.of() : pushable(m.resources()),
+                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys)),
+                request.header("accept-encoding"));
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
         List<Preload> announce = new ArrayList<>(all.size());
         List<String> skipped = new ArrayList<>();
@@ -299,6 +306,40 @@ public final class PushingFiles implements Handler {
         String cookie = next != held ? setCookie(next, "https".equals(request.scheme())) : null;
         files.handle(new PageExchange(exchange, cookie, isPage ? learning : null,
                 rule == null ? List.of() : rule.links()));
+    }
+
+    /**
+     * Reads the manifest's files into the file cache now, on the blocking executor, where the first pushes would
+     * otherwise each read theirs: so the first page load is pushed from memory too, and {@link #encodedSizes}
+     * knows the sizes of the variants {@code files.compress} makes.
+     */
+    private void readAhead(List<Preload> resources) {
+        if (cached != null) {
+            resources.forEach(p -> cached.warm(withoutQuery(p.path())));
+        }
+    }
+
+    /**
+     * The resources with the sizes of the bodies a push with this {@code Accept-Encoding} (the promise copies the
+     * page's) would carry, where the file cache knows them: the budget counts the bytes that go on the wire. A
+     * client that accepts gzip (nghttp does) gets more of the page within the same budget. Else the sizes stay
+     * those of the files.
+     */
+    private List<Preload> encodedSizes(List<Preload> resources, String acceptEncoding) {
+        if (cached == null) {
+            return resources;
+        }
+        List<Preload> out = new ArrayList<>(resources.size());
+        for (Preload p : resources) {
+            long n = cached.cachedLength(withoutQuery(p.path()), acceptEncoding);
+            out.add(n >= 0 && p.size() >= 0 ? p.size(n) : p);
+        }
+        return out;
+    }
+
+    private static String withoutQuery(String path) {
+        int q = path.indexOf('?');
+        return q < 0 ? path : path.substring(0, q);
     }
 
     /** Discovered resources, all pushable again: the budget is applied once the sources are merged. */
@@ -479,12 +520,25 @@ public final class PushingFiles implements Handler {
             @Override
             public void respond(dev.herald.server.Response response) {
                 if (response.status() == 200) {
-                    learning.requested(request.connectionId(), page, target(request),
-                            response.headers().get("etag"), response.contentLength(), System.nanoTime());
+                    learning.requested(request.connectionId(), page, target(request), identityEtag(request.path(), response),
+                            response.contentLength(), System.nanoTime());
                 }
                 super.respond(response);
             }
         };
+    }
+
+    /**
+     * The ETag for the cache digest key of a learned dependency: that of the identity bytes, as for discovered
+     * resources, so that clients with other encodings share the key. A gzip response's own ETag is swapped for the
+     * identity's the file cache holds (null, so no key, when it holds none).
+     */
+    private String identityEtag(String path, dev.herald.server.Response response) {
+        String etag = response.headers().get("etag");
+        if (etag == null || !response.headers().contains("content-encoding")) {
+            return etag;
+        }
+        return cached == null ? null : cached.cachedEtag(path);
     }
 
     private static String target(Request r) {

@@ -83,6 +83,18 @@ class PushThinkTimeTest {
         }
     }
 
+    /**
+     * A first load without push puts the page and its manifest in Herald's caches, so the page is answered at once
+     * (on the event loop, before any push starts) rather than after a disk read on another thread, which is a short
+     * think time of its own.
+     */
+    private static void warmFastPage() throws Exception {
+        try (H2FrameClient warm = new H2FrameClient(HERALD.httpPort(),
+                io.netty.handler.codec.http2.Http2Settings.defaultSettings().pushEnabled(false))) {
+            warm.load("/fast.html", Map.of());
+        }
+    }
+
     private static List<String> promised(List<H2FrameClient.Frame> frames) {
         return frames.stream().filter(f -> f.type().equals("PUSH_PROMISE")).map(f -> f.header(":path")).toList();
     }
@@ -133,13 +145,7 @@ class PushThinkTimeTest {
 
     @Test
     void aPageAnsweredAtOnceGetsOnlyTheFirstBudget() throws Exception {
-        // A first load without push puts the page and its manifest in Herald's caches, so the page is answered at
-        // once (on the event loop, before any push starts) rather than after a disk read on another thread, which
-        // is a short think time of its own.
-        try (H2FrameClient warm = new H2FrameClient(HERALD.httpPort(),
-                io.netty.handler.codec.http2.Http2Settings.defaultSettings().pushEnabled(false))) {
-            warm.load("/fast.html", Map.of());
-        }
+        warmFastPage();
         try (H2FrameClient c = new H2FrameClient(HERALD.httpPort(), H2FrameClient.pushAllowed())) {
             c.consumeData = true;
             int page = c.get("/fast.html", Map.of());
@@ -149,6 +155,43 @@ class PushThinkTimeTest {
             assertThat(frames).filteredOn(f -> f.stream() == page && f.type().equals("HEADERS")
                     && "103".equals(f.header(":status"))).singleElement()
                     .satisfies(f -> assertThat(f.all("link")).anyMatch(l -> l.startsWith("</app.js>")));
+        }
+    }
+
+    @Test
+    void aClientAcceptingGzipHasTheGzippedBytesCountedAndPushedToIt() throws Exception {
+        // As aPageAnsweredAtOnceGetsOnlyTheFirstBudget, but the client accepts gzip (as nghttp does): files.compress
+        // makes style.css and app.js a few hundred bytes each, so the whole manifest fits the first budget, and
+        // the pushes carry the gzip bytes the promise's accept-encoding asks for.
+        warmFastPage();
+        try (H2FrameClient c = new H2FrameClient(HERALD.httpPort(), H2FrameClient.pushAllowed())) {
+            c.consumeData = true;
+            int page = c.get("/fast.html", Map.of("accept-encoding", "gzip"));
+            List<H2FrameClient.Frame> frames = finish(c, page, new ArrayList<>());
+
+            assertThat(promised(frames)).containsExactlyElementsOf(MANIFEST);
+            for (H2FrameClient.Frame p : frames.stream().filter(f -> f.type().equals("PUSH_PROMISE")).toList()) {
+                String path = p.header(":path");
+                assertThat(p.header("accept-encoding")).as(path).isEqualTo("gzip");
+                H2FrameClient.Frame head = frames.stream().filter(f -> f.stream() == p.promised()
+                        && f.type().equals("HEADERS")).findFirst().orElseThrow();
+                java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                frames.stream().filter(f -> f.stream() == p.promised() && f.type().equals("DATA"))
+                        .forEach(f -> body.writeBytes(f.data()));
+                byte[] file = Files.readAllBytes(HERALD.scratch().resolve("root").resolve(path.substring(1)));
+                assertThat(head.header("content-length")).as(path).isEqualTo(Integer.toString(body.size()));
+                if (path.equals("/font.woff2")) {
+                    assertThat(head.header("content-encoding")).as(path).isNull();
+                    assertThat(body.toByteArray()).as(path).isEqualTo(file);
+                } else {
+                    assertThat(head.header("content-encoding")).as(path).isEqualTo("gzip");
+                    assertThat(body.size()).as(path).isLessThan(file.length / 8);
+                    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                            new java.io.ByteArrayInputStream(body.toByteArray()))) {
+                        assertThat(in.readAllBytes()).as(path).isEqualTo(file);
+                    }
+                }
+            }
         }
     }
 }
