@@ -158,9 +158,9 @@ public final class Settings {
                     "Larger files are streamed from disk instead of cached; 256KiB keeps the cache for the many "
                             + "small assets a page loads."),
             of("files.compress", BOOLEAN, Builder::filesCompress, HeraldConfig::filesCompress,
-                    "Gzip text files (HTML, CSS, JavaScript, JSON, SVG...) up to files.cache-max-file-size for "
-                            + "clients that accept it: once per version of a file, kept in the cache; a .gz "
-                            + "sibling wins."),
+                    "Gzip text files (HTML, CSS, JavaScript, JSON, SVG...) for clients that accept it: once per "
+                            + "version of a file, kept in the cache when the gzip fits files.cache-max-file-size "
+                            + "(files up to 8 times that size); a .gz sibling wins."),
 
             // Observability
             of("metrics.path", STRING, Builder::metricsPath, HeraldConfig::metricsPath,

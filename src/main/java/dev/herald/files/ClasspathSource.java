@@ -80,7 +80,7 @@ final class ClasspathSource {
             byte[] gz = raw.get(path + ".gz");
             String contentType = ContentTypes.forName(path.substring(path.lastIndexOf('/') + 1));
             Variant gzip = gz != null ? bundled(AcceptEncoding.GZIP, gz, loadedAtMillis)
-                    : compress ? Compression.gzip(identity, contentType, null) : null;
+                    : compress ? Compression.gzip(identity, contentType, null, Long.MAX_VALUE) : null;
             files.put(path, new Resource(path, contentType, policy.forPath(path), identity,
                     br == null ? null : bundled(AcceptEncoding.BR, br, loadedAtMillis), gzip, 0));
             for (int slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) {

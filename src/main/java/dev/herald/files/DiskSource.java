@@ -156,7 +156,7 @@ final class DiskSource {
                 previous == null ? null : previous.gzip());
         String contentType = ContentTypes.forName(at.name());
         if (gzip == null && compress) {
-            gzip = Compression.gzip(identity, contentType, previous == null ? null : previous.gzip());
+            gzip = Compression.gzip(identity, contentType, previous == null ? null : previous.gzip(), maxFileInMemory);
         }
         Resource resource = new Resource(path.path(), contentType, policy.forPath(at.filePath()), identity, br, gzip,
                 nanoClock.getAsLong());

@@ -108,13 +108,52 @@ class CompressionTest {
     }
 
     @Test
-    void aFileStreamedFromDiskIsNotCompressed() throws Exception {
-        FakeExchange ex = site.get(site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build()), "/site.css",
+    void aFileStreamedFromDiskIsGzippedWhenItsGzipFitsInMemory() throws Exception {
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
+        FakeExchange gz = site.get(files, "/site.css", "accept-encoding", BROWSER);
+        FakeExchange plain = site.get(files, "/site.css");
+
+        assertThat(gz.header("content-encoding")).isEqualTo("gzip");
+        assertThat(gz.response().bytes()).as("the gzip bytes are held in memory").isNotNull();
+        assertThat(gunzip(gz.body())).asString(StandardCharsets.UTF_8).isEqualTo(CSS);
+        assertThat(plain.response().file()).as("larger than files.cache-max-file-size: a region of the file")
+                .isNotNull();
+        assertThat(plain.header("content-encoding")).isNull();
+        assertThat(plain.bodyText()).isEqualTo(CSS);
+        assertThat(plain.header("etag")).isNotEqualTo(gz.header("etag"));
+    }
+
+    @Test
+    void aStreamedFileWhoseGzipIsOverTheBoundStreamsAsItIs() throws Exception {
+        byte[] random = new byte[4500];
+        new Random(11).nextBytes(random);
+        String text = java.util.Base64.getEncoder().encodeToString(random); // 6000 chars, gzip saves about a fifth
+        Files.writeString(root.resolve("big.txt"), text);
+
+        FakeExchange ex = site.get(site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build()), "/big.txt",
                 "accept-encoding", BROWSER);
 
-        assertThat(ex.response().file()).as("larger than files.cache-max-file-size: a region of the file").isNotNull();
+        assertThat(Compression.gzip(text.getBytes(StandardCharsets.US_ASCII)).length)
+                .as("worth it but over the bound").isBetween(1025, 6000 - 6000 / 8);
         assertThat(ex.header("content-encoding")).isNull();
-        assertThat(ex.bodyText()).isEqualTo(CSS);
+        assertThat(ex.response().file()).isNotNull();
+        assertThat(ex.bodyText()).isEqualTo(text);
+    }
+
+    @Test
+    void aStreamedFileOverEightTimesTheBoundIsNotCompressed() throws Exception {
+        String text = "a".repeat(8 * 1024 + 1);
+        Files.writeString(root.resolve("long.txt"), text);
+        StaticFiles files = site.files(HeraldConfig.builder().fileCacheMaxFile(1024).build());
+
+        FakeExchange ex = site.get(files, "/long.txt", "accept-encoding", BROWSER);
+
+        assertThat(ex.header("content-encoding")).isNull();
+        assertThat(ex.bodyText()).isEqualTo(text);
+        Files.writeString(root.resolve("long.txt"), text.substring(1)); // at the bound: compressed
+        site.clock.addAndGet(DiskSource.RESOLVE_INTERVAL_NANOS);
+        assertThat(site.get(files, "/long.txt", "accept-encoding", BROWSER).header("content-encoding"))
+                .isEqualTo("gzip");
     }
 
     @Test
