@@ -85,6 +85,8 @@ public final class PushingFiles implements Handler {
     public static final int DEFAULT_MAX_PUSHES = HeraldConfig.builder().build().pushMaxResources();
     /** Bytes pushed per round at most by default: two round trips of slow start from IW10 (see the class comment). */
     public static final long DEFAULT_MAX_BYTES = HeraldConfig.builder().build().pushMaxBytes();
+    /** The bytes {@link #readAhead} reads for a new manifest, in budgets ({@code push.max-bytes}). */
+    static final int READ_AHEAD_BUDGETS = 8;
     /** Pages whose manifests are cached at most. */
     public static final int MAX_PAGES = 1024;
 
@@ -311,11 +313,20 @@ public final class PushingFiles implements Handler {
     /**
      * Reads the manifest's files into the file cache now, on the blocking executor, where the first pushes would
      * otherwise each read theirs: so the first page load is pushed from memory too, and {@link #encodedSizes}
-     * knows the sizes of the variants {@code files.compress} makes.
+     * knows the sizes of the variants {@code files.compress} makes. The page waits for it once per manifest, so it
+     * reads files in manifest order up to {@link #READ_AHEAD_BUDGETS} budgets of file bytes in all (first fit),
+     * what round 0 could hold even if gzip saved that much; the rest is read when it is first asked for.
      */
     private void readAhead(List<Preload> resources) {
-        if (cached != null) {
-            resources.forEach(p -> cached.warm(withoutQuery(p.path())));
+        if (cached == null) {
+            return;
+        }
+        long left = READ_AHEAD_BUDGETS * maxBytes;
+        for (Preload p : resources) {
+            if (p.size() >= 0 && p.size() <= left) {
+                left -= p.size();
+                cached.warm(withoutQuery(p.path()));
+            }
         }
     }
 
