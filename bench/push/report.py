@@ -12,7 +12,8 @@ import statistics
 BEGIN = "<!-- push:begin -->"
 END = "<!-- push:end -->"
 ANCHORS = ("nghttpd", "nginx", "h2o")
-ORDER = ("herald-push", "herald-nopush", "herald-hints", "herald-pushall", "nghttpd", "nginx", "h2o")
+ORDER = ("herald-push", "herald-nopush", "herald-hints", "herald-pushall", "herald-push-gzip", "nghttpd", "nginx", "h2o")
+GZIP = ("herald-push-gzip",)  # conditions whose client accepts gzip: checked against, and limited by, the gzip bytes
 MSS = 1448          # TCP payload per segment on the 1500-byte tun link with timestamps
 IW = 10             # Linux initial congestion window (RFC 6928), segments
 TARGET_LIMIT_RATIO = 1.15
@@ -22,6 +23,9 @@ DESCRIPTION = {
     "herald-nopush": "Herald, client sends ENABLE_PUSH=0 and ignores 103 (discovery only)",
     "herald-hints": "Herald, ENABLE_PUSH=0, client fetches 103 Early Hints at once (like a browser)",
     "herald-pushall": "diagnostic: Herald with its push budget raised to 1 MiB, so it pushes all three (not the default)",
+    "herald-push-gzip": "diagnostic: the herald-push server and a client that also accepts gzip (as nghttp does): "
+                        "the HTML, CSS and JS come gzipped (`files.compress`), and the budget counts those bytes; its "
+                        "limit and bound are for the bytes it got",
     "nghttpd": "nghttpd -p (push all three)",
     "nginx": "nginx 1.22 http2_push (all three)",
     "h2o": "h2o 2.2.5 mruby 399 + Link (push all three)",
@@ -72,19 +76,20 @@ def limits(rtt, think, total_bytes, bandwidth_mbit, iw=IW):
     return round(physical, 1), round(iw10, 1), rounds
 
 
-def summarize(loads, fixture, bandwidth, iw=IW):
-    total_bytes = sum(fixture.values())
+def summarize(loads, fixture, bandwidth, iw=IW, encoded=None):
     groups = {}
     for r in loads:
         groups.setdefault(label_key(r["label"]), []).append(r)
     rows = []
     for (cond, rtt, think), rs in groups.items():
+        expected = (encoded or {}) if cond in GZIP else fixture
+        total_bytes = sum(expected.values())
         ok = [r for r in rs if "error" not in r]
         errors = [r["error"] for r in rs if "error" in r]
         bad = []
         for r in ok:
             needed = {x["path"].lstrip("/"): x for x in r["resources"] if x["needed"]}
-            if set(needed) != set(fixture) or any(needed[p]["bytes"] != fixture[p] for p in fixture):
+            if not expected or set(needed) != set(expected) or any(needed[p]["bytes"] != expected[p] for p in expected):
                 bad.append(r["run"])
         totals = [r["totalMs"] for r in ok if r["run"] not in bad]
         physical, iw10, rounds = limits(rtt, think, total_bytes, bandwidth, iw)
@@ -108,7 +113,7 @@ def summarize(loads, fixture, bandwidth, iw=IW):
             "resourceDoneMedianMs": {p: round(statistics.median(v), 1) for p, v in per_level.items()},
             "how": how,
             "duplicatePushes": sum(r.get("duplicatePushes", 0) for r in ok),
-            "physicalLimitMs": physical, "iw10BoundMs": iw10, "slowStartRounds": rounds,
+            "bytes": total_bytes, "physicalLimitMs": physical, "iw10BoundMs": iw10, "slowStartRounds": rounds,
             "ratioToLimit": round(med / physical, 2) if med else None,
             "ratioToIw10Bound": round(med / iw10, 2) if med else None,
         })
@@ -190,7 +195,7 @@ def chart(rows, chrom, path):
     import matplotlib.pyplot as plt
     groups = sorted({(r["rttMs"], r["thinkMs"]) for r in rows}, key=lambda g: (-g[0], g[1]))
     conds = [c for c in ORDER if any(r["condition"] == c for r in rows)]
-    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9", "nghttpd": "#9a6700",
+    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9", "herald-push-gzip": "#79c0ff", "nghttpd": "#9a6700",
               "nginx": "#2da44e", "h2o": "#cf222e"}
     ncols = 2 if chrom else 1
     fig, axes = plt.subplots(1, ncols, figsize=(13 if chrom else 10, 5.2),
@@ -208,7 +213,8 @@ def chart(rows, chrom, path):
                 errs.append(r["p90Ms"] - r["medianMs"])
         ax.bar(xs, meds, width, yerr=[[0] * len(errs), errs], capsize=2, label=c, color=colors.get(c))
     for g, (rtt, think) in enumerate(groups):
-        any_row = next(r for r in rows if r["rttMs"] == rtt and r["thinkMs"] == think)
+        group = [r for r in rows if r["rttMs"] == rtt and r["thinkMs"] == think]
+        any_row = next((r for r in group if r["condition"] not in GZIP), group[0])  # the lines for the bytes on disk
         ax.hlines(any_row["physicalLimitMs"], g - 0.45, g + 0.45, colors="black", linestyles="dashed",
                   label="physical limit" if g == 0 else None)
         ax.hlines(any_row["iw10BoundMs"], g - 0.45, g + 0.45, colors="gray", linestyles="dotted",
@@ -267,8 +273,13 @@ def markdown(meta, rows, chrom, checks, png_rel, json_rel):
         lines.append(f"| {r['rttMs']} | {r['thinkMs']} | {r['condition']}{note} | {fmt(r['medianMs'])} | {fmt(r['p90Ms'])} | "
                      f"{r['n']} | {fmt(r['physicalLimitMs'])} | {r['ratioToLimit']} | {fmt(r['iw10BoundMs'])} | "
                      f"{r['ratioToIw10Bound']} | {fmt(r['htmlMedianMs'])} | {how} |")
-    lines += ["", "Conditions: " + "; ".join(f"**{k}**: {v}" for k, v in DESCRIPTION.items()) + ".", "",
-              "When each level completes (median ms from connect start; in brackets: round trips after the TLS "
+    lines += ["", "Conditions: " + "; ".join(f"**{k}**: {v}" for k, v in DESCRIPTION.items()) + ".", ""]
+    gz = [r for r in rows if r["condition"] in GZIP]
+    if gz and meta.get("fixtureAcceptingGzip"):
+        encoded = meta["fixtureAcceptingGzip"]
+        lines += [f"{', '.join(GZIP)} got " + ", ".join(f"{k} {v:,} B" for k, v in encoded.items())
+                  + f" ({gz[0]['bytes']:,} B; slow start from 10 segments needs {gz[0]['slowStartRounds']} rounds).", ""]
+    lines += ["When each level completes (median ms from connect start; in brackets: round trips after the TLS "
               "handshake): discovery without push pays one round trip per level, push and hints do not.", "",
               "| RTT | think | condition | setup | index.html | style.css | font.woff2 (level 2) | app.js |",
               "|---:|---:|---|---:|---:|---:|---:|---:|"]
@@ -323,7 +334,8 @@ def main():
     loads = read_jsonl(os.path.join(a.dir, "loads.jsonl"))
     chromium = read_jsonl(os.path.join(a.dir, "chromium.jsonl"))
     initcwnd = str(meta["settings"].get("initcwnd", ""))
-    rows = summarize(loads, meta["fixture"], meta["settings"]["bandwidthMbit"], int(initcwnd) if initcwnd.isdigit() else IW)
+    rows = summarize(loads, meta["fixture"], meta["settings"]["bandwidthMbit"], int(initcwnd) if initcwnd.isdigit() else IW,
+                     meta.get("fixtureAcceptingGzip"))
     chrom = chromium_summary(chromium)
     checks = targets(rows, chrom)
     ping = ""

@@ -23,9 +23,11 @@
 #   SERVER_WARMUP [1000]    before those, loads per condition from inside hd-srv (no added latency), SERVER_WARMUP_PARALLEL
 #   SERVER_WARMUP_PARALLEL [16]   at a time, so every server is measured in the steady state a long-running one is
 #                           in (Herald's JIT); every server gets them alike; 0 turns it off
-#   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall nghttpd nginx h2o"]
+#   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall herald-push-gzip nghttpd nginx h2o"]
 #                           herald-pushall: a diagnostic, Herald with its push budget raised to PUSHALL_BYTES so
 #                           the whole page is pushed (BenchHerald; not Herald's default)
+#                           herald-push-gzip: a diagnostic, the herald-push server and a client that also sends
+#                           accept-encoding: gzip (as nghttp does); its limits are for the gzipped bytes
 #   PUSHALL_BYTES [1048576]
 #   CHROMIUM [1]  CHROMIUM_RUNS [20]  CHROMIUM_ROUNDS [2]  CHROMIUM_RTT [100]  CHROMIUM_THINK [200]
 #                           CHROMIUM_RUNS loads per mode (with hints, without), in CHROMIUM_ROUNDS rounds that
@@ -69,7 +71,7 @@ RUNS="${RUNS:-5}"
 WARMUP="${WARMUP:-4}"
 SERVER_WARMUP="${SERVER_WARMUP:-1000}"
 SERVER_WARMUP_PARALLEL="${SERVER_WARMUP_PARALLEL:-16}"
-CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall nghttpd nginx h2o}"
+CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall herald-push-gzip nghttpd nginx h2o}"
 PUSHALL_BYTES="${PUSHALL_BYTES:-1048576}"
 CHROMIUM="${CHROMIUM:-1}"
 CHROMIUM_RUNS="${CHROMIUM_RUNS:-20}"
@@ -314,7 +316,7 @@ start_servers() {
 # condition -> server, and the client's PUSH HINTS flags
 server_of() { case "$1" in herald-pushall) echo herald-all ;; herald-*) echo herald ;; *) echo "$1" ;; esac; }
 
-plan() { # rtt -> one line per condition: LABEL HOST PORT PUSH HINTS
+plan() { # rtt -> one line per condition: LABEL HOST PORT PUSH HINTS [GZIP]
   local t c flags
   for t in $THINKS; do
     for c in $CONDITIONS; do
@@ -328,6 +330,7 @@ flags_of() {
   case "$1" in
     herald-nopush) echo "false false" ;;
     herald-hints) echo "false true" ;;
+    herald-push-gzip) echo "true false true" ;;
     *) echo "true false" ;;
   esac
 }
@@ -405,6 +408,14 @@ for rtt in $RTTS; do
     [ "$proto" = "New, TLSv1.3" ] || die "port $port negotiated '${proto:-nothing}', not TLS 1.3"
   done
   log "RTT $rtt ms: every server answers; measuring ($ROUNDS rounds x $RUNS loads per condition, $WARMUP warm-up loads each)"
+  if [ ! -s "$TMP/encoded.txt" ]; then
+    # what Herald as shipped sends a client that accepts gzip (Chromium and nghttp do), per file: body bytes on the
+    # wire (the report checks herald-push-gzip's loads against them, and prints them under the Chromium table)
+    for f in $(awk '{print $1}' "$TMP/fixture.txt"); do
+      echo "$f $(in_cli curl -sk -H 'accept-encoding: gzip, deflate, br, zstd' -o /dev/null -w '%{size_download}' \
+          "https://$SRV:$(port_of herald "${THINKS%% *}")/$f")"
+    done >"$TMP/encoded.txt"
+  fi
   pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
   if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
@@ -415,11 +426,6 @@ for rtt in $RTTS; do
       in_cli java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --host "$SRV" --port "$(port_of "$s" "$CHROMIUM_THINK")" \
           --push false --runs 0 --warmup "$(( WARMUP * 3 ))" --label "$s-warmup" 2>>"$TMP/pageload.log" || true
     done
-    # what Herald as shipped sends a client that accepts gzip (Chromium does), per file: body bytes on the wire
-    for f in $(awk '{print $1}' "$TMP/fixture.txt"); do
-      echo "$f $(in_cli curl -sk -H 'accept-encoding: gzip, deflate, br, zstd' -o /dev/null -w '%{size_download}' \
-          "https://$SRV:$(port_of herald-plain "$CHROMIUM_THINK")/$f")"
-    done >"$TMP/encoded.txt"
     # rounds alternate the modes, so drift on this shared machine (other load, Chromium's own caches) falls on all
     for round in $(seq 1 "$CHROMIUM_ROUNDS"); do
       for mode in $modes; do

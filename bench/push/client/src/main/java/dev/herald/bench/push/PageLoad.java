@@ -51,18 +51,19 @@ import java.util.regex.Pattern;
  * HTML (jsoup) for stylesheets, scripts and preloads, fetches those, parses each stylesheet for {@code @import} and
  * {@code url()} and fetches what it names. A resource the server promised (PUSH_PROMISE) is taken from the push
  * instead of being requested; with {@code --hints true} a {@code 103 Early Hints} Link preload starts its fetch at
- * once, as browsers do. One fresh TLS connection per load.
+ * once, as browsers do. With {@code --gzip true} it sends {@code accept-encoding: gzip} (as nghttp does) and gunzips
+ * what comes gzipped before parsing it. One fresh TLS connection per load.
  *
  * <p>Load time: from just before the TCP connect until the body of the last resource the page needs (found by
  * discovery) is complete. Pushed or hinted resources the page does not need are received but do not count.
  *
  * <pre>
- * java -cp push-client.jar dev.herald.bench.push.PageLoad --host H --port P [--push true] [--hints false]
+ * java -cp push-client.jar dev.herald.bench.push.PageLoad --host H --port P [--push true] [--hints false] [--gzip false]
  *      [--label NAME] [--path /index.html] [--runs 10] [--rounds 1] [--warmup 3] [--out FILE.jsonl] [--timeout-ms 30000]
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE [same options]
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE --server-warmup N [--parallel 16]
  * </pre>
- * A plan has one target a line: {@code LABEL HOST PORT PUSH HINTS} (underscores in LABEL become spaces). Every
+ * A plan has one target a line: {@code LABEL HOST PORT PUSH HINTS [GZIP]} (underscores in LABEL become spaces). Every
  * target gets {@code --warmup} unmeasured loads first; then {@code --rounds} rounds of {@code --runs} loads per
  * target, so a busy moment of the machine hits every target. Each measured load is one JSON line in {@code --out}
  * (appended) and a short line on stderr.
@@ -81,7 +82,7 @@ public final class PageLoad {
     }
 
     /** One server and client configuration to load the page with. */
-    record Target(String label, String host, int port, String path, boolean push, boolean hints) {
+    record Target(String label, String host, int port, String path, boolean push, boolean hints, boolean gzip) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -93,12 +94,13 @@ public final class PageLoad {
         long timeoutMs = Long.parseLong(a.getOrDefault("timeout-ms", "30000"));
         Path out = a.containsKey("out") ? Path.of(a.get("out")) : null;
         List<Target> targets = new ArrayList<>();
-        if (a.containsKey("plan")) { // lines: LABEL HOST PORT PUSH HINTS
+        if (a.containsKey("plan")) { // lines: LABEL HOST PORT PUSH HINTS [GZIP]
             for (String line : Files.readAllLines(Path.of(a.get("plan")))) {
                 String[] f = line.trim().split("\\s+");
-                if (f.length == 5 && !f[0].startsWith("#")) {
+                if ((f.length == 5 || f.length == 6) && !f[0].startsWith("#")) {
                     targets.add(new Target(f[0].replace('_', ' '), f[1], Integer.parseInt(f[2]), path,
-                            Boolean.parseBoolean(f[3]), Boolean.parseBoolean(f[4])));
+                            Boolean.parseBoolean(f[3]), Boolean.parseBoolean(f[4]),
+                            f.length == 6 && Boolean.parseBoolean(f[5])));
                 }
             }
         } else {
@@ -106,7 +108,8 @@ public final class PageLoad {
             int port = Integer.parseInt(Args.required(a, "port"));
             targets.add(new Target(a.getOrDefault("label", host + ":" + port), host, port, path,
                     Boolean.parseBoolean(a.getOrDefault("push", "true")),
-                    Boolean.parseBoolean(a.getOrDefault("hints", "false"))));
+                    Boolean.parseBoolean(a.getOrDefault("hints", "false")),
+                    Boolean.parseBoolean(a.getOrDefault("gzip", "false"))));
         }
 
         SslContext ssl = SslContextBuilder.forClient()
@@ -161,7 +164,7 @@ public final class PageLoad {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             slots.acquire();
-            Load load = new Load(ssl, t.host(), t.port(), t.path(), t.push(), t.hints());
+            Load load = new Load(ssl, t);
             load.start(group).orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
                 if (e != null) {
                     failed.incrementAndGet();
@@ -178,7 +181,7 @@ public final class PageLoad {
 
     private static boolean loadOnce(EventLoopGroup group, SslContext ssl, Target t, int run, long timeoutMs, Path out)
             throws IOException, InterruptedException {
-        Load load = new Load(ssl, t.host(), t.port(), t.path(), t.push(), t.hints());
+        Load load = new Load(ssl, t);
         String line;
         boolean ok = true;
         try {
@@ -209,6 +212,7 @@ public final class PageLoad {
         int status;
         long contentLength = -1;
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        String encoding;
         boolean done;
         boolean processed;
         double doneMs;
@@ -254,6 +258,7 @@ public final class PageLoad {
         private final String pagePath;
         private final boolean push;
         private final boolean hints;
+        private final boolean gzip;
         private final URI base;
         private final CompletableFuture<Result> done = new CompletableFuture<>();
         private final Map<String, Res> resources = new LinkedHashMap<>();
@@ -266,13 +271,14 @@ public final class PageLoad {
         private Http2ConnectionHandler http2;
         private ChannelHandlerContext ctx;
 
-        Load(SslContext ssl, String host, int port, String pagePath, boolean push, boolean hints) {
+        Load(SslContext ssl, Target t) {
             this.ssl = ssl;
-            this.host = host;
-            this.port = port;
-            this.pagePath = pagePath;
-            this.push = push;
-            this.hints = hints;
+            this.host = t.host();
+            this.port = t.port();
+            this.pagePath = t.path();
+            this.push = t.push();
+            this.hints = t.hints();
+            this.gzip = t.gzip();
             this.base = URI.create("https://" + host + ":" + port + pagePath);
         }
 
@@ -397,6 +403,9 @@ public final class PageLoad {
                     .path(r.path);
             h.add("user-agent", "herald-pushbench/1");
             h.add("accept", "*/*");
+            if (gzip) {
+                h.add("accept-encoding", "gzip");
+            }
             http2.encoder().writeHeaders(ctx, id, h, 0, true, ctx.newPromise());
             ctx.flush();
         }
@@ -427,6 +436,8 @@ public final class PageLoad {
                 r.status = Integer.parseInt(status.toString());
                 CharSequence len = headers.get("content-length");
                 r.contentLength = len == null ? -1 : Long.parseLong(len.toString());
+                CharSequence coding = headers.get("content-encoding");
+                r.encoding = coding == null ? null : coding.toString();
             }
             if (endOfStream) {
                 complete(r);
@@ -515,7 +526,13 @@ public final class PageLoad {
                 return;
             }
             r.processed = true;
-            String text = r.body.toString(StandardCharsets.UTF_8);
+            String text;
+            try {
+                text = text(r);
+            } catch (IOException e) {
+                fail(e);
+                return;
+            }
             URI self = base.resolve(r.path);
             List<String> found = new ArrayList<>();
             if (r.path.equals(pagePath)) {
@@ -562,6 +579,20 @@ public final class PageLoad {
             done.complete(new Result(connectMs, tlsMs, htmlMs, total, new ArrayList<>(resources.values()),
                     duplicatePushes));
             ctx.channel().close();
+        }
+
+        /** The body as text: gunzipped when it came gzipped (only asked for with {@code --gzip}). */
+        private String text(Res r) throws IOException {
+            if (r.encoding == null) {
+                return r.body.toString(StandardCharsets.UTF_8);
+            }
+            if (!gzip || !"gzip".equalsIgnoreCase(r.encoding)) {
+                throw new IOException(r.path + ": content-encoding " + r.encoding + " not asked for");
+            }
+            try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                    new java.io.ByteArrayInputStream(r.body.toByteArray()))) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
         }
 
         /** The path of a URL on this origin, or null for another origin. */
