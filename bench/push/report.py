@@ -195,7 +195,7 @@ def chart(rows, chrom, path):
     import matplotlib.pyplot as plt
     groups = sorted({(r["rttMs"], r["thinkMs"]) for r in rows}, key=lambda g: (-g[0], g[1]))
     conds = [c for c in ORDER if any(r["condition"] == c for r in rows)]
-    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9", "herald-push-gzip": "#79c0ff", "nghttpd": "#9a6700",
+    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9", "herald-push-gzip": "#17a2b8", "nghttpd": "#9a6700",
               "nginx": "#2da44e", "h2o": "#cf222e"}
     ncols = 2 if chrom else 1
     fig, axes = plt.subplots(1, ncols, figsize=(13 if chrom else 10, 5.2),
