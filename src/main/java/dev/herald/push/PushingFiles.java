@@ -531,8 +531,8 @@ public final class PushingFiles implements Handler {
             @Override
             public void respond(dev.herald.server.Response response) {
                 if (response.status() == 200) {
-                    learning.requested(request.connectionId(), page, target(request), identityEtag(request.path(), response),
-                            response.contentLength(), System.nanoTime());
+                    learning.requested(request.connectionId(), page, target(request),
+                            identityEtag(request.path(), response), response.contentLength(), System.nanoTime());
                 }
                 super.respond(response);
             }

@@ -58,8 +58,9 @@ import java.util.regex.Pattern;
  * discovery) is complete. Pushed or hinted resources the page does not need are received but do not count.
  *
  * <pre>
- * java -cp push-client.jar dev.herald.bench.push.PageLoad --host H --port P [--push true] [--hints false] [--gzip false]
- *      [--label NAME] [--path /index.html] [--runs 10] [--rounds 1] [--warmup 3] [--out FILE.jsonl] [--timeout-ms 30000]
+ * java -cp push-client.jar dev.herald.bench.push.PageLoad --host H --port P [--push true] [--hints false]
+ *      [--gzip false] [--label NAME] [--path /index.html] [--runs 10] [--rounds 1] [--warmup 3] [--out FILE.jsonl]
+ *      [--timeout-ms 30000]
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE [same options]
  * java -cp push-client.jar dev.herald.bench.push.PageLoad --plan FILE --server-warmup N [--parallel 16]
  * </pre>
