@@ -28,8 +28,9 @@ import java.util.function.LongSupplier;
  * <h2>Memory</h2>
  * Files up to {@code files.cache-max-file-size} are read whole and may be kept in the {@link FileCache}; larger ones
  * are answered as file regions that the protocol layer streams, and their tags are computed by streaming the file
- * through the digest, remembered in the {@link EtagCache}. With {@code files.compress}, a text file read whole and
- * without a {@code .gz} sibling gets a gzip variant made here, once per version ({@link Compression}).
+ * through the digest, remembered in the {@link EtagCache}. With {@code files.compress}, a text file without a
+ * {@code .gz} sibling gets a gzip variant made here, once per version, held in memory ({@link Compression}: a
+ * streamed file too, up to a bound).
  *
  * <h2>Noticing changes</h2>
  * A cache hit costs one {@code stat} of the variant about to be served, on the calling thread: a changed size,

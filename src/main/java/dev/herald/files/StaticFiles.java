@@ -164,13 +164,15 @@ public final class StaticFiles implements Handler {
     }
 
     /**
-     * The body length a GET of {@code urlPath} (no query) with this {@code Accept-Encoding} (null: none) gets, as
-     * far as the file cache knows now: no I/O, so it may be a version the next revalidation replaces. -1 when the
-     * cache holds nothing for the path. Push budgets use it: a client that accepts gzip is pushed fewer bytes.
+     * The body length a GET of {@code urlPath} (no query) with the {@code Accept-Encoding} of {@code like} gets
+     * (the variant {@link Responder} would choose), as far as the file cache knows now: no I/O, so it may be a
+     * version the next revalidation replaces. -1 when the cache holds nothing for the path. Push budgets use it
+     * with the page's request, whose {@code Accept-Encoding} the promises copy: a client that accepts gzip is
+     * pushed fewer bytes.
      */
-    public long cachedLength(String urlPath, String acceptEncoding) {
+    public long cachedLength(String urlPath, Request like) {
         Resource r = held(urlPath);
-        return r == null ? -1 : r.choose(acceptEncoding).length();
+        return r == null ? -1 : Responder.variantFor(like, r).length();
     }
 
     /** The strong ETag of the identity bytes the file cache holds for {@code urlPath} (no I/O), or null. */
@@ -185,15 +187,14 @@ public final class StaticFiles implements Handler {
      * miss, on the blocking executor.
      */
     public void warm(String urlPath) {
-        if (bundled != null || held(urlPath) != null) {
+        if (bundled != null || !(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path)
+                || cache.get(path.path()) != null) {
             return;
         }
-        if (PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path) {
-            try {
-                disk.load(path);
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("{}: not read ahead: {}", urlPath, e.toString());
-            }
+        try {
+            disk.load(path);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: not read ahead: {}", urlPath, e.toString());
         }
     }
 

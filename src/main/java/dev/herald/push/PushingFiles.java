@@ -283,8 +283,7 @@ public final class PushingFiles implements Handler {
         Request request = exchange.request();
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
         List<Preload> all = encodedSizes(merge(ruleResources(rule), m == null ? List.of() : pushable(m.resources()),
-                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys)),
-                request.header("accept-encoding"));
+                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys)), request);
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
         List<Preload> announce = new ArrayList<>(all.size());
         List<String> skipped = new ArrayList<>();
@@ -331,18 +330,18 @@ public final class PushingFiles implements Handler {
     }
 
     /**
-     * The resources with the sizes of the bodies a push with this {@code Accept-Encoding} (the promise copies the
-     * page's) would carry, where the file cache knows them: the budget counts the bytes that go on the wire. A
+     * The resources with the sizes of the bodies their pushes would carry (a promise copies the page's
+     * {@code Accept-Encoding}), where the file cache knows them: the budget counts the bytes that go on the wire. A
      * client that accepts gzip (nghttp does) gets more of the page within the same budget. Else the sizes stay
      * those of the files.
      */
-    private List<Preload> encodedSizes(List<Preload> resources, String acceptEncoding) {
+    private List<Preload> encodedSizes(List<Preload> resources, Request page) {
         if (cached == null) {
             return resources;
         }
         List<Preload> out = new ArrayList<>(resources.size());
         for (Preload p : resources) {
-            long n = cached.cachedLength(withoutQuery(p.path()), acceptEncoding);
+            long n = cached.cachedLength(withoutQuery(p.path()), page);
             out.add(n >= 0 && p.size() >= 0 ? p.size(n) : p);
         }
         return out;

@@ -2,6 +2,9 @@ package dev.herald.push;
 
 import dev.herald.config.HeraldConfig;
 import dev.herald.files.StaticFiles;
+import dev.herald.server.Headers;
+import dev.herald.server.Protocol;
+import dev.herald.server.Request;
 import dev.herald.testing.HeraldExtension;
 import io.netty.handler.codec.http2.Http2Settings;
 import org.junit.jupiter.api.Test;
@@ -37,15 +40,28 @@ class PushReadAheadTest {
 
     @Test
     void theFirstLoadReadsTheManifestsFilesUpToEightBudgetsFirstFit() throws Exception {
-        assertThat(files.cachedLength("/a.css", null)).as("nothing read before the page").isEqualTo(-1);
+        assertThat(files.cachedLength("/a.css", get())).as("nothing read before the page").isEqualTo(-1);
         try (H2FrameClient c = new H2FrameClient(HERALD.httpPort(), Http2Settings.defaultSettings()
                 .pushEnabled(false))) {
             assertThat(c.load("/", Map.of())).extracting(f -> f.header(":status")).contains("103", "200");
         }
 
         assertThat(PushingFiles.READ_AHEAD_BUDGETS * MAX_BYTES).isEqualTo(8_000);
-        assertThat(files.cachedLength("/a.css", "gzip")).as("read, with its gzip variant").isBetween(1L, 500L);
-        assertThat(files.cachedLength("/big.js", null)).as("over what was left").isEqualTo(-1);
-        assertThat(files.cachedLength("/c.js", null)).isEqualTo(1_980);
+        assertThat(files.cachedLength("/a.css", get("accept-encoding", "gzip"))).as("read, with its gzip variant")
+                .isBetween(1L, 500L);
+        assertThat(files.cachedLength("/a.css", get("accept-encoding", "identity", "accept-encoding", "gzip")))
+                .as("every Accept-Encoding field counts, as for the push the promise copies them to")
+                .isEqualTo(files.cachedLength("/a.css", get("accept-encoding", "gzip")));
+        assertThat(files.cachedLength("/big.js", get())).as("over what was left").isEqualTo(-1);
+        assertThat(files.cachedLength("/c.js", get())).isEqualTo(1_980);
+    }
+
+    /** A page request with these header name/value pairs, whose Accept-Encoding the lengths follow. */
+    private static Request get(String... headerPairs) {
+        Headers headers = new Headers();
+        for (int i = 0; i < headerPairs.length; i += 2) {
+            headers.add(headerPairs[i], headerPairs[i + 1]);
+        }
+        return new Request("GET", "/", "http", "localhost", Protocol.H2, headers, new byte[0], 1, 1, null);
     }
 }
