@@ -12,17 +12,26 @@ import statistics
 BEGIN = "<!-- push:begin -->"
 END = "<!-- push:end -->"
 ANCHORS = ("nghttpd", "nginx", "h2o")
-ORDER = ("herald-push", "herald-nopush", "herald-hints", "herald-pushall", "herald-push-gzip", "nghttpd", "nginx", "h2o")
+ORDER = ("herald-push", "herald-nopush", "herald-hints", "herald-pushall", "herald-pushall-before", "herald-pushall-after",
+         "herald-pushall-auto", "herald-push-gzip", "nghttpd", "nginx", "h2o")
 GZIP = ("herald-push-gzip",)  # conditions whose client accepts gzip: checked against, and limited by, the gzip bytes
 MSS = 1448          # TCP payload per segment on the 1500-byte tun link with timestamps
 IW = 10             # Linux initial congestion window (RFC 6928), segments
 TARGET_LIMIT_RATIO = 1.15
 TARGET_HINTS_GAIN = 0.25
+# Pushes starve the page when its HTML completes later than without push: pushes ahead of a page delay it by the
+# round trips their bytes need, so a quarter of one is the tolerance (noise, a packet's worth of interleaving)
+STARVE_TOLERANCE_RTT = 0.25
 DESCRIPTION = {
     "herald-push": "Herald, client allows push (hints ignored)",
     "herald-nopush": "Herald, client sends ENABLE_PUSH=0 and ignores 103 (discovery only)",
     "herald-hints": "Herald, ENABLE_PUSH=0, client fetches 103 Early Hints at once (like a browser)",
     "herald-pushall": "diagnostic: Herald with its push budget raised to 1 MiB, so it pushes all three (not the default)",
+    "herald-pushall-before": "diagnostic: herald-pushall with `push.priority: before` (the page's body waits for "
+                             "its pushes)",
+    "herald-pushall-after": "diagnostic: herald-pushall with `push.priority: after` (the pushes wait for the page)",
+    "herald-pushall-auto": "diagnostic: herald-pushall with `push.priority: auto` (Apache's defaults: CSS and fonts "
+                           "before the page's body, scripts interleaved)",
     "herald-push-gzip": "diagnostic: the herald-push server and a client that also accepts gzip (as nghttp does): "
                         "the HTML, CSS and JS come gzipped (`files.compress`), and the budget counts those bytes; its "
                         "limit and bound are for the bytes it got",
@@ -172,6 +181,15 @@ def targets(rows, chrom):
                                     f"{np_font:.1f} RTT after the page, with push the font {p_font:+.1f} RTT; page load "
                                     f"+{nopush['medianMs'] - r['medianMs']:.0f} ms = {(nopush['medianMs'] - r['medianMs']) / rtt:.2f} RTT",
                            "met": np_css >= 0.9 and np_font >= 1.8})
+    for (cond, rtt, think), r in sorted(by.items(), key=lambda kv: (-kv[0][1], kv[0][2])):
+        nopush = by.get(("herald-nopush", rtt, think))
+        if cond != "herald-push" or not nopush or not r["htmlMedianMs"] or not nopush["htmlMedianMs"]:
+            continue
+        late = (r["htmlMedianMs"] - nopush["htmlMedianMs"]) / rtt
+        checks.append({"target": f"Herald's pushes do not starve the page (RTT {rtt}, think {think})",
+                       "value": f"its HTML completes at {r['htmlMedianMs']:.0f} ms against {nopush['htmlMedianMs']:.0f} "
+                                f"without push ({late:+.2f} RTT; starved: more than +{STARVE_TOLERANCE_RTT} RTT)",
+                       "met": late <= STARVE_TOLERANCE_RTT})
     gain = hints_gain(chrom)
     if gain:
         checks.append({"target": f"Chromium with early hints >= {TARGET_HINTS_GAIN:.0%} faster (loadEventEnd)",
@@ -195,7 +213,9 @@ def chart(rows, chrom, path):
     import matplotlib.pyplot as plt
     groups = sorted({(r["rttMs"], r["thinkMs"]) for r in rows}, key=lambda g: (-g[0], g[1]))
     conds = [c for c in ORDER if any(r["condition"] == c for r in rows)]
-    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9", "herald-push-gzip": "#17a2b8", "nghttpd": "#9a6700",
+    colors = {"herald-push": "#1f6feb", "herald-nopush": "#8ab4f8", "herald-hints": "#5a8f29", "herald-pushall": "#6e40c9",
+              "herald-pushall-before": "#b392f0", "herald-pushall-after": "#d8b9ff", "herald-pushall-auto": "#3c1e70",
+              "herald-push-gzip": "#17a2b8", "nghttpd": "#9a6700",
               "nginx": "#2da44e", "h2o": "#cf222e"}
     ncols = 2 if chrom else 1
     fig, axes = plt.subplots(1, ncols, figsize=(13 if chrom else 10, 5.2),
@@ -212,6 +232,10 @@ def chart(rows, chrom, path):
                 meds.append(r["medianMs"])
                 errs.append(r["p90Ms"] - r["medianMs"])
         ax.bar(xs, meds, width, yerr=[[0] * len(errs), errs], capsize=2, label=c, color=colors.get(c))
+        htmls = [(x, by[(c, rtt, think)]["htmlMedianMs"]) for x, (rtt, think) in
+                 zip(xs, [g for g in groups if by.get((c, *g)) and by[(c, *g)]["medianMs"]])]
+        ax.scatter([x for x, h in htmls if h], [h for x, h in htmls if h], marker="D", s=14, facecolors="white",
+                   edgecolors="black", linewidths=0.8, zorder=3, label="HTML done (median)" if i == 0 else None)
     for g, (rtt, think) in enumerate(groups):
         group = [r for r in rows if r["rttMs"] == rtt and r["thinkMs"] == think]
         any_row = next((r for r in group if r["condition"] not in GZIP), group[0])  # the lines for the bytes on disk

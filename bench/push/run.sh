@@ -23,9 +23,13 @@
 #   SERVER_WARMUP [1000]    before those, loads per condition from inside hd-srv (no added latency), SERVER_WARMUP_PARALLEL
 #   SERVER_WARMUP_PARALLEL [16]   at a time, so every server is measured in the steady state a long-running one is
 #                           in (Herald's JIT); every server gets them alike; 0 turns it off
-#   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall herald-push-gzip nghttpd nginx h2o"]
+#   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall herald-pushall-before herald-pushall-after
+#               herald-pushall-auto herald-push-gzip nghttpd nginx h2o"]
 #                           herald-pushall: a diagnostic, Herald with its push budget raised to PUSHALL_BYTES so
 #                           the whole page is pushed (BenchHerald; not Herald's default)
+#                           herald-pushall-before, -after, -auto: the same with push.priority before, after or auto
+#                           in place of the default interleaved (HERALD_PUSH_PRIORITY), to measure what the order
+#                           does to the page
 #                           herald-push-gzip: a diagnostic, the herald-push server and a client that also sends
 #                           accept-encoding: gzip (as nghttp does); its limits are for the gzipped bytes
 #   PUSHALL_BYTES [1048576]
@@ -71,7 +75,8 @@ RUNS="${RUNS:-5}"
 WARMUP="${WARMUP:-4}"
 SERVER_WARMUP="${SERVER_WARMUP:-1000}"
 SERVER_WARMUP_PARALLEL="${SERVER_WARMUP_PARALLEL:-16}"
-CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall herald-push-gzip nghttpd nginx h2o}"
+CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall herald-pushall-before herald-pushall-after herald-pushall-auto herald-push-gzip nghttpd nginx h2o}"
+PRIORITIES="before after auto" # push.priority of the herald-pushall-* conditions
 PUSHALL_BYTES="${PUSHALL_BYTES:-1048576}"
 CHROMIUM="${CHROMIUM:-1}"
 CHROMIUM_RUNS="${CHROMIUM_RUNS:-20}"
@@ -100,6 +105,7 @@ port_of() { # server think
   case "$1" in
     herald) base=8443 ;; nghttpd) base=9443 ;; nginx) base=10443 ;; h2o) base=11443 ;; herald-plain) base=12443 ;;
     herald-all) base=13443 ;; herald-id) base=14443 ;; herald-plain-id) base=15443 ;;
+    herald-all-before) base=16443 ;; herald-all-after) base=17443 ;; herald-all-auto) base=18443 ;;
     *) echo "unknown server $1" >&2; return 1 ;;
   esac
   if [ "$2" = "0" ]; then echo "$base"; else echo $(( base + 1 )); fi
@@ -285,6 +291,13 @@ start_servers() {
   if [[ " $CONDITIONS " == *" herald-pushall "* ]]; then
     for t in $THINKS; do bench_herald "herald-all-$t" herald-all "$t" push - "$PUSHALL_BYTES"; done
   fi
+  for o in $PRIORITIES; do
+    if [[ " $CONDITIONS " == *" herald-pushall-$o "* ]]; then
+      for t in $THINKS; do
+        bench_herald "herald-all-$o-$t" "herald-all-$o" "$t" push "HERALD_PUSH_PRIORITY=$o" "$PUSHALL_BYTES"
+      done
+    fi
+  done
   if [ "$CHROMIUM" = "1" ]; then
     bench_herald herald-plain herald-plain "$CHROMIUM_THINK" plain -
     if [ "$CHROMIUM_IDENTITY" = "1" ]; then
@@ -304,6 +317,11 @@ start_servers() {
     if [[ " $CONDITIONS " == *" herald-pushall "* ]]; then
       wait_port "$(port_of herald-all "$t")" || die "herald-all (think $t) did not start"
     fi
+    for o in $PRIORITIES; do
+      if [[ " $CONDITIONS " == *" herald-pushall-$o "* ]]; then
+        wait_port "$(port_of "herald-all-$o" "$t")" || die "herald-all-$o (think $t) did not start"
+      fi
+    done
   done
   wait_port "$(port_of nghttpd 0)" || die "nghttpd did not start"
   [ "$CHROMIUM" = "1" ] && { wait_port "$(port_of herald-plain "$CHROMIUM_THINK")" || die "herald-plain did not start"; }
@@ -314,7 +332,12 @@ start_servers() {
 }
 
 # condition -> server, and the client's PUSH HINTS flags
-server_of() { case "$1" in herald-pushall) echo herald-all ;; herald-*) echo herald ;; *) echo "$1" ;; esac; }
+server_of() {
+  case "$1" in
+    herald-pushall) echo herald-all ;; herald-pushall-*) echo "herald-all-${1#herald-pushall-}" ;;
+    herald-*) echo herald ;; *) echo "$1" ;;
+  esac
+}
 
 plan() { # rtt -> one line per condition: LABEL HOST PORT PUSH HINTS [GZIP]
   local t c flags
@@ -476,6 +499,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "herald think 0": "java $HERALD_JAVA_OPTS -jar herald.jar serve SITE --host $SRV --port PORT --http-port -1 --cert CERT --key KEY --access-log false --files-cache-control '$CACHE_CONTROL'",
                "herald think > 0": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push|plain '$CACHE_CONTROL'",
                "herald-pushall": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push '$CACHE_CONTROL' $PUSHALL_BYTES",
+               "herald-pushall-ORDER": "HERALD_PUSH_PRIORITY=ORDER java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push '$CACHE_CONTROL' $PUSHALL_BYTES",
                "pageload": "ip netns exec hd-cli java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN --rounds $ROUNDS --runs $RUNS --warmup $WARMUP",
                "server warm-up": "ip netns exec hd-srv java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN (+ herald-plain with Chromium) --server-warmup $SERVER_WARMUP --parallel $SERVER_WARMUP_PARALLEL",
                "plans": $(python3 -c 'import json,sys; print(json.dumps({f.rsplit("/", 1)[1]: open(f).read() for f in sys.argv[1:]}))' "$TMP"/plan-*.txt)}
