@@ -297,7 +297,8 @@ public final class Herald implements AutoCloseable {
             if (m.equals("GET") || m.equals("HEAD")) {
                 return true;
             }
-            ex.respond(Response.error(405, "Method Not Allowed").header("allow", "GET, HEAD"));
+            ex.respond(Response.error(405, "method not allowed", m + " is not allowed here: GET or HEAD")
+                    .header("allow", "GET, HEAD"));
             return false;
         }
     }

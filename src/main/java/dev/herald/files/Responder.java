@@ -38,7 +38,8 @@ final class Responder {
         if (range != null && "GET".equals(request.method()) && ifRangeHolds(request.header("if-range"), v)) {
             ByteRange r = ByteRange.parse(range, v.length());
             if (r != null && !r.satisfiable()) {
-                Response unsatisfiable = Response.error(416, "Range Not Satisfiable")
+                Response unsatisfiable = Response.error(416, "range not satisfiable",
+                        "no byte of the range is within the " + v.length() + " bytes of the representation")
                         .header("content-range", "bytes */" + v.length());
                 return vary(resource, unsatisfiable);
             }

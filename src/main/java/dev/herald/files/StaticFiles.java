@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
@@ -120,21 +121,22 @@ public final class StaticFiles implements Handler {
         Request request = exchange.request();
         String method = request.method();
         if (!"GET".equals(method) && !"HEAD".equals(method)) {
-            exchange.respond(Response.error(405, "Method Not Allowed").header("allow", "GET, HEAD"));
+            exchange.respond(Response.error(405, "method not allowed", method + " is not allowed on files: GET or HEAD").header("allow", "GET, HEAD"));
             return;
         }
         long targetLength = request.path().length() + (request.query() == null ? 0 : request.query().length() + 1L);
         if (targetLength > maxUriLength) {
             LOG.debug("{}: refused with 414: target of {} characters, more than max-uri-length {}",
                     request, targetLength, maxUriLength);
-            exchange.respond(Response.error(414, "URI Too Long"));
+            exchange.respond(Response.error(414, "uri too long", "the request target has " + targetLength
+                    + " characters, more than max-uri-length " + maxUriLength));
             return;
         }
         PathResolver.Outcome outcome = PathResolver.resolve(request.path());
         if (outcome instanceof PathResolver.Rejected rejected) {
             LOG.debug("{}: refused with {}: {}", request, rejected.status(), rejected.reason());
-            exchange.respond(rejected.status() == 404 ? Response.error(404, "Not Found")
-                    : Response.error(400, "Bad Request"));
+            exchange.respond(rejected.status() == 404 ? notFound(request)
+                    : Response.error(400, "bad path", rejected.reason()));
             return;
         }
         PathResolver.Accepted path = (PathResolver.Accepted) outcome;
@@ -157,7 +159,7 @@ public final class StaticFiles implements Handler {
                 response = render(request, disk.load(path));
             } catch (Exception | Error e) {
                 LOG.warn("{}: cannot serve {}", request, path.path(), e);
-                response = Response.error(500, "Internal Server Error");
+                response = Response.error(500, "internal", "the file could not be read; see the server's log");
             }
             exchange.respond(response);
         });
@@ -215,11 +217,17 @@ public final class StaticFiles implements Handler {
         if (lookup instanceof Lookup.Redirect redirect) {
             String query = request.query();
             boolean keepQuery = query != null && query.chars().allMatch(c -> c > 0x20 && c < 0x7f);
-            return Response.error(301, "Moved Permanently")
+            return Response.status(301).header("content-type", "text/plain; charset=utf-8")
+                    .body("301 Moved Permanently\n".getBytes(StandardCharsets.UTF_8))
                     .header("location", keepQuery ? redirect.location() + '?' + query : redirect.location());
         }
         LOG.debug("{}: 404: {}", request, ((Lookup.Missing) lookup).reason());
-        return Response.error(404, "Not Found");
+        return notFound(request);
+    }
+
+    /** The 404 body names the path only: the reason (logged at debug) may describe the server's folders. */
+    private static Response notFound(Request request) {
+        return Response.error(404, "not found", "no file at " + request.path());
     }
 
     /** The in-memory file cache, for tests; {@code null} when serving bundled resources. */

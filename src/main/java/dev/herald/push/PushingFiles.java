@@ -268,7 +268,8 @@ public final class PushingFiles implements Handler {
                     serve(exchange, found, rule, true);
                 } catch (Exception e) {
                     LOG.error("{}: handler failed", request, e);
-                    exchange.respond(dev.herald.server.Response.error(500, "Internal Server Error"));
+                    exchange.respond(dev.herald.server.Response.error(500, "internal",
+                            "the page failed; see the server's log"));
                 }
             });
         });

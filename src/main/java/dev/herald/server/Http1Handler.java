@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -32,6 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
@@ -113,6 +116,11 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         if (stream != null) {
             stream.closed(false);
         }
+        if (current != null) {
+            // closed with a request in flight or just answered with "connection: close": next() will not run
+            current = null;
+            server.metrics.openStreams.decrementAndGet();
+        }
         ctx.fireChannelInactive();
     }
 
@@ -133,11 +141,23 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                 headers.add(e.getKey(), e.getValue());
             }
             byte[] body = ByteBufUtil.getBytes(req.content());
-            Request request = new Request(req.method().name(), req.uri(), conn.scheme(),
-                    req.headers().get(HttpHeaderNames.HOST), conn.protocol, headers, body, conn.id,
-                    ++conn.requestCount, conn.remote);
+            boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
+            String host = hosts.isEmpty() ? null : hosts.get(0);
+            String target = req.uri();
+            URI absolute = absoluteForm(target);
+            if (absolute != null) {
+                // RFC 9112 §3.2.2: the target's authority replaces Host, the rest is served as origin-form
+                host = absolute.getRawAuthority();
+                target = (absolute.getRawPath().isEmpty() ? "/" : absolute.getRawPath())
+                        + (absolute.getRawQuery() == null ? "" : "?" + absolute.getRawQuery());
+            }
+            Request request = new Request(req.method().name(), target, conn.scheme(), host, conn.protocol, headers,
+                    body, conn.id, ++conn.requestCount, conn.remote);
             current = new Exchange1(ctx, request, HttpUtil.isKeepAlive(req) && !closeWhenIdle);
-            current.http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            current.http10 = http10;
+            String badTarget = absolute == null ? badTarget(target) : null;
+            String badHost = badHost(hosts, http10);
             if (conn.refusal != null) {
                 current.keepAlive = false;
                 current.respond(Response.json(503, "{\"error\":\"too many connections\",\"detail\":\""
@@ -145,9 +165,16 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             } else if (!req.decoderResult().isSuccess()) {
                 current.respond(decodeError(req.decoderResult().cause()));
             } else if (req.uri().length() > server.config.maxUriLength()) {
-                current.respond(Response.error(414, "URI Too Long"));
-            } else if (HttpUtil.is100ContinueExpected(req)) {
-                current.respond(Response.error(417, "Expectation Failed"));
+                current.respond(Response.error(414, "uri too long", "the request target has " + req.uri().length()
+                        + " characters, more than max-uri-length " + server.config.maxUriLength()));
+            } else if (badTarget != null || badHost != null) {
+                LOG.debug("{}: refused with 400: {}", request, badTarget != null ? badTarget : badHost);
+                current.keepAlive = false;
+                current.respond(Response.error(400, "bad request", badTarget != null ? badTarget : badHost));
+            } else if (unsupportedExpectation(req)) {
+                // after its body, which the aggregator read as a body (Pipelines.aggregator): the connection goes on
+                current.respond(Response.error(417, "expectation failed", "Expect: "
+                        + req.headers().get(HttpHeaderNames.EXPECT) + " is not supported (only 100-continue)"));
             } else {
                 current.dispatch();
             }
@@ -159,20 +186,81 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     private Response decodeError(Throwable cause) {
         current.keepAlive = false;
         if (cause instanceof TooLongHttpLineException) {
-            return Response.error(414, "URI Too Long");
+            return Response.error(414, "uri too long", "the request line is over max-uri-length "
+                    + server.config.maxUriLength());
         }
         if (cause instanceof TooLongHttpHeaderException) {
             server.limitLog.exceeded("http2.max-header-list-size", current.request().remote(),
                     "HTTP/1.1 header over " + server.config.maxHeaderListSize() + " bytes: 431");
-            return Response.error(431, "Request Header Fields Too Large");
+            return Response.error(431, "header too large", "the header fields are over "
+                    + "http2.max-header-list-size, " + server.config.maxHeaderListSize() + " bytes");
         }
         if (cause instanceof TooLongFrameException) {
             server.limitLog.exceeded("max-request-body", current.request().remote(),
                     "HTTP/1.1 body over " + server.config.maxRequestBody() + " bytes: 413");
-            return Response.error(413, "Content Too Large");
+            return Response.error(413, "payload too large", "the request body exceeds max-request-body, "
+                    + server.config.maxRequestBody() + " bytes");
         }
-        LOG.debug("bad HTTP/1.1 request: {}", cause.toString());
-        return Response.error(400, "Bad Request");
+        LOG.debug("{}: malformed HTTP/1.1 request, refused with 400: {}", current.request().remote(),
+                cause.toString());
+        return Response.error(400, "bad request", "malformed HTTP/1.1 request: " + cause.getMessage());
+    }
+
+    /** An {@code Expect} other than {@code 100-continue} on an HTTP/1.1 request (HTTP/1.0 has none, RFC 9110 §10.1.1). */
+    static boolean unsupportedExpectation(HttpMessage m) {
+        String expect = m.headers().get(HttpHeaderNames.EXPECT);
+        return expect != null && m.protocolVersion().compareTo(HttpVersion.HTTP_1_1) >= 0
+                && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect);
+    }
+
+    /**
+     * The target as a URI when it is in absolute-form ({@code http://host/path}, RFC 9112 §3.2.2), which a server
+     * must accept; null for every other form, and for an absolute-form target that does not parse (then
+     * {@link #badTarget} refuses it).
+     */
+    static URI absoluteForm(String target) {
+        if (!target.regionMatches(true, 0, "http://", 0, 7) && !target.regionMatches(true, 0, "https://", 0, 8)) {
+            return null;
+        }
+        try {
+            URI uri = new URI(target);
+            return uri.getRawAuthority() == null || uri.getRawUserInfo() != null ? null : uri;
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** Why an origin-form target (or "*") is refused, or null; absolute-form ones are {@link #absoluteForm}'s. */
+    static String badTarget(String target) {
+        if (target.startsWith("/") || target.equals("*")) {
+            return null;
+        }
+        return target.regionMatches(true, 0, "http", 0, 4)
+                ? "the absolute-form request target is not a valid http(s) URI with a host and no user info"
+                : "the request target must start with / (origin-form) or be an absolute http(s) URI";
+    }
+
+    /**
+     * Why the Host header fields are refused (RFC 9112 §3.2: none in HTTP/1.1, more than one, or an invalid value),
+     * or null. An empty value is allowed.
+     */
+    static String badHost(List<String> hosts, boolean http10) {
+        if (hosts.isEmpty()) {
+            return http10 ? null : "an HTTP/1.1 request needs a Host header";
+        }
+        if (hosts.size() > 1) {
+            return "more than one Host header";
+        }
+        String host = hosts.get(0);
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || "-._~%!$&'()*+,;=:[]".indexOf(c) >= 0;
+            if (!ok) {
+                return "the Host header is not a valid host[:port]";
+            }
+        }
+        return null;
     }
 
     private void next(ChannelHandlerContext ctx) {
@@ -288,7 +376,12 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         AbstractResponseStream openStream(int status, Headers headers) {
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
             headers.forEach((n, v) -> head.headers().add(n, v));
-            HttpUtil.setTransferEncodingChunked(head, true);
+            if (http10) {
+                // RFC 9112 §6.1: no chunked coding for an HTTP/1.0 client; the body ends where the connection does
+                keepAlive = false;
+            } else {
+                HttpUtil.setTransferEncodingChunked(head, true);
+            }
             if (closeWhenIdle) {
                 keepAlive = false;
             }

@@ -1,7 +1,9 @@
 package dev.herald.server;
 
 import dev.herald.config.HeraldConfig;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -10,11 +12,19 @@ import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollSocketChannelConfig;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
@@ -37,6 +47,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +74,8 @@ final class Pipelines {
     private static final Logger LOG = LoggerFactory.getLogger(Pipelines.class);
     static final String AGGREGATOR = "http1-aggregator";
     static final String CHUNKED = "http1-chunked";
+    /** How long a connection refused with 413 waits for the client to read the answer and close (nginx: 5 s). */
+    static final long LINGER_MILLIS = 2000;
 
     private Pipelines() {
     }
@@ -133,17 +146,87 @@ final class Pipelines {
         return new WriteIdleHandler(c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Netty's aggregator, which answers 413 itself to a body over {@code max-request-body}; logged here. */
+    /**
+     * Netty's aggregator, with Herald's JSON body and log line on the 413 it answers to a body over
+     * {@code max-request-body}.
+     *
+     * <p>Netty answers a refused expectation (an {@code Expect} other than {@code 100-continue}, or
+     * {@code 100-continue} with a declared body over the limit) itself and then has its decoder start over at the
+     * next byte. A client may send the body anyway (RFC 9110 §10.1.1), and it would then be parsed as a new request:
+     * request smuggling. So here an unsupported expectation is aggregated like any request, body included, and
+     * {@link Http1Handler} answers it 417; a declared body over the limit is answered 413, and the connection then
+     * reads and drops everything until it closes ({@link #lingeringClose}).
+     */
     private static HttpObjectAggregator aggregator(ServerContext server) {
-        return new HttpObjectAggregator(server.config.maxRequestBody()) {
+        int max = server.config.maxRequestBody();
+        return new HttpObjectAggregator(max) {
+            private boolean closing;
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+                if (closing) {
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+                super.channelRead(ctx, msg);
+            }
+
+            @Override
+            protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+                if (Http1Handler.unsupportedExpectation(start)
+                        || HttpUtil.is100ContinueExpected(start) && HttpUtil.getContentLength(start, -1L) > max) {
+                    return null; // no decoder reset: Http1Handler answers 417, handleOversizedMessage 413
+                }
+                return super.newContinueResponse(start, maxContentLength, pipeline);
+            }
+
             @Override
             protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized)
                     throws Exception {
                 server.limitLog.exceeded("max-request-body", ConnectionInfo.of(ctx.channel()).remote,
-                        "HTTP/1.1 body over " + server.config.maxRequestBody() + " bytes: 413");
-                super.handleOversizedMessage(ctx, oversized);
+                        "HTTP/1.1 body over " + max + " bytes: 413");
+                if (!(oversized instanceof HttpRequest)) {
+                    super.handleOversizedMessage(ctx, oversized);
+                    return;
+                }
+                // Whether the client sends the body or waits for a 100 it will not get, the decoder cannot know
+                // where the next request starts: close, once the client has had the time to read the 413.
+                closing = true;
+                ctx.writeAndFlush(refusal(413, "payload too large", "the request body exceeds max-request-body, "
+                        + max + " bytes")).addListener(f -> lingeringClose(ctx.channel()));
             }
         };
+    }
+
+    /**
+     * Closes a connection whose answer was just written, so that the client reads it: closing at once with unread
+     * request bytes makes the kernel send a reset, which can discard the answer before the client reads it (nginx's
+     * lingering close). The output ends now (TLS close_notify, or FIN); the connection closes when the client
+     * closes its side or after {@value #LINGER_MILLIS} ms, whatever it sends meanwhile being dropped by the caller.
+     */
+    static void lingeringClose(Channel ch) {
+        SslHandler ssl = ch.pipeline().get(SslHandler.class);
+        ChannelFuture done;
+        if (ssl != null) {
+            done = ssl.closeOutbound();
+        } else if (ch instanceof DuplexChannel duplex) {
+            done = duplex.shutdownOutput();
+        } else {
+            ch.close();
+            return;
+        }
+        done.addListener(f -> ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS));
+    }
+
+    /** {@link Response#error} as an HTTP/1.1 response that closes, for answers written below {@link Http1Handler}. */
+    private static FullHttpResponse refusal(int status, String error, String detail) {
+        Response r = Response.error(status, error, detail);
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(r.bytes()));
+        r.headers().forEach((n, v) -> res.headers().add(n, v));
+        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.bytes().length);
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return res;
     }
 
     private static HttpServerCodec httpCodec(HeraldConfig c) {

@@ -1,5 +1,7 @@
 package dev.herald.server;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -25,11 +27,13 @@ public final class Response {
         return new Response(status);
     }
 
-    /** A short plain-text error body such as {@code "404 Not Found\n"}. */
-    public static Response error(int status, String reason) {
-        return status(status)
-                .header("content-type", "text/plain; charset=utf-8")
-                .body((status + " " + reason + "\n").getBytes(StandardCharsets.UTF_8));
+    /**
+     * An error as JSON, {@code {"error": "not found", "detail": "no file at /a.css"}}: the kind of error, short and
+     * stable, and what was wrong with this request, for a person to read.
+     */
+    public static Response error(int status, String error, String detail) {
+        return json(status, JsonNodeFactory.instance.objectNode().put("error", error).put("detail", detail)
+                .toString());
     }
 
     /** A JSON body; the caller supplies the serialised document. */

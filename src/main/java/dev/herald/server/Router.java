@@ -59,7 +59,8 @@ public final class Router implements Handler {
     public static final class Builder {
         private final Map<String, Handler> exact = new HashMap<>();
         private final Map<String, Handler> prefixes = new HashMap<>();
-        private Handler fallback = ex -> ex.respond(Response.error(404, "Not Found"));
+        private Handler fallback = ex -> ex.respond(Response.error(404, "not found",
+                "nothing is served at " + ex.request().path()));
 
         private Builder() {
         }

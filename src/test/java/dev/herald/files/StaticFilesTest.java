@@ -90,7 +90,8 @@ class StaticFilesTest {
 
         assertThat(ex.status()).isEqualTo(405);
         assertThat(ex.header("allow")).isEqualTo("GET, HEAD");
-        assertThat(ex.bodyText()).isEqualTo("405 Method Not Allowed\n");
+        assertThat(ex.bodyText()).isEqualTo("{\"error\":\"method not allowed\",\"detail\":\"" + method
+                + " is not allowed on files: GET or HEAD\"}");
     }
 
     @Test
@@ -103,24 +104,25 @@ class StaticFilesTest {
         assertThat(get("/hello.txt?" + "q".repeat(250)).status()).isEqualTo(414);
         assertThat(get(fits).status()).as("length 255 is within the limit").isEqualTo(404);
         assertThat(get(longPath).status()).as("length 256 is within the limit").isEqualTo(404);
-        assertThat(get(longPath + "x").bodyText()).isEqualTo("414 URI Too Long\n");
+        assertThat(get(longPath + "x").bodyText()).isEqualTo("{\"error\":\"uri too long\",\"detail\":\"the request "
+                + "target has 257 characters, more than max-uri-length 256\"}");
     }
 
     @Test
-    void missingFilesAre404WithAShortBody() throws Exception {
+    void missingFilesAre404WithAJsonBody() throws Exception {
         FakeExchange ex = get("/no-such-file.txt");
 
         assertThat(ex.status()).isEqualTo(404);
-        assertThat(ex.bodyText()).isEqualTo("404 Not Found\n");
-        assertThat(ex.header("content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(ex.bodyText()).isEqualTo("{\"error\":\"not found\",\"detail\":\"no file at /no-such-file.txt\"}");
+        assertThat(ex.header("content-type")).isEqualTo("application/json");
     }
 
     @Test
-    void badPathsAre400WithAShortBody() throws Exception {
+    void badPathsAre400WithTheReason() throws Exception {
         FakeExchange ex = get("/%2e%2e/x");
 
         assertThat(ex.status()).isEqualTo(400);
-        assertThat(ex.bodyText()).isEqualTo("400 Bad Request\n");
+        assertThat(ex.bodyText()).startsWith("{\"error\":\"bad path\",\"detail\":\"").contains("..");
     }
 
     @Test
@@ -315,7 +317,8 @@ class StaticFilesTest {
 
         assertThat(ex.status()).isEqualTo(416);
         assertThat(ex.header("content-range")).isEqualTo("bytes */14");
-        assertThat(ex.bodyText()).isEqualTo("416 Range Not Satisfiable\n");
+        assertThat(ex.bodyText()).isEqualTo("{\"error\":\"range not satisfiable\",\"detail\":\"no byte of the range is "
+                + "within the 14 bytes of the representation\"}");
     }
 
     @ParameterizedTest

@@ -31,7 +31,7 @@ class PushLinkHeaderTest {
                             + "<//cdn.example.com/a.css>; rel=preload; as=style, "
                             + "<http://other.example:1/b.css>; rel=preload; as=style")
                     .body("x".getBytes(StandardCharsets.UTF_8))))
-            .route("/app/missing", ex -> ex.respond(Response.error(404, "Not Found")
+            .route("/app/missing", ex -> ex.respond(Response.error(404, "not found", "no such page")
                     .header("link", "</css/site.css>; rel=preload; as=style")))
             .route("/app/dynamic", ex -> ex.respond(Response.status(200)
                     .header("link", "</app/private>; rel=preload; as=fetch, </app/gone>; rel=preload; as=fetch, "
@@ -39,7 +39,7 @@ class PushLinkHeaderTest {
                     .body("x".getBytes(StandardCharsets.UTF_8))))
             .route("/app/private", ex -> ex.respond(Response.status(200).header("cache-control", "no-store")
                     .body("secret".getBytes(StandardCharsets.UTF_8))))
-            .route("/app/gone", ex -> ex.respond(Response.error(410, "Gone"))));
+            .route("/app/gone", ex -> ex.respond(Response.error(410, "gone", "removed"))));
 
     private static List<H2FrameClient.Frame> promises(List<H2FrameClient.Frame> frames) {
         return frames.stream().filter(f -> f.type().equals("PUSH_PROMISE")).toList();

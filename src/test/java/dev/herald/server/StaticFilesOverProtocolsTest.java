@@ -177,18 +177,20 @@ class StaticFilesOverProtocolsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("clients")
-    void errorsHaveShortPlainBodies(TestClient client) throws Exception {
+    void errorsHaveJsonBodies(TestClient client) throws Exception {
         HttpResult missing = client.get("/no-such-file.txt");
         HttpResult dotfile = client.get("/.env");
         HttpResult post = client.send("POST", "/hello.txt", Map.of("Content-Type", "text/plain"),
                 "x".getBytes(StandardCharsets.UTF_8));
 
         assertThat(missing.status()).isEqualTo(404);
-        assertThat(missing.bodyText()).isEqualTo("404 Not Found\n");
+        assertThat(missing.bodyText()).isEqualTo("{\"error\":\"not found\",\"detail\":\"no file at /no-such-file.txt\"}");
+        assertThat(missing.header("content-type")).isEqualTo("application/json");
         assertThat(dotfile.status()).isEqualTo(404);
         assertThat(dotfile.bodyText()).doesNotContain("SECRET");
         assertThat(post.status()).isEqualTo(405);
         assertThat(post.header("allow")).isEqualTo("GET, HEAD");
+        assertThat(post.bodyText()).contains("\"error\":\"method not allowed\"");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,160 @@
+package dev.herald.server;
+
+import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.RawHttp1;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * HTTP/1.1 message rules over a plain socket, on requests no client library sends: a refused expectation must not
+ * turn the body into a request (smuggling), Host is checked (RFC 9112 §3.2), absolute-form targets are served
+ * (§3.2.2), an HTTP/1.0 client gets no chunked coding (§6.1), refusals have JSON bodies, and the open-streams gauge
+ * comes back down when a connection closes after its answer.
+ */
+class Http1RequestRulesTest {
+    static final AtomicInteger SMUGGLED = new AtomicInteger();
+
+    @RegisterExtension
+    static final HeraldExtension HERALD = HeraldExtension.site("basic").configure(b -> b.maxRequestBody(1024))
+            .routes(b -> b
+                    .route("/smuggled", ex -> {
+                        SMUGGLED.incrementAndGet();
+                        ex.respond(Response.status(204));
+                    })
+                    .route("/stream", ex -> {
+                        ResponseStream s = ex.stream(200, new Headers().add("content-type", "text/plain"));
+                        s.write("one\n".getBytes(StandardCharsets.UTF_8));
+                        s.write("two\n".getBytes(StandardCharsets.UTF_8));
+                        s.end();
+                    }));
+
+    /** A complete request for /smuggled, sent as the body of the refused one. */
+    static final String INNER = "GET /smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    @Test
+    void anUnsupportedExpectationIsRefusedWithJsonAndItsBodyIsNeverARequest() throws Exception {
+        SMUGGLED.set(0);
+        // the body, then a real second request on the same connection, which is answered
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: " + INNER.length() + "\r\n\r\n" + INNER
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(417);
+        assertThat(raw).contains("content-type: application/json").contains("\"error\":\"expectation failed\"")
+                .contains("Expect: foo");
+        assertThat(statusLines(raw)).as(raw).isEqualTo(2);
+        assertThat(raw).contains("HTTP/1.1 200 OK").endsWith("{\"status\":\"ok\"}");
+        assertThat(SMUGGLED).hasValue(0);
+    }
+
+    @Test
+    void aBodyOverTheLimitAnnouncedWithContinueAndSentAnywayIsNeverARequest() throws Exception {
+        SMUGGLED.set(0);
+        String body = INNER + "x".repeat(2000 - INNER.length());
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                + "Expect: 100-continue\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n" + body);
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(413);
+        assertThat(raw).contains("\"error\":\"payload too large\"").contains("max-request-body");
+        assertThat(statusLines(raw)).as(raw).isEqualTo(1);
+        assertThat(SMUGGLED).hasValue(0);
+    }
+
+    @Test
+    void aBodyOverTheLimitWithoutExpectationGetsAJson413() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: 2000\r\nConnection: close\r\n\r\n" + "x".repeat(2000));
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(413);
+        assertThat(raw).contains("content-type: application/json").contains("\"error\":\"payload too large\"");
+    }
+
+    @Test
+    void hostIsRequiredOnceAndWellFormed() throws Exception {
+        String missing = RawHttp1.exchange(HERALD.httpPort(), "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+        String twice = RawHttp1.exchange(HERALD.httpPort(),
+                "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n");
+        String invalid = RawHttp1.exchange(HERALD.httpPort(),
+                "GET /healthz HTTP/1.1\r\nHost: a b/c\r\nConnection: close\r\n\r\n");
+        String http10 = RawHttp1.exchange(HERALD.httpPort(), "GET /healthz HTTP/1.0\r\n\r\n");
+        String withPort = RawHttp1.exchange(HERALD.httpPort(),
+                "GET /healthz HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n");
+
+        assertThat(RawHttp1.status(missing)).as(missing).isEqualTo(400);
+        assertThat(missing).contains("\"error\":\"bad request\"").contains("needs a Host header");
+        assertThat(RawHttp1.status(twice)).as(twice).isEqualTo(400);
+        assertThat(twice).contains("more than one Host header");
+        assertThat(RawHttp1.status(invalid)).as(invalid).isEqualTo(400);
+        assertThat(RawHttp1.status(http10)).as(http10).isEqualTo(200);
+        assertThat(RawHttp1.status(withPort)).as(withPort).isEqualTo(200);
+    }
+
+    @Test
+    void anAbsoluteFormTargetIsServedAsItsPath() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET http://127.0.0.1:" + HERALD.httpPort()
+                + "/healthz?x=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+        String notHttp = RawHttp1.exchange(HERALD.httpPort(),
+                "GET healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(200);
+        assertThat(raw).endsWith("{\"status\":\"ok\"}");
+        assertThat(RawHttp1.status(notHttp)).as(notHttp).isEqualTo(400);
+        assertThat(notHttp).contains("origin-form");
+    }
+
+    @Test
+    void anHttp10ClientGetsAStreamWithoutChunkedCodingEndedByTheClose() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET /stream HTTP/1.0\r\n\r\n");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(200);
+        String head = raw.substring(0, raw.indexOf("\r\n\r\n")).toLowerCase();
+        assertThat(head).doesNotContain("transfer-encoding").contains("connection: close");
+        assertThat(raw.substring(raw.indexOf("\r\n\r\n") + 4)).isEqualTo("one\ntwo\n");
+    }
+
+    @Test
+    void anHttp11ClientStillGetsChunkedCoding() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        assertThat(raw.toLowerCase()).contains("transfer-encoding: chunked");
+        assertThat(raw).endsWith("4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void theOpenStreamsGaugeComesBackDownAfterConnectionClose() throws Exception {
+        double before = openStreams();
+        for (int i = 0; i < 5; i++) {
+            assertThat(RawHttp1.status(RawHttp1.get(HERALD.httpPort(), "/healthz"))).isEqualTo(200);
+        }
+        // the gauge is read over another connection: its own request counts one while the scrape runs
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (openStreams() > before && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(openStreams()).isEqualTo(before);
+    }
+
+    private static double openStreams() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + HERALD.httpPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Matcher m = Pattern.compile("(?m)^herald_streams_open\\S* (\\S+)$").matcher(r.body());
+        assertThat(m.find()).as(r.body()).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static int statusLines(String raw) {
+        return raw.split("HTTP/1\\.1 \\d{3} ", -1).length - 1;
+    }
+}
