@@ -11,7 +11,7 @@ import java.util.Base64;
 
 /**
  * Strong entity tags derived from content, and the comparisons RFC 9110 §8.8.3.2 asks for: weak comparison for
- * {@code If-None-Match}, strong comparison for {@code If-Range}.
+ * {@code If-None-Match}, strong comparison for {@code If-Match} and {@code If-Range}.
  *
  * <p>A tag is {@code "} + base64url of the first 16 bytes of the content's SHA-256 + {@code "}: the same bytes
  * give the same tag on every server and after every restart, and 128 bits make a collision a non-issue.
@@ -60,9 +60,25 @@ final class EntityTags {
      * where it stops making sense.
      */
     static boolean noneMatchHits(String ifNoneMatch, String etag) {
-        String value = ifNoneMatch.trim();
+        return listHits(ifNoneMatch, etag, false);
+    }
+
+    /**
+     * Whether an {@code If-Match} value matches {@code etag} by strong comparison (RFC 9110 §13.1.1): {@code *}
+     * matches any current representation, a weak tag in the list never matches. A malformed list matches only up
+     * to the point where it stops making sense.
+     */
+    static boolean matchHits(String ifMatch, String etag) {
+        return listHits(ifMatch, etag, true);
+    }
+
+    private static boolean listHits(String list, String etag, boolean strong) {
+        String value = list.trim();
         if (value.equals("*")) {
             return true;
+        }
+        if (strong && etag.startsWith("W/")) {
+            return false;
         }
         String opaque = opaque(etag);
         int i = 0;
@@ -73,7 +89,8 @@ final class EntityTags {
                 i++;
                 continue;
             }
-            if (c == 'W' && value.startsWith("W/", i)) {
+            boolean weak = c == 'W' && value.startsWith("W/", i);
+            if (weak) {
                 i += 2;
             }
             if (i >= n || value.charAt(i) != '"') {
@@ -83,7 +100,8 @@ final class EntityTags {
             if (close < 0) {
                 return false;
             }
-            if (value.regionMatches(i, opaque, 0, opaque.length()) && close + 1 - i == opaque.length()) {
+            if (!(strong && weak) && value.regionMatches(i, opaque, 0, opaque.length())
+                    && close + 1 - i == opaque.length()) {
                 return true;
             }
             i = close + 1;

@@ -10,11 +10,14 @@ import java.util.List;
  * Builds the response for a found resource: chooses the variant, evaluates the preconditions, applies a range.
  * Pure apart from reading the request; never touches the disk, so it runs on whichever thread has the resource.
  *
- * <p>Order of evaluation (RFC 9110 §13.2.2, for GET and HEAD): {@code If-None-Match} (weak comparison; when it is
- * present {@code If-Modified-Since} is ignored) or else {@code If-Modified-Since}, either giving 304; then, for GET
- * only, {@code Range}, applied only if {@code If-Range} is absent or matches (strong tag comparison or the exact
- * {@code last-modified} date). Every response for a resource that has a precompressed sibling carries
- * {@code vary: accept-encoding}, the identity ones and 304s included, so caches key on the header.
+ * <p>Order of evaluation (RFC 9110 §13.2.2, for GET and HEAD): {@code If-Match} (strong comparison, §13.1.1) or
+ * else {@code If-Unmodified-Since} (§13.1.4; ignored when it is not a valid date), either giving 412 when false;
+ * then {@code If-None-Match} (weak comparison; when it is present {@code If-Modified-Since} is ignored) or else
+ * {@code If-Modified-Since}, either giving 304; then, for GET only, {@code Range}, applied only if
+ * {@code If-Range} is absent or matches (strong tag comparison or the exact {@code last-modified} date). Tags are
+ * compared with the chosen variant's, dates with its {@code last-modified}, to the second. Every response for a
+ * resource that has a precompressed sibling carries {@code vary: accept-encoding}, the identity ones, 304s and
+ * 412s included, so caches key on the header.
  */
 final class Responder {
     private Responder() {
@@ -22,6 +25,18 @@ final class Responder {
 
     static Response respond(Request request, Resource resource) {
         Variant v = variantFor(request, resource);
+        String ifMatch = joined(request.headers().getAll("if-match"));
+        if (ifMatch != null) {
+            if (!EntityTags.matchHits(ifMatch, v.etag())) {
+                return preconditionFailed(resource);
+            }
+        } else {
+            long unmodifiedSince = HttpDates.parseSeconds(request.header("if-unmodified-since"));
+            if (unmodifiedSince != HttpDates.INVALID && v.lastModified() / 1000 > unmodifiedSince) {
+                return preconditionFailed(resource);
+            }
+        }
+
         String ifNoneMatch = joined(request.headers().getAll("if-none-match"));
         if (ifNoneMatch != null) {
             if (EntityTags.noneMatchHits(ifNoneMatch, v.etag())) {
@@ -67,6 +82,10 @@ final class Responder {
         }
         long date = HttpDates.parseSeconds(ifRange);
         return date != HttpDates.INVALID && date == v.lastModified() / 1000;
+    }
+
+    private static Response preconditionFailed(Resource resource) {
+        return vary(resource, Response.error(412, "Precondition Failed"));
     }
 
     private static Response notModified(Resource resource, Variant v) {

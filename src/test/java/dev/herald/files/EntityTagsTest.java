@@ -64,6 +64,25 @@ class EntityTagsTest {
         assertThat(EntityTags.noneMatchHits(template.replace("%s", inner), TAG)).isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"*", " * ", "%s", "\"a\",%s", "W/\"x\", %s", "\"a,b\", %s"})
+    void ifMatchUsesStrongComparison(String template) {
+        assertThat(EntityTags.matchHits(template.replace("%s", TAG), TAG)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"W/%s", "\"a\", W/%s", "\"x\"", "", "garbage %s", "**"})
+    void ifMatchMisses(String template) {
+        assertThat(EntityTags.matchHits(template.replace("%s", TAG), TAG)).isFalse();
+    }
+
+    @Test
+    void aWeakCurrentTagNeverMatchesIfMatch() {
+        assertThat(EntityTags.matchHits(TAG, "W/" + TAG)).isFalse();
+        assertThat(EntityTags.matchHits("W/" + TAG, "W/" + TAG)).isFalse();
+        assertThat(EntityTags.matchHits("*", "W/" + TAG)).isTrue();
+    }
+
     @Test
     void ifRangeUsesStrongComparison() {
         assertThat(EntityTags.strongMatch(TAG, TAG)).isTrue();

@@ -267,17 +267,27 @@ class StaticFilesTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "Mon, 06 May 2024 07:08:09 GMT    | 304",
-        "Mon, 06 May 2024 07:08:10 GMT    | 304",
-        "Monday, 06-May-24 07:08:09 GMT   | 304",
-        "Mon May  6 07:08:09 2024         | 304",
-        "Mon, 06 May 2024 07:08:08 GMT    | 200",
-        "Sun, 06 Nov 1994 08:49:37 GMT    | 200",
-        "not a date                       | 200",
-        "Mon, 06 May 2024 07:08:09 CEST   | 200",
+        "if-modified-since   | Mon, 06 May 2024 07:08:09 GMT    | 304",
+        "if-modified-since   | Mon, 06 May 2024 07:08:10 GMT    | 304",
+        "if-modified-since   | Monday, 06-May-24 07:08:09 GMT   | 304",
+        "if-modified-since   | Mon May  6 07:08:09 2024         | 304",
+        "if-modified-since   | Mon, 06 May 2024 07:08:08 GMT    | 200",
+        "if-modified-since   | Sun, 06 Nov 1994 08:49:37 GMT    | 200",
+        "if-modified-since   | not a date                       | 200",
+        "if-modified-since   | Mon, 06 May 2024 07:08:09 CEST   | 200",
+        "if-unmodified-since | Mon, 06 May 2024 07:08:08 GMT    | 412",
+        "if-unmodified-since | Sun, 06 Nov 1994 08:49:37 GMT    | 412",
+        "if-unmodified-since | Monday, 06-May-24 07:08:08 GMT   | 412",
+        "if-unmodified-since | Mon, 06 May 2024 07:08:09 GMT    | 200",
+        "if-unmodified-since | Thu, 01 Jan 2037 00:00:00 GMT    | 200",
+        "if-unmodified-since | not a date                       | 200",
+        "if-unmodified-since | Mon, 06 May 2024 07:08:08 CEST   | 200",
     })
-    void ifModifiedSince(String since, int status) throws Exception {
-        assertThat(get("/hello.txt", "if-modified-since", since).status()).isEqualTo(status);
+    void dateConditionsCompareToTheSecondAndIgnoreInvalidDates(String header, String date, int status)
+            throws Exception {
+        assertThat(get("/hello.txt", header, date).status()).isEqualTo(status);
+        assertThat(get("/hello.txt", header, date, "range", "bytes=0-4").status())
+                .as("preconditions come before Range").isEqualTo(status == 200 ? 206 : status);
     }
 
     @Test
@@ -285,6 +295,55 @@ class StaticFilesTest {
         String etag = get("/hello.txt").header("etag");
 
         assertThat(FakeExchange.run(files, "HEAD", "/hello.txt", "if-none-match", etag).status()).isEqualTo(304);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "%s                 | 200",
+        "*                  | 200",
+        "\"other\", %s      | 200",
+        "W/\"other\", %s    | 200",
+        "\"nope\"           | 412",
+        "W/%s               | 412",
+        "\"a\", W/%s        | 412",
+        "garbage %s         | 412",
+    })
+    void ifMatchComparesStrongly(String template, int status) throws Exception {
+        String etag = get("/hello.txt").header("etag");
+
+        FakeExchange ex = get("/hello.txt", "if-match", template.replace("%s", etag));
+
+        assertThat(ex.status()).isEqualTo(status);
+        assertThat(ex.bodyText()).isEqualTo(status == 200 ? HELLO : "412 Precondition Failed\n");
+    }
+
+    @Test
+    void ifMatchIsEvaluatedBeforeRangeAndForHead() throws Exception {
+        FakeExchange range = get("/hello.txt", "if-match", "\"nope\"", "range", "bytes=0-9");
+        FakeExchange head = FakeExchange.run(files, "HEAD", "/hello.txt", "if-match", "\"nope\"");
+
+        assertThat(range.status()).isEqualTo(412);
+        assertThat(range.header("content-range")).isNull();
+        assertThat(head.status()).isEqualTo(412);
+    }
+
+    @Test
+    void ifMatchIsEvaluatedBeforeIfNoneMatch() throws Exception {
+        String etag = get("/hello.txt").header("etag");
+
+        assertThat(get("/hello.txt", "if-match", "\"nope\"", "if-none-match", etag).status()).isEqualTo(412);
+        assertThat(get("/hello.txt", "if-match", etag, "if-none-match", etag).status()).isEqualTo(304);
+    }
+
+    @Test
+    void ifMatchMakesIfUnmodifiedSinceIgnored() throws Exception {
+        String etag = get("/hello.txt").header("etag");
+        String past = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+        assertThat(get("/hello.txt", "if-unmodified-since", past).status()).isEqualTo(412);
+        assertThat(get("/hello.txt", "if-match", etag, "if-unmodified-since", past).status()).isEqualTo(200);
+        assertThat(get("/hello.txt", "if-match", "\"nope\"", "if-unmodified-since", "Thu, 01 Jan 2037 00:00:00 GMT")
+                .status()).isEqualTo(412);
     }
 
     // --- ranges

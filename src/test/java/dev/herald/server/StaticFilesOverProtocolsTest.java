@@ -73,6 +73,27 @@ class StaticFilesOverProtocolsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("clients")
+    void failedIfMatchGives412EvenWithRange(TestClient client) throws Exception {
+        String etag = client.get("/hello.txt").header("etag");
+
+        HttpResult matching = client.get("/hello.txt", Map.of("If-Match", etag));
+        HttpResult failed = client.get("/hello.txt", Map.of("If-Match", "\"nope\"", "Range", "bytes=0-9"));
+
+        assertThat(matching.status()).as(matching.toString()).isEqualTo(200);
+        assertThat(failed.status()).as(failed.toString()).isEqualTo(412);
+        assertThat(failed.bodyText()).isEqualTo("412 Precondition Failed\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
+    void ifUnmodifiedSinceBeforeTheFileGives412(TestClient client) throws Exception {
+        HttpResult r = client.get("/hello.txt", Map.of("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(412);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clients")
     void headHasHeadersAndNoBody(TestClient client) throws Exception {
         HttpResult r = client.send("HEAD", "/hello.txt", Map.of(), null);
 
