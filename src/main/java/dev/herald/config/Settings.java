@@ -116,7 +116,8 @@ public final class Settings {
                             + "forms and JSON and bounds memory per request."),
             of("idle-timeout", DURATION, Builder::idleTimeout, HeraldConfig::idleTimeout,
                     "A connection without traffic for this long is closed; 120s lets browsers reuse it between "
-                            + "page loads while idle sockets do not pile up."),
+                            + "page loads while idle sockets do not pile up. An HTTP/2 request whose body stops "
+                            + "arriving for this long gets 408 and its stream is reset."),
             of("shutdown-timeout", DURATION, Builder::shutdownTimeout, HeraldConfig::shutdownTimeout,
                     "On shutdown, time in-flight requests get to finish after GOAWAY; 10s fits within the "
                             + "grace period of container stops."),

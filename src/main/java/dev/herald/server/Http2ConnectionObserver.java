@@ -103,7 +103,10 @@ final class Http2ConnectionObserver extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent) {
             Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
             if (codec != null && codec.connection().numActiveStreams() > 0) {
-                return; // idle means no open stream; long-running responses keep their own heartbeats
+                // Idle means no open stream; long-running responses keep their own heartbeats, and a stream whose
+                // request stalls is answered 408 and reset by its own idle timeout (Http2StreamHandler), after which
+                // the connection goes idle here.
+                return;
             }
             LOG.debug("{}: idle, closing", ctx.channel());
             ctx.channel().close();

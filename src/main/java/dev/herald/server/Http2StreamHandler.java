@@ -42,6 +42,11 @@ import java.util.Map;
  * (headers, a body bounded by {@code max-request-body}), hands it to the application, and writes the response
  * as HEADERS and DATA frames. The child channel's writability follows the stream's flow-control window, so file
  * bodies go through {@link ChunkedWriteHandler} and never sit in memory beyond one chunk.
+ *
+ * <p>A request that stops arriving (no END_STREAM yet, and no HEADERS or DATA frame for {@code idle-timeout}) is
+ * answered 408 and reset, and its body released, like nginx's {@code client_body_timeout}: the connection's own
+ * idle timeout cannot see it, since the stream is open. Once the request is complete the timeout no longer applies,
+ * so long-running responses are never cut by it.
  */
 final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
@@ -69,6 +74,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     /** Whether this push (priority BEFORE) still holds its page's body. */
     boolean holdsPageBody;
     private ChannelHandlerContext ctx;
+    /** When the last frame of the incomplete request arrived ({@code idle-timeout} counts from it). */
+    private long lastRequestFrame;
+    private io.netty.util.concurrent.Future<?> requestTimer;
+    private boolean requestTimedOut;
 
     Http2StreamHandler(ServerContext server) {
         this(server, null);
@@ -180,6 +189,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         server.metrics.openStreams.decrementAndGet();
+        stopRequestTimer();
         release();
         if (stream != null) {
             stream.closed(false);
@@ -212,9 +222,76 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof Http2DataFrame) {
                 onData(ctx, (Http2DataFrame) msg);
             }
+            if (!requestComplete && !requestTimedOut) {
+                requestFrameArrived(ctx);
+            }
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** A frame of the still incomplete request: the request timeout starts, or starts over. */
+    private void requestFrameArrived(ChannelHandlerContext ctx) {
+        lastRequestFrame = ctx.executor().ticker().nanoTime();
+        if (requestTimer == null) {
+            watchRequest(ctx, server.config.idleTimeout().toNanos());
+        }
+    }
+
+    /** One timer per incomplete request, moved on to the next deadline rather than rescheduled per frame. */
+    private void watchRequest(ChannelHandlerContext ctx, long delayNanos) {
+        requestTimer = ctx.executor().schedule(() -> {
+            requestTimer = null;
+            if (requestComplete || !ctx.channel().isActive()) {
+                return;
+            }
+            long timeout = server.config.idleTimeout().toNanos();
+            long idle = ctx.executor().ticker().nanoTime() - lastRequestFrame;
+            if (idle < timeout && !requestTimedOut) {
+                watchRequest(ctx, timeout - idle);
+            } else {
+                requestTimedOut(ctx);
+            }
+        }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void stopRequestTimer() {
+        if (requestTimer != null) {
+            requestTimer.cancel(false);
+            requestTimer = null;
+        }
+    }
+
+    /**
+     * No frame of this request for {@code idle-timeout}: 408 if no response has started (the exchange then resets
+     * the stream with NO_ERROR once the 408 is written, as after any early answer), else, or if the 408 itself is
+     * still not delivered one timeout later (a client that does not read), RST_STREAM(CANCEL).
+     */
+    private void requestTimedOut(ChannelHandlerContext ctx) {
+        boolean first = !requestTimedOut;
+        requestTimedOut = true;
+        release();
+        long ms = server.config.idleTimeout().toMillis();
+        if (exchange == null) {
+            exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+            headers = EmptyHttp2Headers.INSTANCE;
+            logTimeout(ctx, "408");
+            exchange.respond(Response.json(408, "{\"error\":\"request timeout\",\"detail\":\"no part of the request"
+                    + " arrived for " + ms + " ms\"}"));
+            watchRequest(ctx, server.config.idleTimeout().toNanos());
+            return;
+        }
+        if (first) {
+            logTimeout(ctx, "reset");
+        }
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void logTimeout(ChannelHandlerContext ctx, String outcome) {
+        Request r = exchange.request();
+        server.limitLog.exceeded("idle-timeout", r.remote(), "HTTP/2 request incomplete, no frame for "
+                + server.config.idleTimeout().toMillis() + " ms, connection " + r.connectionId() + " stream "
+                + streamId(ctx) + " " + r.method() + " " + r.path() + ": " + outcome);
     }
 
     private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
@@ -254,6 +331,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     private void endOfRequest(ChannelHandlerContext ctx) {
         requestComplete = true;
+        stopRequestTimer();
         if (exchange != null) {
             return;
         }

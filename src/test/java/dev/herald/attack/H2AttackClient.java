@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A hostile HTTP/2 client: writes raw frames (any type, flags, stream and payload, legal or not) on a blocking
  * socket, h2c with prior knowledge, and records what the server answers on a reader thread: GOAWAY and its code,
- * RST_STREAM codes, response statuses, PUSH_PROMISEs, DATA bytes, and when the connection closed.
+ * RST_STREAM codes, response statuses, PUSH_PROMISEs, DATA bytes, and when the connection closed; and per stream,
+ * its status, body, END_STREAM and RST_STREAM ({@link #awaitStream}).
  *
  * <p>Header blocks are encoded with Netty's HPACK encoder (no validation, so illegal names go out as written) or
  * given as raw HPACK bytes. The reader may be held back ({@code readNow = false}) so that the server's writes back
@@ -78,7 +79,35 @@ final class H2AttackClient implements AutoCloseable {
     private final AtomicLong dataBytes = new AtomicLong();
     private final AtomicInteger pingAcks = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    /** What arrived on each stream; guarded by itself, notified on every change. */
+    private final Map<Integer, StreamRecord> streams = new java.util.HashMap<>();
     private Thread reader;
+
+    /** What the server sent on one stream, in arrival order: its final status, DATA, END_STREAM, RST_STREAM. */
+    static final class StreamRecord {
+        String status;
+        final java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        boolean endStream;
+        /** The RST_STREAM error code, or null if none arrived. */
+        Long rstCode;
+        /** Whether END_STREAM arrived before the RST_STREAM (a complete response, then the reset). */
+        boolean endedBeforeRst;
+
+        String body() {
+            return data.toString(StandardCharsets.UTF_8);
+        }
+
+        /** Ended one way or the other: END_STREAM or RST_STREAM. */
+        boolean ended() {
+            return endStream || rstCode != null;
+        }
+
+        @Override
+        public String toString() {
+            return "status " + status + ", " + data.size() + " DATA bytes" + (endStream ? ", END_STREAM" : "")
+                    + (rstCode != null ? ", RST_STREAM " + nameOf(rstCode) : "");
+        }
+    }
 
     private H2AttackClient(Socket socket, int port) throws IOException {
         this.socket = socket;
@@ -163,6 +192,11 @@ final class H2AttackClient implements AutoCloseable {
         return new DefaultHttp2Headers(false).method("GET").scheme("http").path(path).authority("127.0.0.1:" + port);
     }
 
+    /** A POST request for {@code path} with a JSON body to follow in DATA frames. */
+    Http2Headers post(String path) {
+        return get(path).method("POST").add("content-type", "application/json");
+    }
+
     /** HPACK-encodes {@code headers} (no validation) with this connection's encoder. */
     synchronized byte[] encode(Http2Headers headers) {
         ByteBuf buf = Unpooled.buffer();
@@ -198,6 +232,11 @@ final class H2AttackClient implements AutoCloseable {
         putInt(p, 0, (int) (data >>> 32));
         putInt(p, 4, (int) data);
         frame(PING, 0, 0, p);
+    }
+
+    /** DATA on {@code streamId}, with END_STREAM if {@code endStream}. */
+    synchronized void data(int streamId, byte[] payload, boolean endStream) throws IOException {
+        frame(DATA, endStream ? END_STREAM : 0, streamId, payload);
     }
 
     synchronized void priority(int streamId, int dependency, boolean exclusive, int weight) throws IOException {
@@ -251,6 +290,41 @@ final class H2AttackClient implements AutoCloseable {
     /** Waits until {@code n} responses have begun (HEADERS with a status). */
     boolean awaitStatuses(int n, Duration timeout) throws InterruptedException {
         return statusPermits.tryAcquire(n, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Waits until what arrived on {@code streamId} satisfies {@code done}; returns a copy of the stream's record
+     * either way (test with {@code done} again to tell which).
+     */
+    StreamRecord awaitStream(int streamId, java.util.function.Predicate<StreamRecord> done, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (streams) {
+            StreamRecord r = streams.computeIfAbsent(streamId, k -> new StreamRecord());
+            long left;
+            while (!done.test(r) && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(streams, left);
+            }
+            return copy(r);
+        }
+    }
+
+    private static StreamRecord copy(StreamRecord r) {
+        StreamRecord c = new StreamRecord();
+        c.status = r.status;
+        c.data.writeBytes(r.data.toByteArray());
+        c.endStream = r.endStream;
+        c.rstCode = r.rstCode;
+        c.endedBeforeRst = r.endedBeforeRst;
+        return c;
+    }
+
+    /** Updates the record of {@code streamId} and wakes {@link #awaitStream} callers. */
+    private void onStream(int streamId, java.util.function.Consumer<StreamRecord> update) {
+        synchronized (streams) {
+            update.accept(streams.computeIfAbsent(streamId, k -> new StreamRecord()));
+            streams.notifyAll();
+        }
     }
 
     int rstCount(Http2Error error) {
@@ -323,7 +397,14 @@ final class H2AttackClient implements AutoCloseable {
                 byte[] p = new byte[len];
                 in.readFully(p);
                 switch (type) {
-                    case DATA -> dataBytes.addAndGet(len);
+                    case DATA -> {
+                        dataBytes.addAndGet(len);
+                        int pad = (flags & PADDED) != 0 ? 1 + (p[0] & 0xff) : 0;
+                        onStream(stream, r -> {
+                            r.data.write(p, pad == 0 ? 0 : 1, Math.max(0, len - pad));
+                            r.endStream |= (flags & END_STREAM) != 0;
+                        });
+                    }
                     case HEADERS, PUSH_PROMISE, CONTINUATION -> {
                         int off = 0;
                         int end = len;
@@ -355,9 +436,17 @@ final class H2AttackClient implements AutoCloseable {
                                 block = null;
                             }
                         }
+                        if (type == HEADERS && (flags & END_STREAM) != 0) {
+                            onStream(stream, r -> r.endStream = true); // after its status, when in one frame
+                        }
                     }
                     case RST_STREAM -> {
-                        rstCodes.computeIfAbsent(readInt(p, 0) & 0xffffffffL, k -> new AtomicInteger()).incrementAndGet();
+                        long code = readInt(p, 0) & 0xffffffffL;
+                        rstCodes.computeIfAbsent(code, k -> new AtomicInteger()).incrementAndGet();
+                        onStream(stream, r -> {
+                            r.endedBeforeRst = r.endStream;
+                            r.rstCode = code;
+                        });
                         firstRst.countDown();
                     }
                     case PING -> {
@@ -393,6 +482,7 @@ final class H2AttackClient implements AutoCloseable {
             // Final statuses only: a 103 Early Hints precedes the response on the same stream.
             if (!promise && h.status() != null && h.status().charAt(0) != '1') {
                 statuses.put(stream, h.status().toString());
+                onStream(stream, r -> r.status = h.status().toString());
                 statusPermits.release();
             }
         } catch (Exception e) {
