@@ -46,11 +46,13 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>State and other nodes</h2>
  * Messages are events of topic {@value #TOPIC} whose data is {@code {"user","text"}}. The newest messages are kept
- * in memory: loaded with {@link EventLog#latest} at start, then updated from {@link EventLog#tail} (the handler
- * holds the log's {@link EventLog#interest} in the topic for its whole life), so a message
- * that reached the store by another path (a {@code POST /topics/chat}, another node on a shared store) shows up
- * too. Updates are keyed by event id, so seeing one event twice (from the POST's own commit and from the tail)
- * changes nothing. Events of the topic that are not valid chat messages are skipped with a debug line.
+ * in memory: loaded with {@link EventLog#latest} at start (then {@link EventLog#latestBefore}, page by page, while
+ * the events read hold fewer valid messages than the history keeps), then updated from {@link EventLog#tail} (the
+ * handler holds the log's {@link EventLog#interest} in the topic for its whole life), so a message that reached the
+ * store by another path (a {@code POST /topics/chat}, another node on a shared store) shows up too. Updates are
+ * keyed by event id, so seeing one event twice (from the POST's own commit and from the tail) changes nothing.
+ * Events of the topic that are not valid chat messages are skipped with a debug line, at start and live, and never
+ * take a message's place.
  *
  * <h2>Backpressure: coalescing</h2>
  * Every state document supersedes the previous one, so a stream that is not writable (its HTTP/2 window or its
@@ -72,6 +74,8 @@ public final class ChatHandler implements Handler, AutoCloseable {
     static final String ALLOW = "GET, HEAD, POST, OPTIONS";
     private static final Logger LOG = LoggerFactory.getLogger(ChatHandler.class);
     private static final byte[] EMPTY_LINE = {'\n'};
+    /** Events read per page when the newest ones held too few chat messages. */
+    private static final int OLDER_PAGE = 256;
 
     private final EventLog log;
     private final ChatSettings settings;
@@ -124,7 +128,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
     public void handle(Exchange exchange) {
         switch (exchange.request().method()) {
             case "GET" -> subscribe(exchange);
-            case "HEAD" -> exchange.respond(withStreamHeaders(Response.status(200)));
+            case "HEAD" -> head(exchange);
             case "POST" -> post(exchange);
             case "OPTIONS" -> exchange.respond(Response.status(204).header("allow", ALLOW));
             default -> {
@@ -170,12 +174,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
             }
             return;
         }
-        Headers headers = new Headers();
-        headers.add("content-type", "application/x-ndjson; charset=utf-8");
-        headers.add("cache-control", "no-store");
-        headers.add("x-accel-buffering", "no");
-        headers.add("x-content-type-options", "nosniff");
-        ResponseStream stream = exchange.stream(200, headers);
+        ResponseStream stream = exchange.stream(200, streamHeaders());
         Subscriber sub = new Subscriber(stream);
         stream.onWritable(sub::drain);
         stream.onClose(sub::remove);
@@ -183,6 +182,27 @@ public final class ChatHandler implements Handler, AutoCloseable {
             subscribers.add(sub);
             sub.offer(document);
         }
+    }
+
+    /**
+     * HEAD: the GET's status and headers with no content-length (the GET is endless) and no body; nothing is
+     * subscribed and no stream stays open.
+     */
+    private void head(Exchange exchange) {
+        if (closed) {
+            exchange.respond(unavailable("the chat is shutting down"));
+            return;
+        }
+        Response r = Response.status(200).lengthUnknown();
+        streamHeaders().forEach(r::header);
+        exchange.respond(r);
+    }
+
+    /** The headers of a {@code GET /msgs} stream, which a HEAD answers too. */
+    private static Headers streamHeaders() {
+        return new Headers().add("content-type", "application/x-ndjson; charset=utf-8")
+                .add("cache-control", "no-store").add("x-accel-buffering", "no")
+                .add("x-content-type-options", "nosniff");
     }
 
     // ---------------------------------------------------------------------------------------------- POST
@@ -217,24 +237,55 @@ public final class ChatHandler implements Handler, AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- state
 
+    /**
+     * Reads the newest {@link ChatSettings#history()} valid messages: the newest events first, then page after
+     * older page while fewer valid messages were found, until enough are or the history begins. Events of the topic
+     * that are not chat messages (anyone may publish to {@code /topics/chat}) therefore never hide older messages.
+     */
     private CompletableFuture<Void> load() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        int n = settings.history();
         // Once the log follows the topic, so that every message after the read reaches onEvent.
-        return interest.ready().thenCompose(v -> log.latest(TOPIC, settings.history())).thenAccept(events -> {
-            synchronized (lock) {
-                boolean changed = false;
-                for (Event e : events) {
-                    Message m = toMessage(e);
-                    changed |= m != null && add(m);
-                }
-                if (changed) {
-                    publish();
-                }
-            }
-        }).whenComplete((v, err) -> {
+        interest.ready().thenCompose(v -> log.latest(TOPIC, n))
+                .whenComplete((page, err) -> loadPage(page, err, n, 0, done));
+        return done.whenComplete((v, err) -> {
             if (err != null) {
                 LOG.error("chat: cannot load the newest messages of topic {}", TOPIC, err);
             }
         });
+    }
+
+    /** Keeps a page's messages, then reads the one before it unless {@code done} can complete. */
+    private void loadPage(List<Event> page, Throwable err, int requested, int found, CompletableFuture<Void> done) {
+        if (err != null) {
+            done.completeExceptionally(err);
+            return;
+        }
+        int valid = found;
+        synchronized (lock) {
+            boolean changed = false;
+            for (Event e : page) {
+                Message m = toMessage(e);
+                if (m != null) {
+                    valid++;
+                    changed |= add(m);
+                }
+            }
+            if (changed) {
+                publish();
+            }
+        }
+        if (valid >= settings.history() || page.size() < requested) {
+            done.complete(null);
+            return;
+        }
+        int total = valid;
+        int n = Math.max(settings.history(), OLDER_PAGE);
+        try {
+            log.latestBefore(TOPIC, page.get(0).id(), n).whenComplete((older, e) -> loadPage(older, e, n, total, done));
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
     }
 
     private void onEvent(Event event) {
@@ -414,11 +465,6 @@ public final class ChatHandler implements Handler, AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------- replies
-
-    private static Response withStreamHeaders(Response r) {
-        return r.header("content-type", "application/x-ndjson; charset=utf-8").header("cache-control", "no-store")
-                .header("x-accel-buffering", "no");
-    }
 
     private static Response unavailable(String detail) {
         return error(503, "unavailable", detail).header("retry-after", "5");

@@ -94,7 +94,7 @@ final class MessageInput {
                     + v.getNodeType().name().toLowerCase(Locale.ROOT) + " (expected: a non-empty string)");
         }
         String s = v.textValue();
-        if (s.isBlank()) {
+        if (blank(s)) {
             throw new Rejected(400, "invalid message", "\"" + name + "\" is empty (expected: a non-empty string)");
         }
         int codePoints = 0;
@@ -117,6 +117,14 @@ final class MessageInput {
                     + " characters (expected: at most " + max + ")");
         }
         return s;
+    }
+
+    /**
+     * Whether {@code s} holds nothing but Unicode white space: {@link String#isBlank} misses the no-break spaces
+     * (U+00A0, U+2007, U+202F), which {@link Character#isSpaceChar} counts, so a user of only U+00A0 is blank.
+     */
+    static boolean blank(String s) {
+        return s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
     }
 
     /** application/json or any +json type; a charset other than UTF-8 is refused. */

@@ -333,7 +333,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     : body ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, status)
                     : new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
             response.headers().forEach((n, v) -> head.headers().add(n, v));
-            if (!response.bodyForbidden() && response.status() != 304) {
+            if (response.sendsContentLength()) {
                 head.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.contentLength());
             }
             if (closeWhenIdle && queued.isEmpty()) {

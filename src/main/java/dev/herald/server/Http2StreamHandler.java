@@ -467,7 +467,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             Http2Headers h = new DefaultHttp2Headers(false);
             h.status(Integer.toString(response.status()));
             response.headers().forEach(h::add);
-            if (!response.bodyForbidden() && response.status() != 304) {
+            if (response.sendsContentLength()) {
                 h.setLong("content-length", response.contentLength());
             }
             boolean body = sendsBody(response);

@@ -9,7 +9,9 @@ import java.nio.file.Path;
  * A complete response: status, headers and one of three bodies (none, bytes in memory, a file region).
  *
  * <p>File bodies are streamed by the protocol writer in chunks under flow control and never loaded whole.
- * For HEAD requests the writer sends the headers (including {@code content-length}) and drops the body.
+ * For HEAD requests the writer sends the headers (including {@code content-length}) and drops the body. The answer
+ * to HEAD on a streamed resource, whose GET has no length, is marked {@link #lengthUnknown()}: no
+ * {@code content-length} at all (RFC 9110 §9.3.2: a HEAD response must not claim a length the GET would not send).
  */
 public final class Response {
     private final int status;
@@ -18,6 +20,7 @@ public final class Response {
     private Path file;
     private long fileOffset;
     private long fileLength;
+    private boolean lengthUnknown;
 
     private Response(int status) {
         this.status = status;
@@ -52,6 +55,20 @@ public final class Response {
         this.bytes = body;
         this.file = null;
         return this;
+    }
+
+    /**
+     * Sends no {@code content-length}: for HEAD on a resource whose GET is a stream of unknown length (its body, if
+     * any, is never sent).
+     */
+    public Response lengthUnknown() {
+        this.lengthUnknown = true;
+        return this;
+    }
+
+    /** Whether the writer sends {@code content-length}: not for 1xx, 204, 304 or {@link #lengthUnknown()}. */
+    public boolean sendsContentLength() {
+        return !lengthUnknown && !bodyForbidden() && status != 304;
     }
 
     /** A file region, streamed from disk. */

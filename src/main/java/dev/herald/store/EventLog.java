@@ -37,6 +37,13 @@ public interface EventLog extends AutoCloseable {
     CompletableFuture<List<Event>> latest(String topic, int n);
 
     /**
+     * The newest {@code n} events of {@code topic} with an id less than {@code beforeId}, ascending by id: the page
+     * before one that {@link #latest} or this method returned, when {@code beforeId} is that page's oldest id. Empty
+     * once the retained history has nothing older.
+     */
+    CompletableFuture<List<Event>> latestBefore(String topic, EventId beforeId, int n);
+
+    /**
      * Registers a listener called for every event after it was committed, on the store's notifier thread: in commit
      * order, so per topic in id order. Events committed before the registration are not replayed (use
      * {@link #readAfter} for that); a log shared by several nodes only delivers the topics someone holds an

@@ -238,9 +238,7 @@ public final class SqliteEventLog implements EventLog {
     public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit) {
         requireTopic(topic);
         Objects.requireNonNull(afterId, "afterId");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit: " + limit + " (expected: >= 1)");
-        }
+        requirePositive("limit", limit);
         return read(c -> readAfter(c, topic, afterId, limit));
     }
 
@@ -256,6 +254,19 @@ public final class SqliteEventLog implements EventLog {
         return read(c -> {
             List<Event> events = select(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
                     + " ORDER BY ms DESC, seq DESC LIMIT ?", n);
+            Collections.reverse(events);
+            return List.copyOf(events);
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<Event>> latestBefore(String topic, EventId beforeId, int n) {
+        requireTopic(topic);
+        Objects.requireNonNull(beforeId, "beforeId");
+        requirePositive("n", n);
+        return read(c -> {
+            List<Event> events = selectBy(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
+                    + " AND (ms < ? OR (ms = ? AND seq < ?)) ORDER BY ms DESC, seq DESC LIMIT ?", beforeId, n);
             Collections.reverse(events);
             return List.copyOf(events);
         });
@@ -318,6 +329,12 @@ public final class SqliteEventLog implements EventLog {
         Objects.requireNonNull(topic, "topic");
         if (topic.isEmpty()) {
             throw new IllegalArgumentException("topic: '' (expected: a non-empty name)");
+        }
+    }
+
+    private static void requirePositive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + ": " + value + " (expected: >= 1)");
         }
     }
 
@@ -676,14 +693,20 @@ public final class SqliteEventLog implements EventLog {
             }
             return new Replay(Replay.Status.UNKNOWN, List.of());
         }
-        try (PreparedStatement st = c.prepareStatement("SELECT ms, seq, time, data FROM events WHERE topic = ?"
-                + " AND (ms > ? OR (ms = ? AND seq > ?)) ORDER BY ms, seq LIMIT ?")) {
+        return new Replay(Replay.Status.OK, selectBy(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
+                + " AND (ms > ? OR (ms = ? AND seq > ?)) ORDER BY ms, seq LIMIT ?", after, limit));
+    }
+
+    /** Runs {@code sql}, whose parameters are the topic, {@code id}'s ms twice, its seq and the limit. */
+    private static List<Event> selectBy(Connection c, String topic, String sql, EventId id, int limit)
+            throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(sql)) {
             st.setString(1, topic);
-            st.setLong(2, after.ms());
-            st.setLong(3, after.ms());
-            st.setLong(4, after.seq());
+            st.setLong(2, id.ms());
+            st.setLong(3, id.ms());
+            st.setLong(4, id.seq());
             st.setInt(5, limit);
-            return new Replay(Replay.Status.OK, events(st, topic));
+            return events(st, topic);
         }
     }
 

@@ -194,15 +194,19 @@ final class Subscriber {
                 + oldest + "}"));
     }
 
+    /** The headers of a subscriber's stream in {@code format}, which a HEAD answers too. */
+    static Headers headers(Format format) {
+        return new Headers().add("content-type", format.contentType).add("cache-control", "no-store")
+                .add("x-accel-buffering", "no");
+    }
+
     /** Opens the response stream; false (and the slot given back) when the client is already gone. */
     private boolean open() {
         if (!exchange.isOpen() || state == DEAD) {
             kill();
             return false;
         }
-        Headers h = new Headers().add("content-type", format.contentType).add("cache-control", "no-store")
-                .add("x-accel-buffering", "no");
-        stream = exchange.stream(200, h);
+        stream = exchange.stream(200, headers(format));
         stream.onClose(this::closed);
         stream.onWritable(() -> hub.delivered(drain()));
         lastWrite = System.nanoTime();

@@ -30,6 +30,7 @@ import java.util.Optional;
  *       retention gets a {@code reset} message first; an unknown or malformed id gets 400.</li>
  *   <li>{@code POST /topics/{name}} publishes one JSON value (JSON content type, at most
  *       {@link StreamSettings#maxEventBytes()}), answering 201 {@code {"id":...}} once committed.</li>
+ *   <li>{@code HEAD /topics/{name}} answers the status and headers a GET would get, without subscribing.</li>
  *   <li>Other methods get 405 with {@code Allow}. Errors are {@code {"error","detail"}} and a log line.</li>
  * </ul>
  */
@@ -37,6 +38,8 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicsHandler.class);
     private static final String PREFIX = "/topics/";
     private static final String RETRY_AFTER = "5";
+    /** The methods a topic answers, for 405's {@code Allow}. */
+    static final String ALLOW = "GET, HEAD, POST";
 
     private final TopicHub hub;
     private final StreamSettings settings;
@@ -72,9 +75,9 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     public void handle(Exchange exchange) {
         Request r = exchange.request();
         String method = r.method();
-        if (!method.equals("GET") && !method.equals("POST")) {
+        if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("POST")) {
             exchange.respond(errorResponse(405, "method not allowed", method + " is not supported on topics")
-                    .header("allow", "GET, POST"));
+                    .header("allow", ALLOW));
             log(r, 405, "method not allowed");
             return;
         }
@@ -86,10 +89,9 @@ public final class TopicsHandler implements Handler, AutoCloseable {
                     "topic '" + shown + "' (expected: 1 to 128 of A-Z a-z 0-9 . _ -)");
             return;
         }
-        if (method.equals("GET")) {
-            subscribe(exchange, name);
-        } else {
-            publish(exchange, name);
+        switch (method) {
+            case "GET", "HEAD" -> subscribe(exchange, name);
+            default -> publish(exchange, name);
         }
     }
 
@@ -104,6 +106,14 @@ public final class TopicsHandler implements Handler, AutoCloseable {
             after = resumeId(r);
         } catch (IllegalArgumentException e) {
             error(exchange, 400, "bad event id", e.getMessage());
+            return;
+        }
+        if (r.isHead()) {
+            // RFC 9110 §9.3.2: the GET's status and headers, checked as above; no content-length (the GET's stream
+            // has none), no body. Nothing is subscribed and no topic is counted.
+            Response head = Response.status(200).lengthUnknown();
+            Subscriber.headers(Format.negotiate(r.header("accept"))).forEach(head::header);
+            exchange.respond(head);
             return;
         }
         if (!admitTopic(exchange, topic, true)) {

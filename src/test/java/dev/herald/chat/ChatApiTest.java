@@ -159,6 +159,23 @@ class ChatApiTest {
         assertThat(options.headers().firstValue("allow")).hasValue("GET, HEAD, POST, OPTIONS");
     }
 
+    /** RFC 9110 §9.3.2: the GET's headers; the GET is endless, so no content-length (the audit saw 0); no stream. */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "h2c-upgrade", "http/1.1", "https/1.1"})
+    void headAnswersTheStreamsHeadersWithoutALengthOrAStream(String protocol) throws Exception {
+        JdkClient c = client(protocol);
+        int before = chat.subscribers();
+        HttpResponse<String> head = c.client().send(HttpRequest.newBuilder(c.uri("/msgs")).timeout(WAIT)
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("content-type")).hasValue("application/x-ndjson; charset=utf-8");
+        assertThat(head.headers().firstValue("cache-control")).hasValue("no-store");
+        assertThat(head.headers().firstValue("content-length")).as("the GET has none").isEmpty();
+        assertThat(head.headers().firstValue("x-content-type-options")).hasValue("nosniff");
+        assertThat(head.body()).isEmpty();
+        assertThat(chat.subscribers()).isEqualTo(before);
+    }
+
     @Test
     void manyStreamsOnOneConnectionAllGetTheNewState() throws Exception {
         JdkClient c = client("h2");

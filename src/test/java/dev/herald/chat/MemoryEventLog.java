@@ -63,6 +63,15 @@ final class MemoryEventLog implements EventLog {
     }
 
     @Override
+    public CompletableFuture<List<Event>> latestBefore(String topic, EventId beforeId, int n) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<Event> t = events.stream()
+                    .filter(e -> e.topic().equals(topic) && e.id().compareTo(beforeId) < 0).toList();
+            return List.copyOf(t.subList(Math.max(0, t.size() - n), t.size()));
+        }, thread);
+    }
+
+    @Override
     public AutoCloseable tail(Consumer<Event> listener) {
         listeners.add(listener);
         return () -> listeners.remove(listener);

@@ -80,6 +80,25 @@ class SqliteEventLogTest {
     }
 
     @Test
+    void latestBeforePagesBackwardsThroughOneTopic() throws Exception {
+        SqliteEventLog log = open(KEEP_ALL);
+        Event a = get(log.append("t", "{\"n\":1}"));
+        Event b = get(log.append("t", "{\"n\":2}"));
+        get(log.append("u", "{\"n\":3}"));
+        clock.set(1_700_000_000_005L);
+        Event c = get(log.append("t", "{\"n\":4}"));
+        Event d = get(log.append("t", "{\"n\":5}"));
+
+        assertThat(get(log.latestBefore("t", d.id(), 2))).containsExactly(b, c);
+        assertThat(get(log.latestBefore("t", c.id(), 10))).containsExactly(a, b);
+        assertThat(get(log.latestBefore("t", b.id(), 10))).containsExactly(a);
+        assertThat(get(log.latestBefore("t", a.id(), 10))).isEmpty();
+        assertThat(get(log.latestBefore("t", EventId.parse("1700000000005-0"), 1))).containsExactly(b);
+        assertThat(get(log.latestBefore("nobody", d.id(), 5))).isEmpty();
+        assertThatThrownBy(() -> log.latestBefore("t", d.id(), 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void idsKeepIncreasingWhenTheClockGoesBack() throws Exception {
         SqliteEventLog log = open(KEEP_ALL);
         clock.set(2_000);

@@ -132,6 +132,17 @@ final class MemoryEventLog implements EventLog {
     }
 
     @Override
+    public CompletableFuture<List<Event>> latestBefore(String topic, EventId beforeId, int n) {
+        return CompletableFuture.supplyAsync(() -> {
+            synchronized (this) {
+                List<Event> list = topics.getOrDefault(topic, List.of()).stream()
+                        .filter(e -> e.id().compareTo(beforeId) < 0).toList();
+                return List.copyOf(list.subList(Math.max(0, list.size() - n), list.size()));
+            }
+        }, readers);
+    }
+
+    @Override
     public AutoCloseable tail(Consumer<Event> listener) {
         listeners.add(listener);
         return () -> listeners.remove(listener);

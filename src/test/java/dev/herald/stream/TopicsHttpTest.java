@@ -312,8 +312,32 @@ class TopicsHttpTest {
             HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/x"))
                     .method(m, HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(m).isEqualTo(405);
-            assertThat(r.headers().firstValue("allow")).hasValue("GET, POST");
+            assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD, POST");
         }
+    }
+
+    /** RFC 9110 §9.1, §9.3.2: HEAD where GET is, with the GET's headers, no length, no body, no subscription. */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "h2c-upgrade", "http/1.1", "https/1.1"})
+    void headAnswersTheStreamsHeadersWithoutSubscribing(String protocol) throws Exception {
+        JdkClient c = client(protocol);
+        String t = topic();
+        for (Map.Entry<String, String> accept : Map.of("application/x-ndjson", "application/x-ndjson; charset=utf-8",
+                "text/event-stream", "text/event-stream; charset=utf-8").entrySet()) {
+            HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t))
+                    .timeout(Duration.ofSeconds(10)).header("accept", accept.getKey())
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(accept.getKey()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type")).hasValue(accept.getValue());
+            assertThat(r.headers().firstValue("cache-control")).hasValue("no-store");
+            assertThat(r.headers().firstValue("content-length")).as("the GET has none").isEmpty();
+            assertThat(r.body()).isEmpty();
+        }
+        assertThat(TOPICS.hub().subscribers(t)).isEmpty();
+        HttpResponse<String> bad = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t + "?since=nope"))
+                .timeout(Duration.ofSeconds(10)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).as("as the GET would").isEqualTo(400);
     }
 
     static byte[] bytes(int... b) {

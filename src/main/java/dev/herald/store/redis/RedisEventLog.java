@@ -373,6 +373,16 @@ public final class RedisEventLog implements EventLog {
 
     @Override
     public CompletableFuture<List<Event>> latest(String topic, int n) {
+        return newest(topic, null, n);
+    }
+
+    @Override
+    public CompletableFuture<List<Event>> latestBefore(String topic, EventId beforeId, int n) {
+        return newest(topic, Objects.requireNonNull(beforeId, "beforeId"), n);
+    }
+
+    /** The newest {@code n} events of {@code topic}, below {@code beforeId} unless it is null, ascending. */
+    private CompletableFuture<List<Event>> newest(String topic, EventId beforeId, int n) {
         checkTopic(topic);
         if (n < 1) {
             throw new IllegalArgumentException("n: " + n + " (expected: >= 1)");
@@ -381,14 +391,21 @@ public final class RedisEventLog implements EventLog {
             return CompletableFuture.failedFuture(new StoreClosedException("the redis event log is closed"));
         }
         String key = TOPIC_PREFIX + topic;
-        return call(() -> commands.async().xrevrange(key, Range.create("-", "+"), Limit.from(n))).handle((list, err) -> {
+        // XREVRANGE's bounds are inclusive ("(" needs Redis 6.2): one more below beforeId, which is then dropped.
+        Range<String> range = Range.create("-", beforeId == null ? "+" : beforeId.toString());
+        int count = beforeId == null || n == Integer.MAX_VALUE ? n : n + 1;
+        return call(() -> commands.async().xrevrange(key, range, Limit.from(count))).handle((list, err) -> {
             if (err != null) {
                 throw failure("read " + topic, err);
             }
             markUp();
             List<Event> events = new ArrayList<>(events(topic, list));
-            Collections.reverse(events);
-            return List.copyOf(events);
+            if (beforeId != null) {
+                events.removeIf(e -> e.id().compareTo(beforeId) >= 0);
+            }
+            List<Event> page = events.subList(0, Math.min(n, events.size()));
+            Collections.reverse(page);
+            return List.copyOf(page);
         });
     }
 

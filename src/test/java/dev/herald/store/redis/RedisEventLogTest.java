@@ -98,6 +98,11 @@ class RedisEventLogTest {
             assertThat(none).isEqualTo(new Replay(Replay.Status.OK, List.of()));
             assertThat(log.latest("basic", 3).get(5, TimeUnit.SECONDS)).isEqualTo(appended.subList(47, 50));
             assertThat(log.latest("never-written", 3).get(5, TimeUnit.SECONDS)).isEmpty();
+            assertThat(log.latestBefore("basic", appended.get(47).id(), 3).get(5, TimeUnit.SECONDS))
+                    .isEqualTo(appended.subList(44, 47));
+            assertThat(log.latestBefore("basic", appended.get(1).id(), 3).get(5, TimeUnit.SECONDS))
+                    .isEqualTo(appended.subList(0, 1));
+            assertThat(log.latestBefore("basic", appended.get(0).id(), 3).get(5, TimeUnit.SECONDS)).isEmpty();
 
             handle.close();
             BlockingQueue<Event> later = new LinkedBlockingQueue<>();
