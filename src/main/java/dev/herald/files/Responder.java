@@ -85,7 +85,8 @@ final class Responder {
     }
 
     private static Response preconditionFailed(Resource resource) {
-        return vary(resource, Response.error(412, "Precondition Failed"));
+        return vary(resource, Response.error(412, "precondition failed",
+                "If-Match or If-Unmodified-Since does not hold for the current representation"));
     }
 
     private static Response notModified(Resource resource, Variant v) {

@@ -314,7 +314,8 @@ class StaticFilesTest {
         FakeExchange ex = get("/hello.txt", "if-match", template.replace("%s", etag));
 
         assertThat(ex.status()).isEqualTo(status);
-        assertThat(ex.bodyText()).isEqualTo(status == 200 ? HELLO : "412 Precondition Failed\n");
+        assertThat(ex.bodyText()).isEqualTo(status == 200 ? HELLO : "{\"error\":\"precondition failed\",\"detail\":\"If-Match or "
+                + "If-Unmodified-Since does not hold for the current representation\"}");
     }
 
     @Test

@@ -81,7 +81,7 @@ class StaticFilesOverProtocolsTest {
 
         assertThat(matching.status()).as(matching.toString()).isEqualTo(200);
         assertThat(failed.status()).as(failed.toString()).isEqualTo(412);
-        assertThat(failed.bodyText()).isEqualTo("412 Precondition Failed\n");
+        assertThat(failed.bodyText()).contains("\"error\":\"precondition failed\"");
     }
 
     @ParameterizedTest(name = "{0}")
