@@ -246,6 +246,9 @@ abstract class AbstractExchange implements Exchange {
         if (pushes != null && server.config.pushDebugHeader()) {
             response.header("x-herald-push", pushes.debugHeader());
         }
+        if (!response.headers().contains("date")) {
+            response.header("date", DateHeader.SYSTEM.now());
+        }
         write(response);
     }
 
@@ -309,6 +312,9 @@ abstract class AbstractExchange implements Exchange {
             throw new IllegalStateException(request + ": already answered");
         }
         responded = true;
+        if (!headers.contains("date")) {
+            headers.add("date", DateHeader.SYSTEM.now());
+        }
         AbstractResponseStream stream = openStream(status, headers);
         if (!channel.isActive()) {
             stream.closed(false); // the client left before the stream started: onClose still fires
