@@ -224,6 +224,7 @@ final class Pipelines {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 Unpooled.wrappedBuffer(r.bytes()));
         r.headers().forEach((n, v) -> res.headers().add(n, v));
+        res.headers().set(HttpHeaderNames.DATE, DateHeader.SYSTEM.now());
         res.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.bytes().length);
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         return res;
