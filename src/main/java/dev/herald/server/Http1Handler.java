@@ -53,6 +53,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
 
     private final ServerContext server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+    /** Body bytes of the queued requests: at most {@code max-request-body} wait, whatever their number. */
+    private long queuedBytes;
     private Exchange1 current;
     private Stream1 stream;
     private boolean closeWhenIdle;
@@ -70,8 +72,16 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         FullHttpRequest req = (FullHttpRequest) msg;
         if (current == null) {
             start(ctx, req);
+        } else if (queuedBytes + req.content().readableBytes() > server.config.maxRequestBody()) {
+            // Behind a long-running response, 16 pipelined bodies of max-request-body each would wait forever.
+            server.limitLog.exceeded("max-request-body", ConnectionInfo.of(ctx.channel()).remote,
+                    "HTTP/1.1 pipelined request bodies waiting over " + server.config.maxRequestBody()
+                            + " bytes: connection closed");
+            req.release();
+            ctx.close();
         } else if (queued.size() < MAX_PIPELINED) {
             queued.add(req);
+            queuedBytes += req.content().readableBytes();
         } else {
             LOG.debug("{}: too many pipelined requests, closing", ctx.channel());
             req.release();
@@ -113,6 +123,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         queued.forEach(ReferenceCountUtil::release);
         queued.clear();
+        queuedBytes = 0;
         if (stream != null) {
             stream.closed(false);
         }
@@ -269,6 +280,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         server.metrics.openStreams.decrementAndGet();
         FullHttpRequest req = queued.poll();
         if (req != null) {
+            queuedBytes -= req.content().readableBytes();
             start(ctx, req);
         } else if (closeWhenIdle) {
             ctx.close();

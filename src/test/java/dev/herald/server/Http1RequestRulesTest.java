@@ -32,6 +32,7 @@ class Http1RequestRulesTest {
                         SMUGGLED.incrementAndGet();
                         ex.respond(Response.status(204));
                     })
+                    .route("/hold", ex -> ex.stream(200, new Headers().add("content-type", "text/plain")))
                     .route("/stream", ex -> {
                         ResponseStream s = ex.stream(200, new Headers().add("content-type", "text/plain"));
                         s.write("one\n".getBytes(StandardCharsets.UTF_8));
@@ -133,6 +134,30 @@ class Http1RequestRulesTest {
     }
 
     @Test
+    void requestBodiesPipelinedBehindALongRunningResponseAreBoundedByTheBodyLimit() throws Exception {
+        String post = "POST /smuggled HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n"
+                + "x".repeat(600);
+        // under max-request-body (1,024) they wait behind the stream, which never ends: the read times out
+        assertThat(readsUntilClosed("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n" + post)).isFalse();
+        // over it the connection closes
+        assertThat(readsUntilClosed("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n" + post + post)).isTrue();
+    }
+
+    /** Whether the server closes the connection within 3 s of the request bytes. */
+    private static boolean readsUntilClosed(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", HERALD.httpPort())) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            try {
+                s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                return true;
+            } catch (java.net.SocketTimeoutException e) {
+                return false;
+            }
+        }
+    }
+
+    @Test
     void theOpenStreamsGaugeComesBackDownAfterConnectionClose() throws Exception {
         double before = openStreams();
         for (int i = 0; i < 5; i++) {
@@ -143,7 +168,8 @@ class Http1RequestRulesTest {
         while (openStreams() > before && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
-        assertThat(openStreams()).isEqualTo(before);
+        // at most: a stream another test left open may close meanwhile
+        assertThat(openStreams()).isLessThanOrEqualTo(before);
     }
 
     private static double openStreams() throws Exception {
