@@ -205,11 +205,11 @@ abstract class AbstractExchange implements Exchange {
             server.handler.handle(this);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.warn("{}: overloaded, answering 503: {}", request, e.toString());
-            respond(Response.json(503, "{\"error\":\"overloaded\",\"detail\":\"try again shortly\"}")
+            respond(Response.error(503, "overloaded", "try again shortly")
                     .header("retry-after", "1"));
         } catch (Exception | Error e) {
             LOG.error("{}: handler failed", request, e);
-            respond(Response.json(500, "{\"error\":\"internal\",\"detail\":\"the server failed; see its log\"}"));
+            respond(Response.error(500, "internal", "the server failed; see its log"));
         }
     }
 

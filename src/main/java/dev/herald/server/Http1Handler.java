@@ -171,8 +171,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             String badHost = badHost(hosts, http10);
             if (conn.refusal != null) {
                 current.keepAlive = false;
-                current.respond(Response.json(503, "{\"error\":\"too many connections\",\"detail\":\""
-                                + conn.refusal + "\"}").header("retry-after", ConnectionLimits.RETRY_AFTER_SECONDS));
+                current.respond(Response.error(503, "too many connections", conn.refusal)
+                        .header("retry-after", ConnectionLimits.RETRY_AFTER_SECONDS));
             } else if (!req.decoderResult().isSuccess()) {
                 current.respond(decodeError(req.decoderResult().cause()));
             } else if (req.uri().length() > server.config.maxUriLength()) {

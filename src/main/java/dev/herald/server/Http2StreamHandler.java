@@ -276,8 +276,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
             headers = EmptyHttp2Headers.INSTANCE;
             logTimeout(ctx, "408");
-            exchange.respond(Response.json(408, "{\"error\":\"request timeout\",\"detail\":\"no part of the request"
-                    + " arrived for " + ms + " ms\"}"));
+            exchange.respond(Response.error(408, "request timeout", "no part of the request arrived for " + ms
+                    + " ms"));
             watchRequest(ctx, server.config.idleTimeout().toNanos());
             return;
         }
@@ -352,8 +352,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         headers = EmptyHttp2Headers.INSTANCE;
         server.limitLog.exceeded("max-request-body", exchange.request().remote(),
                 "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
-        exchange.respond(Response.json(413, "{\"error\":\"payload too large\",\"detail\":\"the request body exceeds "
-                + server.config.maxRequestBody() + " bytes\"}"));
+        exchange.respond(Response.error(413, "payload too large", "the request body exceeds max-request-body, "
+                + server.config.maxRequestBody() + " bytes"));
     }
 
     private Request toRequest(ChannelHandlerContext ctx, Http2Headers h, byte[] bytes) {
