@@ -33,8 +33,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
@@ -156,12 +154,11 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             List<String> hosts = req.headers().getAll(HttpHeaderNames.HOST);
             String host = hosts.isEmpty() ? null : hosts.get(0);
             String target = req.uri();
-            URI absolute = absoluteForm(target);
+            String[] absolute = absoluteForm(target);
             if (absolute != null) {
                 // RFC 9112 §3.2.2: the target's authority replaces Host, the rest is served as origin-form
-                host = absolute.getRawAuthority();
-                target = (absolute.getRawPath().isEmpty() ? "/" : absolute.getRawPath())
-                        + (absolute.getRawQuery() == null ? "" : "?" + absolute.getRawQuery());
+                host = absolute[0];
+                target = absolute[1];
             }
             Request request = new Request(req.method().name(), target, conn.scheme(), host, conn.protocol, headers,
                     body, conn.id, ++conn.requestCount, conn.remote);
@@ -169,6 +166,9 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             current.http10 = http10;
             String badTarget = absolute == null ? badTarget(target) : null;
             String badHost = badHost(hosts, http10);
+            if (badHost == null && absolute != null) {
+                badHost = badHost(List.of(absolute[0]), true);
+            }
             if (conn.refusal != null) {
                 current.keepAlive = false;
                 current.respond(Response.error(503, "too many connections", conn.refusal)
@@ -185,7 +185,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             } else if (unsupportedExpectation(req)) {
                 // after its body, which the aggregator read as a body (Pipelines.aggregator): the connection goes on
                 current.respond(Response.error(417, "expectation failed", "Expect: "
-                        + req.headers().get(HttpHeaderNames.EXPECT) + " is not supported (only 100-continue)"));
+                        + String.join(", ", req.headers().getAll(HttpHeaderNames.EXPECT))
+                        + " is not supported (only 100-continue)"));
             } else {
                 current.dispatch();
             }
@@ -219,26 +220,41 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
 
     /** An {@code Expect} other than {@code 100-continue} on an HTTP/1.1 request (HTTP/1.0 has none, RFC 9110 §10.1.1). */
     static boolean unsupportedExpectation(HttpMessage m) {
-        String expect = m.headers().get(HttpHeaderNames.EXPECT);
-        return expect != null && m.protocolVersion().compareTo(HttpVersion.HTTP_1_1) >= 0
-                && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect);
+        if (m.protocolVersion().compareTo(HttpVersion.HTTP_1_1) < 0) {
+            return false;
+        }
+        for (String field : m.headers().getAll(HttpHeaderNames.EXPECT)) {
+            for (String value : field.split(",")) {
+                if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(value.trim())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
-     * The target as a URI when it is in absolute-form ({@code http://host/path}, RFC 9112 §3.2.2), which a server
-     * must accept; null for every other form, and for an absolute-form target that does not parse (then
-     * {@link #badTarget} refuses it).
+     * The authority and the origin-form rest ({@code /path?query}) of an absolute-form target ({@code
+     * http://host/path}, RFC 9112 §3.2.2), which a server must accept; null for every other form, and for an
+     * absolute-form target with no host or with user info (then {@link #badTarget} refuses it). The rest is left to
+     * the same checks as an origin-form target, byte for byte.
      */
-    static URI absoluteForm(String target) {
-        if (!target.regionMatches(true, 0, "http://", 0, 7) && !target.regionMatches(true, 0, "https://", 0, 8)) {
+    static String[] absoluteForm(String target) {
+        int start = target.regionMatches(true, 0, "http://", 0, 7) ? 7
+                : target.regionMatches(true, 0, "https://", 0, 8) ? 8 : -1;
+        if (start < 0) {
             return null;
         }
-        try {
-            URI uri = new URI(target);
-            return uri.getRawAuthority() == null || uri.getRawUserInfo() != null ? null : uri;
-        } catch (URISyntaxException e) {
+        int end = start;
+        while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = target.substring(start, end);
+        if (authority.isEmpty() || authority.indexOf('@') >= 0) {
             return null;
         }
+        String rest = target.substring(end);
+        return new String[] {authority, rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest};
     }
 
     /** Why an origin-form target (or "*") is refused, or null; absolute-form ones are {@link #absoluteForm}'s. */
@@ -364,8 +380,11 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             boolean close = !keepAlive;
             last.addListener((ChannelFutureListener) f -> {
                 completed(code, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
-                if (close || !f.isSuccess()) {
+                if (!f.isSuccess()) {
                     ctx.close();
+                } else if (close) {
+                    // unread request bytes (a refused body) must not turn the close into a reset the answer is lost to
+                    Pipelines.lingeringClose(ctx.channel());
                 } else {
                     next(ctx);
                 }

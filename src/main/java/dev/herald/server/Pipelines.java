@@ -14,17 +14,19 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollSocketChannelConfig;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
@@ -119,7 +121,17 @@ final class Pipelines {
                                         new Http2ConnectionObserver(server))
                                 : null;
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
-                        c.maxRequestBody());
+                        c.maxRequestBody()) {
+                    @Override
+                    protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
+                        // This aggregator is Netty's own, with its decoder reset after a refused expectation (see
+                        // aggregator()): a request it could refuse is served over HTTP/1.1, not upgraded, which
+                        // RFC 9110 §7.8 allows. Left are requests with no Expect and a body known to fit.
+                        long length = HttpUtil.getContentLength(req, -1L);
+                        return super.shouldHandleUpgradeRequest(req) && !req.headers().contains(HttpHeaderNames.EXPECT)
+                                && !HttpUtil.isTransferEncodingChunked(req) && length <= c.maxRequestBody();
+                    }
+                };
                 ch.pipeline()
                         .addLast(server.limits)
                         .addLast(idle(c))
@@ -154,8 +166,9 @@ final class Pipelines {
      * {@code 100-continue} with a declared body over the limit) itself and then has its decoder start over at the
      * next byte. A client may send the body anyway (RFC 9110 §10.1.1), and it would then be parsed as a new request:
      * request smuggling. So here an unsupported expectation is aggregated like any request, body included, and
-     * {@link Http1Handler} answers it 417; a declared body over the limit is answered 413, and the connection then
-     * reads and drops everything until it closes ({@link #lingeringClose}).
+     * {@link Http1Handler} answers it 417. A body over the limit (declared or found) is handed on as a request whose
+     * decoding failed, so that {@link Http1Handler} answers it 413 in its turn, after the responses to the requests
+     * before it, and closes ({@link #lingeringClose}); this aggregator drops every later byte.
      */
     private static HttpObjectAggregator aggregator(ServerContext server) {
         int max = server.config.maxRequestBody();
@@ -183,17 +196,18 @@ final class Pipelines {
             @Override
             protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized)
                     throws Exception {
-                server.limitLog.exceeded("max-request-body", ConnectionInfo.of(ctx.channel()).remote,
-                        "HTTP/1.1 body over " + max + " bytes: 413");
-                if (!(oversized instanceof HttpRequest)) {
+                if (!(oversized instanceof HttpRequest request)) {
                     super.handleOversizedMessage(ctx, oversized);
                     return;
                 }
                 // Whether the client sends the body or waits for a 100 it will not get, the decoder cannot know
-                // where the next request starts: close, once the client has had the time to read the 413.
+                // where the next request starts: nothing after this request is read.
                 closing = true;
-                ctx.writeAndFlush(refusal(413, "payload too large", "the request body exceeds max-request-body, "
-                        + max + " bytes")).addListener(f -> lingeringClose(ctx.channel()));
+                FullHttpRequest refused = new DefaultFullHttpRequest(request.protocolVersion(), request.method(),
+                        request.uri(), Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE);
+                refused.setDecoderResult(DecoderResult.failure(new TooLongFrameException(
+                        "request body over " + max + " bytes")));
+                ctx.fireChannelRead(refused);
             }
         };
     }
@@ -216,18 +230,6 @@ final class Pipelines {
             return;
         }
         done.addListener(f -> ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS));
-    }
-
-    /** {@link Response#error} as an HTTP/1.1 response that closes, for answers written below {@link Http1Handler}. */
-    private static FullHttpResponse refusal(int status, String error, String detail) {
-        Response r = Response.error(status, error, detail);
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.wrappedBuffer(r.bytes()));
-        r.headers().forEach((n, v) -> res.headers().add(n, v));
-        res.headers().set(HttpHeaderNames.DATE, DateHeader.SYSTEM.now());
-        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, r.bytes().length);
-        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        return res;
     }
 
     private static HttpServerCodec httpCodec(HeraldConfig c) {

@@ -4,6 +4,8 @@ import dev.herald.testing.HeraldExtension;
 import dev.herald.testing.RawHttp1;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,6 +74,47 @@ class Http1RequestRulesTest {
         assertThat(SMUGGLED).hasValue(0);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"Upgrade: foo\r\nConnection: Upgrade\r\n",
+            "Upgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"})
+    void anUpgradeRequestIsHeldToTheSameRules(String upgrade) throws Exception {
+        SMUGGLED.set(0);
+        String expectFoo = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n" + upgrade
+                + "Expect: foo\r\nContent-Type: text/plain\r\nContent-Length: " + INNER.length() + "\r\n\r\n" + INNER
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String tooLarge = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n" + upgrade
+                + "Expect: 100-continue\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n" + INNER
+                + "x".repeat(2000 - INNER.length()));
+
+        assertThat(RawHttp1.status(expectFoo)).as(expectFoo).isEqualTo(417);
+        assertThat(expectFoo).contains("\"error\":\"expectation failed\"");
+        assertThat(RawHttp1.status(tooLarge)).as(tooLarge).isEqualTo(413);
+        assertThat(tooLarge).contains("\"error\":\"payload too large\"");
+        assertThat(statusLines(tooLarge)).as(tooLarge).isEqualTo(1);
+        assertThat(SMUGGLED).hasValue(0);
+    }
+
+    @Test
+    void everyExpectFieldCounts() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                + "Expect: 100-continue\r\nExpect: foo\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+                + "Connection: close\r\n\r\nhi");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(417);
+        assertThat(raw).contains("Expect: 100-continue, foo is not supported");
+    }
+
+    @Test
+    void a413ForAPipelinedRequestComesAfterTheAnswerBeforeIt() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n"
+                + "x".repeat(5000));
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(200);
+        assertThat(raw.indexOf("{\"status\":\"ok\"}")).as(raw).isPositive()
+                .isLessThan(raw.indexOf("HTTP/1.1 413 "));
+    }
+
     @Test
     void aBodyOverTheLimitWithoutExpectationGetsAJson413() throws Exception {
         String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -106,11 +149,17 @@ class Http1RequestRulesTest {
     void anAbsoluteFormTargetIsServedAsItsPath() throws Exception {
         String raw = RawHttp1.exchange(HERALD.httpPort(), "GET http://127.0.0.1:" + HERALD.httpPort()
                 + "/healthz?x=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+        String oddQuery = RawHttp1.exchange(HERALD.httpPort(), "GET HTTP://127.0.0.1:" + HERALD.httpPort()
+                + "/healthz?a=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        String userInfo = RawHttp1.exchange(HERALD.httpPort(), "GET http://u@127.0.0.1/healthz HTTP/1.1\r\n"
+                + "Host: x\r\nConnection: close\r\n\r\n");
         String notHttp = RawHttp1.exchange(HERALD.httpPort(),
                 "GET healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(200);
         assertThat(raw).endsWith("{\"status\":\"ok\"}");
+        assertThat(RawHttp1.status(oddQuery)).as("as origin-form /healthz?a=%ZZ: " + oddQuery).isEqualTo(200);
+        assertThat(RawHttp1.status(userInfo)).as(userInfo).isEqualTo(400);
         assertThat(RawHttp1.status(notHttp)).as(notHttp).isEqualTo(400);
         assertThat(notHttp).contains("origin-form");
     }
