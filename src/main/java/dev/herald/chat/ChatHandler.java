@@ -471,8 +471,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
     }
 
     static Response error(int status, String error, String detail) {
-        String body = MessageInput.JSON.createObjectNode().put("error", error).put("detail", detail).toString();
-        return Response.json(status, body).header("cache-control", "no-store");
+        return Response.error(status, error, detail).header("cache-control", "no-store");
     }
 
 }

@@ -76,7 +76,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         Request r = exchange.request();
         String method = r.method();
         if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("POST")) {
-            exchange.respond(errorResponse(405, "method not allowed", method + " is not supported on topics")
+            exchange.respond(Response.error(405, "method not allowed", method + " is not supported on topics")
                     .header("allow", ALLOW));
             log(r, 405, "method not allowed");
             return;
@@ -122,7 +122,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         String refused = hub.reserve(r.connectionId());
         if (refused != null) {
             hub.leaveTopic(topic);
-            exchange.respond(errorResponse(503, "too many subscribers", refused).header("retry-after", RETRY_AFTER));
+            exchange.respond(Response.error(503, "too many subscribers", refused).header("retry-after", RETRY_AFTER));
             limitLog.exceeded(refused.contains("connection") ? "streams.max-subscribers-per-connection"
                     : "streams.max-subscribers", r.remote(), "GET " + r.path() + ": 503 " + refused);
             return;
@@ -188,7 +188,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                         ? err.getCause() : err;
                 if (cause instanceof StoreOverloadedException) {
-                    exchange.respond(errorResponse(503, "store overloaded", cause.getMessage())
+                    exchange.respond(Response.error(503, "store overloaded", cause.getMessage())
                             .header("retry-after", "1"));
                     log(r, 503, cause.getMessage());
                     return;
@@ -208,7 +208,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         }
         Request r = exchange.request();
         String detail = "topic " + topic + " would be one more than the " + settings.maxTopics() + " live topics";
-        exchange.respond(errorResponse(503, "too many topics", detail).header("retry-after", RETRY_AFTER));
+        exchange.respond(Response.error(503, "too many topics", detail).header("retry-after", RETRY_AFTER));
         limitLog.exceeded("limits.max-topics", r.remote(), r.method() + " " + r.path() + ": 503 " + detail);
         return false;
     }
@@ -261,7 +261,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     private boolean authorized(Exchange exchange, byte[] expected) {
         String auth = exchange.request().header("authorization");
         if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            exchange.respond(errorResponse(401, "unauthorized", "a bearer token is required")
+            exchange.respond(Response.error(401, "unauthorized", "a bearer token is required")
                     .header("www-authenticate", "Bearer"));
             log(exchange.request(), 401, "missing token");
             return false;
@@ -282,38 +282,12 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     }
 
     static void error(Exchange exchange, int status, String error, String detail) {
-        exchange.respond(errorResponse(status, error, detail));
+        exchange.respond(Response.error(status, error, detail));
         log(exchange.request(), status, detail);
-    }
-
-    private static Response errorResponse(int status, String error, String detail) {
-        return Response.json(status, "{\"error\":" + quote(error) + ",\"detail\":" + quote(detail) + "}");
     }
 
     private static void log(Request r, int status, String detail) {
         LOG.info("{} {} -> {}: {}", r.method(), r.path().length() > 200 ? r.path().substring(0, 200) + "…" : r.path(),
                 status, detail);
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }
