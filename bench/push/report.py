@@ -224,17 +224,17 @@ def chart(rows, chrom, path):
     by = {(r["condition"], r["rttMs"], r["thinkMs"]): r for r in rows}
     width = 0.8 / len(conds)
     for i, c in enumerate(conds):
-        xs, meds, errs = [], [], []
+        xs, meds, errs, htmls = [], [], [], []
         for g, (rtt, think) in enumerate(groups):
             r = by.get((c, rtt, think))
             if r and r["medianMs"]:
                 xs.append(g + (i - (len(conds) - 1) / 2) * width)
                 meds.append(r["medianMs"])
                 errs.append(r["p90Ms"] - r["medianMs"])
+                if r["htmlMedianMs"]:
+                    htmls.append((xs[-1], r["htmlMedianMs"]))
         ax.bar(xs, meds, width, yerr=[[0] * len(errs), errs], capsize=2, label=c, color=colors.get(c))
-        htmls = [(x, by[(c, rtt, think)]["htmlMedianMs"]) for x, (rtt, think) in
-                 zip(xs, [g for g in groups if by.get((c, *g)) and by[(c, *g)]["medianMs"]])]
-        ax.scatter([x for x, h in htmls if h], [h for x, h in htmls if h], marker="D", s=14, facecolors="white",
+        ax.scatter([x for x, _ in htmls], [h for _, h in htmls], marker="D", s=14, facecolors="white",
                    edgecolors="black", linewidths=0.8, zorder=3, label="HTML done (median)" if i == 0 else None)
     for g, (rtt, think) in enumerate(groups):
         group = [r for r in rows if r["rttMs"] == rtt and r["thinkMs"] == think]
