@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -213,6 +214,13 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             return Response.error(413, "payload too large", "the request body exceeds max-request-body, "
                     + server.config.maxRequestBody() + " bytes");
         }
+        if (cause instanceof ReadTimeoutException) {
+            long ms = server.config.idleTimeout().toMillis();
+            Request r = current.request();
+            server.limitLog.exceeded("idle-timeout", r.remote(), "HTTP/1.1 request body incomplete, nothing written for "
+                    + ms + " ms, connection " + r.connectionId() + " " + r.method() + " " + r.path() + ": 408");
+            return Response.error(408, "request timeout", "the request body was still incomplete after " + ms + " ms");
+        }
         LOG.debug("{}: malformed HTTP/1.1 request, refused with 400: {}", current.request().remote(),
                 cause.toString());
         return Response.error(400, "bad request", "malformed HTTP/1.1 request: " + cause.getMessage());
@@ -278,16 +286,58 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         if (hosts.size() > 1) {
             return "more than one Host header";
         }
-        String host = hosts.get(0);
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-                    || "-._~%!$&'()*+,;=:[]".indexOf(c) >= 0;
-            if (!ok) {
-                return "the Host header is not a valid host[:port]";
+        return validAuthority(hosts.get(0)) ? null : "the Host header is not a valid host[:port]";
+    }
+
+    /**
+     * {@code uri-host [":" port]} (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP literal in brackets or a name of URI
+     * characters with no colon, then an optional port of at most five digits (nginx and h2o also refuse a port
+     * that is not digits). The text inside the brackets is not parsed further.
+     */
+    private static boolean validAuthority(String authority) {
+        int portColon;
+        if (authority.startsWith("[")) {
+            int close = authority.indexOf(']');
+            if (close < 0 || !uriChars(authority, 1, close, ":.")) {
+                return false;
+            }
+            portColon = close + 1;
+            if (portColon < authority.length() && authority.charAt(portColon) != ':') {
+                return false;
+            }
+        } else {
+            portColon = authority.indexOf(':');
+            if (portColon < 0) {
+                portColon = authority.length();
+            }
+            if (!uriChars(authority, 0, portColon, "-._~%!$&'()*+,;=")) {
+                return false;
             }
         }
-        return null;
+        int digits = authority.length() - portColon - 1;
+        if (digits < 0) {
+            return true;
+        }
+        if (digits > 5) {
+            return false;
+        }
+        for (int i = portColon + 1; i < authority.length(); i++) {
+            char c = authority.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return digits == 0 || Integer.parseInt(authority, portColon + 1, authority.length(), 10) <= 65535;
+    }
+
+    private static boolean uriChars(String s, int from, int to, String others) {
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || others.indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void next(ChannelHandlerContext ctx) {

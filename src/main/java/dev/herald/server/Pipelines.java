@@ -27,11 +27,16 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -40,6 +45,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.WeightedFairQueueByteDistributor;
 import io.netty.handler.logging.LogLevel;
@@ -48,6 +54,8 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -126,9 +134,12 @@ final class Pipelines {
                     protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
                         // This aggregator is Netty's own, with its decoder reset after a refused expectation (see
                         // aggregator()): a request it could refuse is served over HTTP/1.1, not upgraded, which
-                        // RFC 9110 §7.8 allows. Left are requests with no Expect and a body known to fit.
+                        // RFC 9110 §7.8 allows. Left are requests with no Expect and a body known to fit. A
+                        // request whose head failed to decode (header fields over the limit) carries the fields
+                        // read before the failure, Upgrade among them; it goes to Http1Handler for its 4xx.
                         long length = HttpUtil.getContentLength(req, -1L);
-                        return super.shouldHandleUpgradeRequest(req) && !req.headers().contains(HttpHeaderNames.EXPECT)
+                        return req.decoderResult().isSuccess() && super.shouldHandleUpgradeRequest(req)
+                                && !req.headers().contains(HttpHeaderNames.EXPECT)
                                 && !HttpUtil.isTransferEncodingChunked(req) && length <= c.maxRequestBody();
                     }
                 };
@@ -169,11 +180,18 @@ final class Pipelines {
      * {@link Http1Handler} answers it 417. A body over the limit (declared or found) is handed on as a request whose
      * decoding failed, so that {@link Http1Handler} answers it 413 in its turn, after the responses to the requests
      * before it, and closes ({@link #lingeringClose}); this aggregator drops every later byte.
+     *
+     * <p>A request whose body stops coming is handed on the same way when the connection goes idle
+     * ({@code idle-timeout} with nothing written), failed with a {@link ReadTimeoutException}: {@link Http1Handler}
+     * answers it 408 and closes, like nginx's {@code client_body_timeout}, and the part of the body read so far is
+     * released.
      */
     private static HttpObjectAggregator aggregator(ServerContext server) {
         int max = server.config.maxRequestBody();
         return new HttpObjectAggregator(max) {
             private boolean closing;
+            /** The head of the request whose body is being read, or null. */
+            private HttpRequest reading;
 
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
@@ -181,7 +199,25 @@ final class Pipelines {
                     ReferenceCountUtil.release(msg);
                     return;
                 }
+                if (msg instanceof LastHttpContent) {
+                    reading = null;
+                } else if (msg instanceof HttpRequest head) {
+                    reading = head;
+                }
                 super.channelRead(ctx, msg);
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+                if (evt instanceof IdleStateEvent && reading != null) {
+                    closing = true;
+                    releaseCurrentMessage();
+                    HttpRequest head = reading;
+                    reading = null;
+                    ctx.fireChannelRead(failed(head, ReadTimeoutException.INSTANCE));
+                    return;
+                }
+                super.userEventTriggered(ctx, evt);
             }
 
             @Override
@@ -203,13 +239,18 @@ final class Pipelines {
                 // Whether the client sends the body or waits for a 100 it will not get, the decoder cannot know
                 // where the next request starts: nothing after this request is read.
                 closing = true;
-                FullHttpRequest refused = new DefaultFullHttpRequest(request.protocolVersion(), request.method(),
-                        request.uri(), Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE);
-                refused.setDecoderResult(DecoderResult.failure(new TooLongFrameException(
-                        "request body over " + max + " bytes")));
-                ctx.fireChannelRead(refused);
+                reading = null;
+                ctx.fireChannelRead(failed(request, new TooLongFrameException("request body over " + max + " bytes")));
             }
         };
+    }
+
+    /** A request with no body whose decoding failed with {@code cause}, for {@link Http1Handler} to answer. */
+    private static FullHttpRequest failed(HttpRequest head, Exception cause) {
+        FullHttpRequest failed = new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(),
+                Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE);
+        failed.setDecoderResult(DecoderResult.failure(cause));
+        return failed;
     }
 
     /**
@@ -245,7 +286,7 @@ final class Pipelines {
                 .maxFrameSize(c.maxFrameSize())
                 .maxHeaderListSize(c.maxHeaderListSize());
         // No ENABLE_PUSH: it is meaningless from a server, and Netty refuses to send it (RFC 9113 §6.5.2).
-        Http2FrameCodecBuilder b = new CodecBuilder(connection(c, ch))
+        Http2FrameCodecBuilder b = new CodecBuilder(server, connection(c, ch))
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .validateRequiredPseudoHeaders(true)
@@ -254,9 +295,10 @@ final class Pipelines {
                 .encoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(c.maxConsecutiveEmptyDataFrames());
-        // Always installed: besides the TRACE frame log, it is where Herald sees the 431 Netty's codec answers to a
-        // header block over the limit before any stream exists, to log it as a limit like the others.
-        b.frameLogger(new LimitFrameLogger(server));
+        Http2FrameLogger frames = new Http2FrameLogger(LogLevel.TRACE, Http2FrameLogger.class);
+        if (frames.isEnabled()) {
+            b.frameLogger(frames);
+        }
         return b.build();
     }
 
@@ -276,49 +318,61 @@ final class Pipelines {
         return connection;
     }
 
-    /** {@link Http2FrameCodecBuilder#forServer()} with a connection of Herald's making. */
+    /** {@link Http2FrameCodecBuilder#forServer()} with a connection of Herald's making, building a {@link FrameCodec}. */
     private static final class CodecBuilder extends Http2FrameCodecBuilder {
-        CodecBuilder(Http2Connection connection) {
+        private final ServerContext server;
+
+        CodecBuilder(ServerContext server, Http2Connection connection) {
+            this.server = server;
             connection(connection);
+        }
+
+        @Override
+        protected Http2FrameCodec build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+                                        Http2Settings initialSettings) {
+            FrameCodec codec = new FrameCodec(server, encoder, decoder, initialSettings, decoupleCloseAndGoAway(),
+                    flushPreface());
+            codec.gracefulShutdownTimeoutMillis(gracefulShutdownTimeoutMillis());
+            return codec;
         }
     }
 
-    /** The TRACE frame logger, which also reports Netty's own 431 answers to the rate-limited limit log. */
-    private static final class LimitFrameLogger extends Http2FrameLogger {
+    /**
+     * Netty's frame codec, with Herald's answer to a header block over {@code http2.max-header-list-size}. Netty
+     * answers it before any stream handler exists, with a bare 431 HEADERS, then resets the stream. Herald sends
+     * the 431 like its other errors (JSON body, {@code date}) and logs the limit. The body is handed to the flow
+     * controller and written out at once, ahead of the reset that closes the stream (a stream opens with the
+     * client's initial window, and the body is about a hundred bytes; should the client have opened none, the
+     * reset drops it and the client still has the 431).
+     */
+    static final class FrameCodec extends Http2FrameCodec {
         private final ServerContext server;
 
-        LimitFrameLogger(ServerContext server) {
-            super(LogLevel.TRACE, Http2FrameLogger.class);
+        FrameCodec(ServerContext server, Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
+                   Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface) {
+            super(encoder, decoder, initialSettings, decoupleCloseAndGoAway, flushPreface);
             this.server = server;
         }
 
         @Override
-        public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
-                               int padding, boolean endStream) {
-            if (direction == Direction.OUTBOUND && tooLarge(headers)) {
-                server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
-                        "HTTP/2 header list over " + server.config.maxHeaderListSize() + " bytes, stream "
-                                + streamId + ": 431");
+        protected void handleServerHeaderDecodeSizeError(ChannelHandlerContext ctx, Http2Stream stream) {
+            int limit = server.config.maxHeaderListSize();
+            server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
+                    "HTTP/2 header list over " + limit + " bytes, stream " + stream.id() + ": 431");
+            byte[] body = Response.error(431, "header too large", "the header fields are over "
+                    + "http2.max-header-list-size, " + limit + " bytes").bytes();
+            Http2Headers headers = new DefaultHttp2Headers()
+                    .status(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText())
+                    .add("content-type", "application/json")
+                    .addInt("content-length", body.length)
+                    .add("date", DateHeader.SYSTEM.now());
+            encoder().writeHeaders(ctx, stream.id(), headers, 0, false, ctx.newPromise());
+            encoder().writeData(ctx, stream.id(), Unpooled.wrappedBuffer(body), 0, true, ctx.newPromise());
+            try {
+                encoder().flowController().writePendingBytes();
+            } catch (Http2Exception e) {
+                LOG.debug("431 body not written on stream {}", stream.id(), e);
             }
-            super.logHeaders(direction, ctx, streamId, headers, padding, endStream);
-        }
-
-        @Override
-        public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
-                               int streamDependency, short weight, boolean exclusive, int padding,
-                               boolean endStream) {
-            if (direction == Direction.OUTBOUND && tooLarge(headers)) {
-                logHeaders(direction, ctx, streamId, headers, padding, endStream); // reports it, logs at TRACE
-                return;
-            }
-            super.logHeaders(direction, ctx, streamId, headers, streamDependency, weight, exclusive, padding,
-                    endStream);
-        }
-
-        private static boolean tooLarge(Http2Headers headers) {
-            CharSequence status = headers.status();
-            return status != null
-                    && HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText().contentEquals(status);
         }
     }
 

@@ -6,10 +6,13 @@ import dev.herald.testing.HeraldExtension;
 import dev.herald.testing.HttpResult;
 import dev.herald.testing.LogCapture;
 import dev.herald.testing.NettyH2cClient;
+import dev.herald.testing.RawHttp1;
 import io.netty.handler.codec.http2.Http2Error;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -17,8 +20,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * HTTP/2 request bodies that stop arriving: a stream whose request has not ended and that has received no frame for
- * {@code idle-timeout} is answered 408 and reset, its buffered body released, while the connection goes on serving.
+ * Request bodies that stop arriving. Over HTTP/2, a stream whose request has not ended and that has received no frame
+ * for {@code idle-timeout} is answered 408 and reset, its buffered body released, while the connection goes on
+ * serving; over HTTP/1.1 the 408 ends the connection.
  * What the timeout must leave alone: a long-running response (its request complete) and a body that is slow but
  * keeps coming.
  */
@@ -61,6 +65,30 @@ class StalledBodyAttackTest {
             assertThat(next.body()).isEqualTo("Hello, Herald\n");
             assertThat(log.messages()).as("Herald's log").anySatisfy(m -> assertThat(m)
                     .contains("idle-timeout", "stream 1", "POST /topics/stalled", "408"));
+        }
+    }
+
+    /** The same over HTTP/1.1, where the body's connection can carry nothing else: 408, then the connection ends. */
+    @Test
+    void stalledHttp1BodyGets408ThenTheConnectionCloses() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", HERALD.httpPort());
+             LogCapture log = LogCapture.of(LimitLog.class)) {
+            s.setSoTimeout((int) ANSWER.toMillis());
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /topics/stalled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100\r\n\r\n{\"a\": 1").getBytes(StandardCharsets.US_ASCII)); // 8 of 100 bytes
+            out.flush();
+            long t0 = System.nanoTime();
+
+            String raw = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1); // to the close
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(408);
+            assertThat(took).as("answered after the idle timeout, not before").isGreaterThanOrEqualTo(TIMEOUT);
+            assertThat(raw).containsIgnoringCase("connection: close\r\n")
+                    .endsWith("{\"error\":\"request timeout\",\"detail\":\"the request body was still incomplete "
+                            + "after " + TIMEOUT.toMillis() + " ms\"}");
+            assertThat(log.messages()).as("Herald's log").anySatisfy(m -> assertThat(m)
+                    .contains("idle-timeout", "HTTP/1.1 request body incomplete", "POST /topics/stalled", "408"));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.herald.testing.RawHttp1;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
@@ -94,6 +95,22 @@ class Http1RequestRulesTest {
         assertThat(SMUGGLED).hasValue(0);
     }
 
+    /**
+     * A head over the header limit is handed on with the fields read before the failure. With Upgrade and a
+     * Content-Length among them, Netty's upgrade handler took it for a complete request and switched to h2c, serving
+     * a request whose head was never read whole.
+     */
+    @Test
+    void anUpgradeRequestWithHeadersOverTheLimitIsNotUpgraded() throws Exception {
+        int limit = HERALD.herald().config().maxHeaderListSize();
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+                + "Content-Length: 0\r\nx-big: " + "b".repeat(limit + 1024) + "\r\n\r\n");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(431);
+        assertThat(raw).doesNotContain("101 Switching Protocols").contains("\"error\":\"header too large\"");
+    }
+
     @Test
     void everyExpectFieldCounts() throws Exception {
         String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -143,6 +160,20 @@ class Http1RequestRulesTest {
         assertThat(RawHttp1.status(invalid)).as(invalid).isEqualTo(400);
         assertThat(RawHttp1.status(http10)).as(http10).isEqualTo(200);
         assertThat(RawHttp1.status(withPort)).as(withPort).isEqualTo(200);
+    }
+
+    @ParameterizedTest(name = "Host: {0} -> {1}")
+    @CsvSource(delimiter = '|', value = {"x:99999|400", "x:8o|400", "x:1:2|400", "[::1|400", "[::1]x|400",
+            "[::1]:65536|400", "a:b@c|400", "x:123456|400", "x|200", "x:|200", "x:65535|200", "127.0.0.1:8080|200",
+            "[::1]|200", "[::1]:|200", "''|200", "xn--bcher-kva.example|200"})
+    void theHostPortAndIpLiteralAreChecked(String host, int status) throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(),
+                "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(status);
+        if (status == 400) {
+            assertThat(raw).contains("not a valid host[:port]");
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.herald.server;
 
 import dev.herald.testing.HeraldExtension;
 import dev.herald.testing.HttpResult;
+import dev.herald.testing.NettyH2cClient;
 import dev.herald.testing.TestClient;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +25,14 @@ class StaticFilesOverProtocolsTest {
 
     static List<TestClient> clients() throws Exception {
         return HERALD.clients();
+    }
+
+    /**
+     * The clients that send a header block over the server's SETTINGS_MAX_HEADER_LIST_SIZE when asked to: all but
+     * the Netty one, whose encoder refuses to (and closes the stream before sending anything).
+     */
+    static List<TestClient> clientsSendingAnyHeaders() throws Exception {
+        return HERALD.clients().stream().filter(c -> !(c instanceof NettyH2cClient)).toList();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -212,6 +221,25 @@ class StaticFilesOverProtocolsTest {
         assertThat(post.status()).isEqualTo(405);
         assertThat(post.header("allow")).isEqualTo("GET, HEAD");
         assertThat(post.bodyText()).contains("\"error\":\"method not allowed\"");
+    }
+
+    /**
+     * Header fields over {@code http2.max-header-list-size} get a 431 like every other error, on every protocol:
+     * over HTTP/2 it is answered by the frame codec before any stream handler exists, and the JSON body goes out
+     * ahead of the stream reset that follows it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("clientsSendingAnyHeaders")
+    void headersOverTheLimitGetA431WithJson(TestClient client) throws Exception {
+        int limit = HERALD.herald().config().maxHeaderListSize();
+        HttpResult r = client.get("/hello.txt", Map.of("x-big", "b".repeat(limit + 1024)));
+
+        assertThat(r.status()).as(r.toString()).isEqualTo(431);
+        assertThat(r.header("content-type")).as(r.toString()).isEqualTo("application/json");
+        assertThat(r.header("date")).as(r.toString()).endsWith("GMT");
+        assertThat(r.bodyText()).isEqualTo("{\"error\":\"header too large\",\"detail\":\"the header fields are "
+                + "over http2.max-header-list-size, " + limit + " bytes\"}");
+        assertThat(client.get("/hello.txt").status()).as("the connection still serves").isEqualTo(200);
     }
 
     @ParameterizedTest(name = "{0}")
