@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -105,7 +106,12 @@ final class DiskSource {
         if (path.segments().size() > MAX_INLINE_SEGMENTS) {
             return null;
         }
-        Layout at = resolve(path);
+        Layout at;
+        try {
+            at = resolve(path);
+        } catch (AccessDeniedException e) {
+            return null; // load answers it
+        }
         if (at.notAFile() != null || !same(at.real(), cached.identity())
                 || !same(siblingStep(at.parent(), at.name() + ".br"), cached.br())
                 || !sameGzip(siblingStep(at.parent(), at.name() + ".gz"), cached)) {
@@ -141,15 +147,18 @@ final class DiskSource {
     /** Resolves, reads and hashes on the calling thread, which must be allowed to block. */
     Lookup load(PathResolver.Accepted path) throws IOException {
         Resource previous = cache.get(path.path());
-        Layout at = resolve(path);
-        if (at.notAFile() != null) {
-            return at.notAFile();
-        }
+        Layout at;
         Variant identity;
         try {
+            at = resolve(path);
+            if (at.notAFile() != null) {
+                return at.notAFile();
+            }
             identity = variant(null, at.real(), previous == null ? null : previous.identity());
+        } catch (AccessDeniedException e) {
+            return new Lookup.Forbidden("permission denied: " + e.getFile());
         } catch (FileSystemException e) {
-            return new Lookup.Missing("cannot serve " + at.real() + ": " + e.getMessage());
+            return new Lookup.Missing("cannot serve " + path.path() + ": " + e.getMessage());
         }
         Variant br = sibling(at.parent(), at.name() + ".br", AcceptEncoding.BR,
                 previous == null ? null : previous.br());
@@ -175,7 +184,7 @@ final class DiskSource {
         }
     }
 
-    private Layout resolve(PathResolver.Accepted path) {
+    private Layout resolve(PathResolver.Accepted path) throws AccessDeniedException {
         Path parent = root;
         Path real = root;
         for (String segment : path.segments()) {
@@ -205,12 +214,15 @@ final class DiskSource {
     /**
      * The real path of {@code name} in the real folder {@code dir}, if it exists and lies under the root, else
      * {@code null}. Checking after every segment means a path cannot leave the root through a symlinked folder and
-     * come back in ({@code /outside/root/index.html}): each step has to stay inside.
+     * come back in ({@code /outside/root/index.html}): each step has to stay inside. A folder Herald may not look
+     * into is not a missing file: the {@link AccessDeniedException} goes to the caller (403, as nginx answers).
      */
-    private Path step(Path dir, String name) {
+    private Path step(Path dir, String name) throws AccessDeniedException {
         Path real;
         try {
             real = dir.resolve(name).toRealPath();
+        } catch (AccessDeniedException e) {
+            throw e;
         } catch (IOException | InvalidPathException e) {
             return null;
         }
@@ -226,7 +238,11 @@ final class DiskSource {
      * absent one costs no {@code NoSuchFileException} (a stack trace each) on the event loop.
      */
     private Path siblingStep(Path dir, String name) {
-        return dir.resolve(name).toFile().exists() ? step(dir, name) : null;
+        try {
+            return dir.resolve(name).toFile().exists() ? step(dir, name) : null;
+        } catch (AccessDeniedException e) {
+            return null; // an unreadable .br or .gz is not served; the file itself still is
+        }
     }
 
     private Variant sibling(Path dir, String name, String encoding, Variant previous) throws IOException {

@@ -1,7 +1,10 @@
 package dev.herald.files;
 
-/** What a path maps to: a resource, a redirect to the folder form of the path, or nothing. */
-sealed interface Lookup permits Lookup.Found, Lookup.Redirect, Lookup.Missing {
+/**
+ * What a path maps to: a resource, a redirect to the folder form of the path, nothing, or a file or folder Herald is
+ * not allowed to read.
+ */
+sealed interface Lookup permits Lookup.Found, Lookup.Redirect, Lookup.Missing, Lookup.Forbidden {
 
     /** A file to serve. */
     record Found(Resource resource) implements Lookup {
@@ -13,5 +16,9 @@ sealed interface Lookup permits Lookup.Found, Lookup.Redirect, Lookup.Missing {
 
     /** Nothing to serve (404); {@code reason} is for the debug log only. */
     record Missing(String reason) implements Lookup {
+    }
+
+    /** A file or folder on the way that Herald may not read (403); {@code reason}, naming it, goes to the log. */
+    record Forbidden(String reason) implements Lookup {
     }
 }

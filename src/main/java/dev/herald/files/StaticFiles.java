@@ -221,6 +221,11 @@ public final class StaticFiles implements Handler {
                     .body("301 Moved Permanently\n".getBytes(StandardCharsets.UTF_8))
                     .header("location", keepQuery ? redirect.location() + '?' + query : redirect.location());
         }
+        if (lookup instanceof Lookup.Forbidden forbidden) {
+            // A permission mistake, not a missing file: the operator needs the line (nginx logs it as an error).
+            LOG.warn("{}: 403: {}", request, forbidden.reason());
+            return Response.error(403, "forbidden", "the server may not read " + request.path());
+        }
         LOG.debug("{}: 404: {}", request, ((Lookup.Missing) lookup).reason());
         return notFound(request);
     }

@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
-import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
@@ -48,7 +47,6 @@ import java.util.Map;
 final class Http1Handler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Handler.class);
     private static final int MAX_PIPELINED = 16;
-    private static final int FILE_CHUNK = 16 * 1024;
 
     private final ServerContext server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
@@ -431,6 +429,10 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             last.addListener((ChannelFutureListener) f -> {
                 completed(code, f.isSuccess() ? len : -1, f.isSuccess() ? null : "reset");
                 if (!f.isSuccess()) {
+                    if (body && response.file() != null) {
+                        FileChunks.logIfShrunk(request, response.file(), response.fileOffset(),
+                                response.fileLength());
+                    }
                     ctx.close();
                 } else if (close) {
                     // unread request bytes (a refused body) must not turn the close into a reset the answer is lost to
@@ -476,19 +478,16 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
 
         private ChannelFuture writeFile(Response response) {
             try {
-                FileChannel fc = FileChannel.open(response.file(), StandardOpenOption.READ);
-                try {
-                    if (!ConnectionInfo.of(ctx.channel()).secure) {
-                        // Cleartext: zero-copy sendfile, written as the socket drains.
-                        ctx.write(new DefaultFileRegion(fc, response.fileOffset(), response.fileLength()));
-                        return ctx.write(LastHttpContent.EMPTY_LAST_CONTENT);
-                    }
-                    return ctx.write(new HttpChunkedInput(new ChunkedNioFile(fc, response.fileOffset(),
-                            response.fileLength(), FILE_CHUNK), LastHttpContent.EMPTY_LAST_CONTENT));
-                } catch (IOException e) {
-                    Http2StreamHandler.closeQuietly(fc);
-                    throw e;
+                if (!ConnectionInfo.of(ctx.channel()).secure) {
+                    // Cleartext: zero-copy sendfile, written as the socket drains; Netty fails the write if the
+                    // file turns out shorter than the region.
+                    ctx.write(new DefaultFileRegion(FileChannel.open(response.file(), StandardOpenOption.READ),
+                            response.fileOffset(), response.fileLength()));
+                    return ctx.write(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
+                return ctx.write(new HttpChunkedInput(
+                        FileChunks.open(response.file(), response.fileOffset(), response.fileLength()),
+                        LastHttpContent.EMPTY_LAST_CONTENT));
             } catch (IOException e) {
                 // The status line is already written: the only honest signal left is closing the connection.
                 LOG.warn("{}: cannot read {}: {}", request, response.file(), e.toString());

@@ -25,15 +25,12 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
@@ -50,7 +47,6 @@ import java.util.Map;
  */
 final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
-    private static final int FILE_CHUNK = 16 * 1024;
 
     final ServerContext server;
     private Http2Headers headers;
@@ -488,7 +484,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             }
             if (!body) {
                 ctx.flush();
-                finish(head, status, 0);
+                finish(head, status, 0, null);
                 return;
             }
             long len = response.contentLength();
@@ -497,7 +493,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                         ? ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(response.bytes()), true))
                         : writeFile(response);
                 ctx.flush();
-                finish(last, status, len);
+                finish(last, status, len, response);
             };
             if (pushes != null && !pushes.pushed.isEmpty()) {
                 // The HEADERS go now; the body waits for the pushes sent before it, if any. Measured in bench/push
@@ -513,8 +509,15 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
-        private void finish(ChannelFuture last, int status, long len) {
+        private void finish(ChannelFuture last, int status, long len, Response response) {
             last.addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess() && response != null && response.file() != null) {
+                    // The body failed part-way (the file shrank, or the client reset the stream): end the stream.
+                    FileChunks.logIfShrunk(request, response.file(), response.fileOffset(), response.fileLength());
+                    if (ctx.channel().isActive()) {
+                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+                    }
+                }
                 if (f.isSuccess() && pusher != null) {
                     completedOk = true;
                 }
@@ -544,20 +547,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
 
         private ChannelFuture writeFile(Response response) {
-            FileChannel fc;
             try {
-                fc = FileChannel.open(response.file(), StandardOpenOption.READ);
-            } catch (IOException e) {
-                LOG.warn("{}: cannot open {}: {}", request, response.file(), e.toString());
-                return ctx.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
-            }
-            try {
-                ChunkedNioFile chunks = new ChunkedNioFile(fc, response.fileOffset(), response.fileLength(),
-                        FILE_CHUNK);
-                return ctx.write(new Http2DataChunkedInput(chunks,
+                return ctx.write(new Http2DataChunkedInput(
+                        FileChunks.open(response.file(), response.fileOffset(), response.fileLength()),
                         ((Http2StreamChannel) ctx.channel()).stream()));
             } catch (IOException e) {
-                closeQuietly(fc);
+                LOG.warn("{}: cannot open {}: {}", request, response.file(), e.toString());
                 return ctx.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
             }
         }
@@ -595,14 +590,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
             beforeChildWrite();
             ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true))
                     .addListener(f -> closed(f.isSuccess()));
-        }
-    }
-
-    static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // nothing to do
         }
     }
 }

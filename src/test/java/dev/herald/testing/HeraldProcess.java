@@ -36,11 +36,20 @@ public final class HeraldProcess implements AutoCloseable {
 
     /** Starts {@code java [jvmArgs] -jar herald.jar [args]}. */
     public static HeraldProcess start(List<String> jvmArgs, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(List.of(), jvmArgs, jar(), args);
+    }
+
+    /**
+     * Starts {@code [prefix] java [jvmArgs] -jar JAR [args]}: the prefix runs it another way, for instance as
+     * another user ({@code setpriv}).
+     */
+    public static HeraldProcess start(List<String> prefix, List<String> jvmArgs, Path jar, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
-        cmd.add(jar().toString());
+        cmd.add(jar.toString());
         cmd.addAll(List.of(args));
         return new HeraldProcess(new ProcessBuilder(cmd).start());
     }

@@ -12,15 +12,20 @@ public final class LogCapture implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    private LogCapture(Class<?> loggerClass) {
-        this.logger = (Logger) LoggerFactory.getLogger(loggerClass);
+    private LogCapture(String loggerName) {
+        this.logger = (Logger) LoggerFactory.getLogger(loggerName);
         appender.start();
         logger.addAppender(appender);
     }
 
     /** Starts capturing the logger named after {@code loggerClass}. */
     public static LogCapture of(Class<?> loggerClass) {
-        return new LogCapture(loggerClass);
+        return new LogCapture(loggerClass.getName());
+    }
+
+    /** Starts capturing the logger {@code loggerName}: for a class the test cannot see. */
+    public static LogCapture of(String loggerName) {
+        return new LogCapture(loggerName);
     }
 
     /** The formatted messages so far, in order. */
