@@ -129,6 +129,9 @@ public final class HttpServer implements AutoCloseable {
         return connections.size();
     }
 
+    /** How long shutdown waits for an event loop to do a step before it gives up on it. */
+    private static final long STUCK_MILLIS = 5000;
+
     /** Graceful shutdown; blocks until every connection is closed or the timeout has passed. */
     @Override
     public void close() {
@@ -139,7 +142,9 @@ public final class HttpServer implements AutoCloseable {
         context.shuttingDown = true;
         long timeoutMs = context.config.shutdownTimeout().toMillis();
         for (Channel l : listeners) {
-            l.close().syncUninterruptibly();
+            if (!l.close().awaitUninterruptibly(STUCK_MILLIS)) {
+                LOG.warn("listener {} did not close within {} ms; its event loop is stuck", l, STUCK_MILLIS);
+            }
         }
         if (tls != null) {
             tls.stopWatching();
@@ -155,6 +160,10 @@ public final class HttpServer implements AutoCloseable {
             LOG.warn("{} connection(s) still open after {} ms, closing them", connections.size(), timeoutMs);
             connections.close().awaitUninterruptibly(1000);
         }
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        // Bounded, so that shutdown ends even if a bug keeps an event loop busy forever (the process then exits
+        // with the loop's thread still running; the WARN is the clue).
+        if (!group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(2000 + STUCK_MILLIS)) {
+            LOG.warn("the event loops did not stop within {} ms of being asked: one is stuck", 2000 + STUCK_MILLIS);
+        }
     }
 }
