@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ public final class HeraldProcess implements AutoCloseable {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
+    private final List<Thread> pumps = new CopyOnWriteArrayList<>();
 
     private HeraldProcess(Process process) {
         this.process = process;
@@ -36,7 +38,24 @@ public final class HeraldProcess implements AutoCloseable {
 
     /** Starts {@code java [jvmArgs] -jar herald.jar [args]}. */
     public static HeraldProcess start(List<String> jvmArgs, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(List.of(), jvmArgs, args);
+    }
+
+    /**
+     * Starts {@code java -jar herald.jar [args]} as a user without privileges, for tests of permissions (root
+     * reads and writes any file): as nobody through {@code setpriv} when the tests run as root, else as is. The
+     * files the test hands Herald must be reachable by that user.
+     */
+    public static HeraldProcess startUnprivileged(String... args) throws IOException {
+        if (!((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).equals(0)) {
+            return start(List.of(), args);
+        }
+        return start(List.of(ExternalTool.require("setpriv", "util-linux").toString(), "--reuid=65534",
+                "--regid=65534", "--clear-groups"), List.of(), args);
+    }
+
+    private static HeraldProcess start(List<String> prefix, List<String> jvmArgs, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
@@ -61,6 +80,7 @@ public final class HeraldProcess implements AutoCloseable {
         }, "herald-process-output");
         t.setDaemon(true);
         t.start();
+        pumps.add(t);
     }
 
     /** Waits for the stdout line announcing a listener of this scheme and returns its port. */
@@ -96,10 +116,30 @@ public final class HeraldProcess implements AutoCloseable {
         return waitFor(timeoutSeconds);
     }
 
+    /** Sends a signal by name ({@code HUP}) with {@code kill}. */
+    public void signal(String name) throws IOException, InterruptedException {
+        ExternalTool.Result kill = ExternalTool.run(10, "kill", "-" + name, Long.toString(process.pid()));
+        if (kill.exitCode() != 0) {
+            throw new AssertionError("kill -" + name + " failed: " + kill);
+        }
+    }
+
+    /** SIGKILL, as a crash would end it, then waits for the exit. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
     public int waitFor(long timeoutSeconds) throws InterruptedException {
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError("Herald did not exit within " + timeoutSeconds + " s; " + this);
+        }
+        for (Thread pump : pumps) {
+            pump.join(TimeUnit.SECONDS.toMillis(timeoutSeconds)); // the last lines, written just before the exit
         }
         return process.exitValue();
     }
