@@ -23,7 +23,9 @@ import dev.herald.stream.TopicsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -189,12 +191,29 @@ public final class Herald implements AutoCloseable {
         }
 
         public Herald start() throws Exception {
-            ThreadPoolExecutor blocking = blockingExecutor();
-            ServerMetrics metrics = new ServerMetrics();
-            // Closed in reverse order on shutdown: handlers before the store they use.
+            config.root().ifPresent(Builder::checkRoot);
+            // Closed in reverse order on shutdown: handlers before the store they use, the data-dir lock last.
             List<AutoCloseable> resources = new ArrayList<>();
+            resources.add(DataDir.lock(config.dataDir()));
+            ThreadPoolExecutor blocking = blockingExecutor();
+            try {
+                return start(blocking, resources);
+            } catch (Exception | Error e) {
+                blocking.shutdownNow();
+                closeAll(resources);
+                throw e;
+            }
+        }
+
+        private Herald start(ThreadPoolExecutor blocking, List<AutoCloseable> resources) throws Exception {
+            boolean learning = !config.pushLearningWindow().isZero();
+            Path learned = config.pushLearnedFile().orElseGet(() -> config.dataDir().resolve(LEARNED_PUSHES));
+            if (learning) {
+                checkLearnedFile(learned);
+            }
+            ServerMetrics metrics = new ServerMetrics();
             EventLog log = openStore(config);
-            resources.add(log);
+            resources.add(0, log);
             LimitLog limitLog = LimitLog.create(config.limitLogInterval());
             ChatHandler chat = new ChatHandler(log, ChatSettings.defaults()
                     .withHeartbeat(config.heartbeat(), ChatSettings.HeartbeatStyle.STATE)
@@ -212,20 +231,66 @@ public final class Herald implements AutoCloseable {
             prefixes.forEach(router::prefix);
             Path root = config.root().orElseGet(() -> AppExtractor.extract(DEFAULT_APP, config.dataDir().resolve("app")));
             PushingFiles pushing = PushingFiles.create(root, config, blocking);
-            Path learned = config.pushLearnedFile().orElseGet(() -> config.dataDir().resolve(LEARNED_PUSHES));
-            try {
-                pushing.loadLearned(learned);
-            } catch (java.io.IOException e) {
-                LOG.warn("cannot load learned push lists from {}: {}", learned, e.toString());
+            if (learning) {
+                resources.add(0, new LearnedPushes(pushing, loadLearned(pushing, learned)));
             }
-            resources.add(0, () -> pushing.dumpLearned(learned));
             router.fallback(pushing);
+            return new Herald(config, HttpServer.start(config, router.build(), metrics, limitLog), blocking, resources);
+        }
+
+        /** A root that is not a folder Herald can list and enter would answer 404 to everything, silently. */
+        private static void checkRoot(Path root) {
+            if (!Files.isDirectory(root)) {
+                throw new ConfigException("root: " + root + " (expected: an existing folder)");
+            }
+            if (!Files.isReadable(root) || !Files.isExecutable(root)) {
+                throw new ConfigException("root: " + root + ": permission denied (expected: a readable folder)");
+            }
+        }
+
+        /** The learned file is written at shutdown: its folder must exist and be writable now. */
+        private static void checkLearnedFile(Path file) {
+            Path folder = file.toAbsolutePath().getParent();
+            String problem = null;
+            if (Files.isDirectory(file)) {
+                problem = "is a directory (expected: a file)";
+            } else if (!Files.exists(folder)) {
+                problem = "folder " + folder + " does not exist";
+            } else if (!Files.isDirectory(folder)) {
+                problem = folder + " is not a directory";
+            } else if (!Files.isWritable(folder) || !Files.isExecutable(folder)) {
+                problem = "permission denied on folder " + folder + " (expected: a folder Herald can write)";
+            }
+            if (problem != null) {
+                throw new ConfigException("push.learned-file: " + file + ": " + problem);
+            }
+        }
+
+        /**
+         * Loads the learned lists and returns where to save them at shutdown: the same file, or, when it could
+         * not be read at all, a {@code .new} file beside it, so that it is never replaced by what this run learned.
+         */
+        private static Path loadLearned(PushingFiles pushing, Path file) {
             try {
-                return new Herald(config, HttpServer.start(config, router.build(), metrics, limitLog), blocking, resources);
-            } catch (Exception | Error e) {
-                blocking.shutdownNow();
-                closeAll(resources);
-                throw e;
+                pushing.loadLearned(file);
+                return file;
+            } catch (IOException e) {
+                Path beside = file.resolveSibling(file.getFileName() + ".new");
+                LOG.warn("cannot load learned push lists from {}: {}; keeping that file, this run's lists will be "
+                        + "saved to {}", file, DataDir.reason(e), beside);
+                return beside;
+            }
+        }
+
+        /** Saves the learned push lists at shutdown; a failure is one WARN line naming the file and the reason. */
+        private record LearnedPushes(PushingFiles pushing, Path file) implements AutoCloseable {
+            @Override
+            public void close() {
+                try {
+                    pushing.dumpLearned(file);
+                } catch (IOException e) {
+                    LOG.warn("cannot save learned push lists to {}: {}", file, DataDir.reason(e));
+                }
             }
         }
 

@@ -213,12 +213,22 @@ public final class PushingFiles implements Handler {
 
     /**
      * Adds the dependencies a previous {@link #dumpLearned} wrote; a missing file loads nothing, malformed lines
-     * are skipped. Blocking; call it at start.
+     * (not UTF-8, or not an entry) are skipped, with one WARN giving their count and the first one's number.
+     * Blocking; call it at start. Throws only when the file cannot be read at all.
      *
      * @return the number of dependencies loaded
      */
     public int loadLearned(Path file) throws IOException {
-        return learning == null ? 0 : learning.load(file);
+        if (learning == null) {
+            return 0;
+        }
+        RefererLearning.Loaded loaded = learning.load(file);
+        if (loaded.skipped() > 0) {
+            LOG.warn("learned push lists {}: skipped {} malformed line(s), the first at line {}; loaded {} entries "
+                    + "(the file is rewritten without the bad lines at shutdown)",
+                    file, loaded.skipped(), loaded.firstBadLine(), loaded.entries());
+        }
+        return loaded.entries();
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.herald.push;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +45,8 @@ final class RefererLearning {
     static final int DECAY_EVENTS = 64;
     /** Default window after the page's response: a browser asks for a page's assets within a few round trips. */
     static final long DEFAULT_WINDOW_NANOS = 2_000_000_000L;
+    /** The first line of the file {@link #dump} writes. */
+    static final String HEADER = "# herald learned push dependencies v1";
 
     /** A learned dependency: its path, its ETag when learned (for the cache digest) and size (for the budget). */
     record Dependency(String path, String etag, long size) {
@@ -169,49 +173,90 @@ final class RefererLearning {
      */
     synchronized void dump(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            w.write("# herald learned push dependencies v1\n");
-            for (Map.Entry<String, Page> page : pages.entrySet()) {
-                for (Map.Entry<String, Learned> d : page.getValue().deps.entrySet()) {
-                    Learned l = d.getValue();
-                    w.write(page.getKey() + '\t' + d.getKey() + '\t' + (l.etag == null ? "" : l.etag) + '\t'
-                            + l.size + '\n');
+        try {
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                w.write(HEADER + "\n");
+                for (Map.Entry<String, Page> page : pages.entrySet()) {
+                    for (Map.Entry<String, Learned> d : page.getValue().deps.entrySet()) {
+                        Learned l = d.getValue();
+                        w.write(page.getKey() + '\t' + d.getKey() + '\t' + (l.etag == null ? "" : l.etag) + '\t'
+                                + l.size + '\n');
+                    }
                 }
             }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp); // no stray half-written copy next to the file
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**
-     * Adds what {@link #dump} wrote (the caps hold; a missing file loads nothing). Malformed lines are skipped.
-     *
-     * @return the dependencies loaded
+     * Adds what {@link #dump} wrote (the caps hold; a missing file loads nothing). The file is read line by line:
+     * a line that is not UTF-8 or not a valid entry is skipped and counted, and every valid line is kept.
      */
-    synchronized int load(Path file) throws IOException {
+    synchronized Loaded load(Path file) throws IOException {
         if (!Files.exists(file)) {
-            return 0;
+            return new Loaded(0, 0, 0);
         }
         int n = 0;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                if (line.startsWith("#") || line.isBlank()) {
+        int skipped = 0;
+        long firstBad = 0;
+        long number = 0;
+        // Latin-1 maps each byte to one char, so a bad byte cannot stop the reader; each line is decoded below.
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+            for (String raw = r.readLine(); raw != null; raw = r.readLine()) {
+                number++;
+                String line = utf8(raw);
+                if (line != null && (line.startsWith("#") || line.isBlank())) {
                     continue;
                 }
-                String[] f = line.split("\t", -1);
-                if (f.length != 4 || !plainPath(f[0]) || !plainPath(f[1]) || f[0].equals(f[1])) {
+                if (line == null || !add(line)) {
+                    skipped++;
+                    firstBad = firstBad == 0 ? number : firstBad;
                     continue;
                 }
-                long size;
-                try {
-                    size = Long.parseLong(f[3]);
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                learn(f[0], f[1], f[2].isEmpty() ? null : f[2], size);
                 n++;
             }
         }
-        return n;
+        return new Loaded(n, skipped, firstBad);
+    }
+
+    /** What {@link #load} found: entries added, bad lines skipped and the number of the first (1-based; 0: none). */
+    record Loaded(int entries, int skipped, long firstBadLine) {
+    }
+
+    /** The line's bytes (one per char of {@code latin1}) as strict UTF-8; null when they are not UTF-8. */
+    private static String utf8(String latin1) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .decode(ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1))).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /** Learns one {@code page TAB path TAB etag TAB size} line; false when it is malformed. */
+    private boolean add(String line) {
+        String[] f = line.split("\t", -1);
+        if (f.length != 4 || !plainPath(f[0]) || !plainPath(f[1]) || f[0].equals(f[1])) {
+            return false;
+        }
+        long size;
+        try {
+            size = Long.parseLong(f[3]);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (size < 0) {
+            return false;
+        }
+        learn(f[0], f[1], f[2].isEmpty() ? null : f[2], size);
+        return true;
     }
 
     /** An absolute same-origin path with no spaces or controls (what a Preload accepts). */

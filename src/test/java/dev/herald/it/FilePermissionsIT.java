@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
@@ -15,8 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A file or folder under the root that Herald may not read is a permission mistake, not a missing file: 403 with a
  * JSON body and a WARN naming it (nginx: 403 and "Permission denied" in its error log), where it was a 404 with no
- * log line. Root reads everything, so when the tests run as root the jar runs as nobody ({@code setpriv}, from
- * util-linux); its files are copied to a folder every user may read.
+ * log line. Root reads everything, so when the tests run as root the jar runs as nobody
+ * ({@link HeraldProcess#startUnprivileged}).
  */
 class FilePermissionsIT {
     @Test
@@ -29,8 +28,7 @@ class FilePermissionsIT {
             Path locked = Files.createDirectories(site.resolve("locked"));
             Files.writeString(locked.resolve("inside.txt"), "inside\n");
             Path data = Files.createDirectories(dir.resolve("data"));
-            Path jar = Files.copy(HeraldProcess.jar(), dir.resolve("herald.jar"), StandardCopyOption.REPLACE_EXISTING);
-            for (Path p : List.of(dir, site, site.resolve("index.html"), jar)) {
+            for (Path p : List.of(dir, site, site.resolve("index.html"))) {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(
                         Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
             }
@@ -38,11 +36,7 @@ class FilePermissionsIT {
             Files.setPosixFilePermissions(site.resolve("secret.txt"), PosixFilePermissions.fromString("---------"));
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
 
-            boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-            List<String> asNobody = root
-                    ? List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") : List.of();
-            try (HeraldProcess p = HeraldProcess.start(asNobody, List.of(), jar, "serve", site.toString(),
-                    "--host", "127.0.0.1", "--port", "-1", "--http-port", "0", "--data-dir", data.toString())) {
+            try (HeraldProcess p = HeraldProcess.startUnprivileged("serve", site.toString(), "--host", "127.0.0.1", "--port", "-1", "--http-port", "0", "--data-dir", data.toString())) {
                 int port = p.awaitPort("http", 60);
 
                 String secret = RawHttp1.get(port, "/secret.txt");

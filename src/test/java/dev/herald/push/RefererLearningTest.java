@@ -3,11 +3,13 @@ package dev.herald.push;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RefererLearningTest {
     static final long S = 1_000_000_000L;
@@ -89,11 +91,11 @@ class RefererLearningTest {
 
         l.dump(file);
         RefererLearning back = new RefererLearning(2 * S);
-        assertThat(back.load(file)).isEqualTo(3);
+        assertThat(back.load(file).entries()).isEqualTo(3);
 
         assertThat(back.dependencies("/")).isEqualTo(l.dependencies("/"));
         assertThat(back.dependencies("/x.html")).isEqualTo(l.dependencies("/x.html"));
-        assertThat(back.load(dir.resolve("missing.tsv"))).isZero();
+        assertThat(back.load(dir.resolve("missing.tsv")).entries()).isZero();
     }
 
     @Test
@@ -111,5 +113,34 @@ class RefererLearningTest {
 
         assertThat(l.dependencies("/")).hasSize(RefererLearning.MAX_PER_PAGE);
         assertThat(l.pages()).isEqualTo(1);
+    }
+
+    @Test
+    void loadSkipsEachBadLineAndKeepsEveryValidOne() throws Exception {
+        Path file = dir.resolve("learned.tsv");
+        Files.write(file, ("/\t/a.css\t\"a\"\t1\n"
+                + "/\t/b.css\t\"\u00ff\"\t2\n" // an ETag byte that is not UTF-8
+                + "/\t/c.css\t\"c\"\t-3\n"
+                + "/\t/d.css\t\"d\"\t4\n").getBytes(StandardCharsets.ISO_8859_1));
+
+        RefererLearning l = new RefererLearning(2 * S);
+        RefererLearning.Loaded loaded = l.load(file);
+
+        assertThat(loaded).isEqualTo(new RefererLearning.Loaded(2, 2, 2));
+        assertThat(paths(l, "/")).containsExactly("/a.css", "/d.css");
+    }
+
+    @Test
+    void aFailedDumpLeavesNoTemporaryFileBehind() throws Exception {
+        Path target = Files.createDirectories(dir.resolve("a-folder"));
+        Files.writeString(target.resolve("inside"), "x"); // a non-empty folder cannot be replaced by a file
+        RefererLearning l = new RefererLearning(2 * S);
+        l.pageServed(1, "/", 0);
+        l.requested(1, "/", "/a.css", "\"a\"", 10, 1);
+
+        assertThatThrownBy(() -> l.dump(target)).isInstanceOf(java.io.IOException.class);
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(target);
+        }
     }
 }

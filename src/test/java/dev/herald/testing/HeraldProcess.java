@@ -4,7 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -21,6 +23,7 @@ public final class HeraldProcess implements AutoCloseable {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
+    private final List<Thread> pumps = new CopyOnWriteArrayList<>();
 
     private HeraldProcess(Process process) {
         this.process = process;
@@ -40,10 +43,35 @@ public final class HeraldProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code [prefix] java [jvmArgs] -jar JAR [args]}: the prefix runs it another way, for instance as
-     * another user ({@code setpriv}).
+     * Starts {@code java -jar herald.jar [args]} as a user without privileges, for tests of permissions (root
+     * reads and writes any file): as nobody through {@code setpriv} when the tests run as root, else as is. The
+     * files the test hands Herald must be reachable by that user; the jar is copied where they are.
      */
-    public static HeraldProcess start(List<String> prefix, List<String> jvmArgs, Path jar, String... args)
+    public static HeraldProcess startUnprivileged(String... args) throws IOException {
+        if (!((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).equals(0)) {
+            return start(List.of(), List.of(), jar(), args);
+        }
+        return start(List.of(ExternalTool.require("setpriv", "util-linux").toString(), "--reuid=65534",
+                "--regid=65534", "--clear-groups"), List.of(), readableJar(), args);
+    }
+
+    private static Path readableJar;
+
+    /** The jar, copied once to a folder every user may read (the build's folder may be under a private home). */
+    private static synchronized Path readableJar() throws IOException {
+        if (readableJar == null) {
+            Path dir = Files.createTempDirectory("herald-jar");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path copy = Files.copy(jar(), dir.resolve("herald.jar"));
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+            copy.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            readableJar = copy;
+        }
+        return readableJar;
+    }
+
+    private static HeraldProcess start(List<String> prefix, List<String> jvmArgs, Path jar, String... args)
             throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -70,6 +98,7 @@ public final class HeraldProcess implements AutoCloseable {
         }, "herald-process-output");
         t.setDaemon(true);
         t.start();
+        pumps.add(t);
     }
 
     /** Waits for the stdout line announcing a listener of this scheme and returns its port. */
@@ -105,10 +134,30 @@ public final class HeraldProcess implements AutoCloseable {
         return waitFor(timeoutSeconds);
     }
 
+    /** Sends a signal by name ({@code HUP}) with {@code kill}. */
+    public void signal(String name) throws IOException, InterruptedException {
+        ExternalTool.Result kill = ExternalTool.run(10, "kill", "-" + name, Long.toString(process.pid()));
+        if (kill.exitCode() != 0) {
+            throw new AssertionError("kill -" + name + " failed: " + kill);
+        }
+    }
+
+    /** SIGKILL, as a crash would end it, then waits for the exit. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
     public int waitFor(long timeoutSeconds) throws InterruptedException {
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError("Herald did not exit within " + timeoutSeconds + " s; " + this);
+        }
+        for (Thread pump : pumps) {
+            pump.join(TimeUnit.SECONDS.toMillis(timeoutSeconds)); // the last lines, written just before the exit
         }
         return process.exitValue();
     }
