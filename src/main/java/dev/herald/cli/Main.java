@@ -31,8 +31,9 @@ import java.util.Properties;
  * serves a folder. Every option of {@link Settings} is a flag (before or after {@code serve}), and
  * {@code herald --help} lists them with their defaults.
  *
- * <p>Exit codes: 0 after a graceful shutdown (SIGTERM, Ctrl-C), 1 when the server cannot start (a port in use),
- * 2 for an invalid flag or value, reported as one line {@code herald: <message>} on stderr.
+ * <p>Exit codes: 0 after a graceful shutdown (SIGTERM, Ctrl-C); 2 for an invalid flag or value, a certificate or
+ * key Herald cannot serve, or an address it cannot listen on (a port in use); 1 when the server cannot start for
+ * another reason. Errors are reported as one line {@code herald: <message>} on stderr.
  */
 public final class Main {
     static final int OK = 0;
