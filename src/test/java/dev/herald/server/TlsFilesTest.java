@@ -47,8 +47,7 @@ class TlsFilesTest {
     void anEd25519PairIsRefusedAtStartWithTheHandshakesReason() throws Exception {
         Path edKey = dir.resolve("ed.key");
         Path edCert = dir.resolve("ed.pem");
-        openssl("req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", edKey.toString(), "-out",
-                edCert.toString(), "-days", "30", "-subj", "/CN=localhost");
+        opensslPair("ed25519", edCert, edKey, "/CN=localhost");
         HeraldConfig config = config(edCert, edKey);
         ConfigException e = catchThrowableOfType(ConfigException.class,
                 () -> HttpServer.start(config, ex -> ex.respond(Response.status(204)), new ServerMetrics()));
@@ -80,8 +79,7 @@ class TlsFilesTest {
     void rsaAndEcPairsPassTheHandshakeInMilliseconds() throws Exception {
         Path rsaKey = dir.resolve("rsa.key");
         Path rsaCert = dir.resolve("rsa.pem");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", rsaKey.toString(), "-out",
-                rsaCert.toString(), "-days", "30", "-subj", "/CN=localhost");
+        opensslPair("rsa:2048", rsaCert, rsaKey, "/CN=localhost");
         Path ecCert = dir.resolve("ec.pem");
         Path ecKey = dir.resolve("ec.key");
         writePair(ecCert, ecKey, "CN=ec");
@@ -223,7 +221,13 @@ class TlsFilesTest {
         TlsSetup.writeSelfSigned(cert, pair, subject, notBefore, notAfter);
     }
 
-    static void openssl(String... args) throws Exception {
+    /** A new {@code type} key (as openssl req -newkey takes it) and its self-signed certificate. */
+    static void opensslPair(String type, Path cert, Path key, String subject) throws Exception {
+        openssl("req", "-x509", "-newkey", type, "-nodes", "-keyout", key.toString(), "-out", cert.toString(),
+                "-days", "30", "-subj", subject);
+    }
+
+    private static void openssl(String... args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(ExternalTool.require("openssl", "openssl").toString());
         command.addAll(List.of(args));

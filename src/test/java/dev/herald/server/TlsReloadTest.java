@@ -90,8 +90,7 @@ class TlsReloadTest {
             // Ed25519 loads and matches, but no handshake can use it: refused, A stays.
             Path edKey = dir.resolve("ed.key.new");
             Path edCert = dir.resolve("ed.pem.new");
-            TlsFilesTest.openssl("req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", edKey.toString(),
-                    "-out", edCert.toString(), "-days", "30", "-subj", "/CN=ed");
+            TlsFilesTest.opensslPair("ed25519", edCert, edKey, "/CN=ed");
             Files.move(edKey, key, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             Files.move(edCert, cert, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             // (A check between the two renames sees the new key with the old certificate: a mismatch, also kept.)
