@@ -31,9 +31,10 @@ import java.util.Properties;
  * serves a folder. Every option of {@link Settings} is a flag (before or after {@code serve}), and
  * {@code herald --help} lists them with their defaults.
  *
- * <p>Exit codes: 0 after a graceful shutdown (SIGTERM, SIGHUP, Ctrl-C), 1 when the server cannot start (a port in
- * use), 2 for an invalid flag or value (or a root, data-dir or learned-push file Herald cannot use, or a data-dir
- * another Herald holds), reported as one line {@code herald: <message>} on stderr.
+ * <p>Exit codes: 0 after a graceful shutdown (SIGTERM, SIGHUP, Ctrl-C); 2 for an invalid flag or value, a
+ * certificate or key Herald cannot serve, an address it cannot listen on (a port in use), or a root, data-dir or
+ * learned-push file Herald cannot use (or a data-dir another Herald holds); 1 when the server cannot start for
+ * another reason. Errors are reported as one line {@code herald: <message>} on stderr.
  */
 public final class Main {
     static final int OK = 0;

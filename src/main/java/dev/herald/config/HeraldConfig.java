@@ -990,6 +990,13 @@ public final class HeraldConfig {
         }
 
         public HeraldConfig build() {
+            if (tlsPort == -1 && httpPort == -1) {
+                throw new ConfigException("port: -1 and http-port: -1 (expected: at least one of them on)");
+            }
+            if (tlsPort == httpPort && tlsPort > 0) {
+                throw new ConfigException("http-port: " + httpPort + " (expected: a port other than port, "
+                        + tlsPort + ")");
+            }
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new ConfigException("tls.cert: " + tlsCert + " (expected: tls.cert and tls.key together)");
             }

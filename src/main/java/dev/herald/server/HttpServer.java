@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.config.ConfigException;
 import dev.herald.config.HeraldConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -21,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,7 +49,7 @@ public final class HttpServer implements AutoCloseable {
         this.group = group;
     }
 
-    /** Starts listening; throws if a port cannot be bound. */
+    /** Starts listening; throws {@link ConfigException} if a port cannot be bound. */
     public static HttpServer start(HeraldConfig config, Handler handler, ServerMetrics metrics) throws Exception {
         return start(config, handler, metrics, LimitLog.create(config.limitLogInterval()));
     }
@@ -67,11 +69,11 @@ public final class HttpServer implements AutoCloseable {
         try {
             if (tls != null) {
                 tls.sslContext(); // fails the start on a bad certificate or key
-                server.bind(channelType, config.tlsPort(), Pipelines.tls(context, tls::current));
+                server.bind(channelType, config.tlsPort(), "TLS port", Pipelines.tls(context, tls::current));
                 tls.watch(config.tlsReloadInterval());
             }
             if (config.httpPort() >= 0) {
-                server.bind(channelType, config.httpPort(), Pipelines.cleartext(context));
+                server.bind(channelType, config.httpPort(), "cleartext port", Pipelines.cleartext(context));
             }
         } catch (Exception | Error e) {
             server.close();
@@ -80,7 +82,13 @@ public final class HttpServer implements AutoCloseable {
         return server;
     }
 
-    private void bind(Class<? extends ServerChannel> type, int port,
+    /**
+     * Listens on {@code port}, {@code which} of the two ports.
+     *
+     * @throws ConfigException naming the address and the port when the address cannot be listened on (in use, not
+     *         this machine's, a host that does not resolve)
+     */
+    private void bind(Class<? extends ServerChannel> type, int port, String which,
                       io.netty.channel.ChannelInitializer<SocketChannel> init) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -99,8 +107,31 @@ public final class HttpServer implements AutoCloseable {
                         ch.pipeline().addLast(init);
                     }
                 });
-        Channel ch = b.bind(context.config.host(), port).sync().channel();
-        listeners.add(ch);
+        String host = context.config.host();
+        try {
+            listeners.add(b.bind(host, port).sync().channel());
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // sync() rethrows the bind's failure, checked or not
+            String address = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+            throw new ConfigException("cannot listen on " + address + " (" + which + "): " + bindProblem(e), e);
+        }
+    }
+
+    /** A bind failure in plain words: Netty's epoll says {@code bind(..) failed with error(-98): Address ...}. */
+    private static String bindProblem(Exception e) {
+        if (e instanceof UnresolvedAddressException) {
+            return "the host is neither an IP address nor a name that resolves";
+        }
+        String message = String.valueOf(e.getMessage())
+                .replaceFirst("^bind\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+        if (message.startsWith("Cannot assign requested address")) {
+            return "the address is not one of this machine's";
+        }
+        if (message.startsWith("Permission denied")) {
+            return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+        }
+        return message.isEmpty() ? e.toString() : Character.toLowerCase(message.charAt(0)) + message.substring(1);
     }
 
     /** The bound TLS port, if TLS is on. */

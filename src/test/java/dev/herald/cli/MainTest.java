@@ -122,6 +122,23 @@ class MainTest {
     }
 
     @Test
+    void bothPortsOffExitsWith2() {
+        Run run = run("--port", "-1", "--http-port", "-1");
+        assertThat(run.code).isEqualTo(2);
+        assertThat(run.err).isEqualTo("herald: port: -1 and http-port: -1 (expected: at least one of them on)\n");
+        assertThat(launcher.config).as("no server started").isNull();
+    }
+
+    @Test
+    void theSamePortForTlsAndCleartextExitsWith2BeforeBinding() {
+        Run run = run("--port", "18444", "--http-port", "18444");
+        assertThat(run.code).isEqualTo(2);
+        assertThat(run.err).isEqualTo("herald: http-port: 18444 (expected: a port other than port, 18444)\n");
+        assertThat(launcher.config).as("no server started").isNull();
+        assertThat(run("--port", "0", "--http-port", "0").code).as("two ports the system picks").isZero();
+    }
+
+    @Test
     void aBadHeraldYamlExitsWith2() throws IOException {
         Files.writeString(dir.resolve("herald.yaml"), "http2:\n  max-streams: 10\n");
         Run run = run();

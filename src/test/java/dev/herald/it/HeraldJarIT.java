@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -34,6 +36,36 @@ class HeraldJarIT {
             assertThat(p.stderr()).as(p.toString()).hasSize(1);
             assertThat(p.stderr().get(0)).isEqualTo(
                     "herald: http2.max-concurrent-streams: 0 (expected: an integer >= 1)");
+        }
+    }
+
+    @Test
+    void aCertificateNoHandshakeWorksWithExitsWith2NamingTheFiles() throws Exception {
+        Path key = tmp.resolve("ed.key");
+        Path cert = tmp.resolve("ed.pem");
+        ExternalTool.Result made = ExternalTool.run(30, ExternalTool.require("openssl", "openssl").toString(), "req",
+                "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days",
+                "30", "-subj", "/CN=localhost");
+        assertThat(made.exitCode()).as(made.toString()).isZero();
+        try (HeraldProcess p = HeraldProcess.start(List.of(), "--cert", cert.toString(), "--key", key.toString(),
+                "--host", "127.0.0.1", "--port", "0", "--http-port", "-1", "--data-dir", tmp.toString())) {
+            assertThat(p.waitFor(30)).as(p.toString()).isEqualTo(2);
+            assertThat(p.stderr()).as(p.toString()).filteredOn(l -> l.startsWith("herald: ")).singleElement()
+                    .asString().startsWith(
+                    "herald: tls.cert: " + cert + " and tls.key: " + key + ": a TLS handshake with this Ed25519 key "
+                            + "fails (");
+        }
+    }
+
+    @Test
+    void aPortInUseExitsWith2NamingTheAddress() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+             HeraldProcess p = HeraldProcess.start(List.of(), "--host", "127.0.0.1", "--port", "-1", "--http-port",
+                     String.valueOf(taken.getLocalPort()), "--data-dir", tmp.toString())) {
+            assertThat(p.waitFor(30)).as(p.toString()).isEqualTo(2);
+            assertThat(p.stderr()).as(p.toString()).filteredOn(l -> l.startsWith("herald: ")).containsExactly(
+                    "herald: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + " (cleartext port): address already in use");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.herald.testing;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -32,6 +33,14 @@ public final class LogCapture implements AutoCloseable {
     public List<String> messages() {
         synchronized (appender) {
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    /** The formatted messages logged at {@code level}, in order. */
+    public List<String> messages(Level level) {
+        synchronized (appender) {
+            return appender.list.stream().filter(e -> e.getLevel().equals(level))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
 
