@@ -147,7 +147,7 @@ public final class Main {
         serve.usageMessage().description("Serves the files in DIR.").sortOptions(false).autoWidth(true)
                 .abbreviateSynopsis(true);
         serve.addPositional(PositionalParamSpec.builder().paramLabel("DIR").arity("1").required(true)
-                .type(String.class).description("The folder to serve (sets root).").build());
+                .type(String.class).description("The folder to serve (sets root, so not together with --root).").build());
         herald.addSubcommand("serve", serve);
 
         CommandLine cli = new CommandLine(herald);
@@ -170,7 +170,12 @@ public final class Main {
                 }
             }
             if (level.commandSpec().name().equals("serve")) {
-                flags.put("root", level.matchedPositional(0).getValue());
+                String dir = level.matchedPositional(0).getValue();
+                if (flags.containsKey("root")) {
+                    throw new ConfigException("root: --root " + flags.get("root") + " and serve " + dir
+                            + " both name the folder to serve (expected: one of them)");
+                }
+                flags.put("root", dir);
             }
         }
         return ConfigLoader.create()

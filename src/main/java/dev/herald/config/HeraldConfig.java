@@ -13,6 +13,9 @@ import java.util.Optional;
  * form {@code key: value (expected: ...)}.
  */
 public final class HeraldConfig {
+    private static final String CACHE_CONTROL_VALUE =
+            "a Cache-Control value such as no-cache, without line breaks or other control characters";
+
     private final String host;
     private final int tlsPort;
     private final int httpPort;
@@ -753,7 +756,7 @@ public final class HeraldConfig {
         }
 
         public Builder cacheControl(String v) {
-            require("files.cache-control", v, v != null && !v.isBlank(), "a Cache-Control value");
+            require("files.cache-control", v, isFieldValue(v), CACHE_CONTROL_VALUE);
             this.cacheControl = v;
             return this;
         }
@@ -772,7 +775,7 @@ public final class HeraldConfig {
         }
 
         public Builder immutableCacheControl(String v) {
-            require("files.immutable-cache-control", v, v != null && !v.isBlank(), "a Cache-Control value");
+            require("files.immutable-cache-control", v, isFieldValue(v), CACHE_CONTROL_VALUE);
             this.immutableCacheControl = v;
             return this;
         }
@@ -1014,8 +1017,31 @@ public final class HeraldConfig {
 
         private static void require(String key, Object value, boolean ok, String expected) {
             if (!ok) {
-                throw new ConfigException(key + ": " + value + " (expected: " + expected + ")");
+                throw new ConfigException(key + ": " + Setting.oneLine(String.valueOf(value)) + " (expected: "
+                        + expected + ")");
             }
         }
+    }
+
+    /**
+     * Whether {@code v} can go out as a header field value (RFC 9110 section 5.5): not empty, visible ASCII and
+     * obs-text with spaces or tabs between them, nothing at either end. A CR or LF would split the response's head
+     * (Netty refuses to send it), and NUL and the other control characters are not allowed either.
+     */
+    static boolean isFieldValue(String v) {
+        if (v == null || v.isEmpty() || isWhitespace(v.charAt(0)) || isWhitespace(v.charAt(v.length() - 1))) {
+            return false;
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isWhitespace(char c) {
+        return c == ' ' || c == '\t';
     }
 }

@@ -1,5 +1,7 @@
 package dev.herald.config;
 
+import dev.herald.server.LinkHeader;
+
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -23,14 +25,16 @@ import java.util.regex.Pattern;
  *
  * The first rule whose pattern matches a request's path (without its query) applies; later ones are ignored.
  *
- * @param path      an absolute path, exact or with {@code *} (any characters but {@code /}) and {@code **} (any)
+ * @param path      an absolute path, exact or with {@code *} (any characters but {@code /}) and {@code **} (any);
+ *                  three {@code *} in a row are refused, since they could mean either
  * @param resources absolute same-origin paths, in the order they should be pushed
  * @param enabled   false: nothing is pushed or hinted for matching paths, from any source
  * @param limit     resources pushed per page at most for matching paths, in total (no later rounds while the
- *                  page thinks), replacing {@code push.max-resources}; -1 keeps it
+ *                  page thinks), replacing {@code push.max-resources}; 0 hints only; -1 (no {@code limit} in
+ *                  YAML, which refuses negative values) keeps it
  * @param discovery whether matching HTML pages are scanned for what they link to
- * @param links     Link field values added to matching responses; their {@code rel=preload} entries are pushed
- *                  (unless {@code nopush}) or hinted like any Link header
+ * @param links     Link field values added to matching responses, each a list of {@code rel=preload} (or
+ *                  {@code modulepreload}) entries, pushed (unless {@code nopush}) or hinted like any Link header
  */
 public record PushRule(String path, List<String> resources, boolean enabled, int limit, boolean discovery,
                        List<String> links) {
@@ -81,23 +85,35 @@ public record PushRule(String path, List<String> resources, boolean enabled, int
 
     /** What is wrong with this rule (as {@code field: value (expected: ...)}), or null when it is valid. */
     String problem() {
-        if (!isAbsolutePath(path)) {
-            return "path: " + path + " (expected: an absolute path such as /index.html or /docs/**)";
+        if (!isAbsolutePath(path) || path.contains("***")) {
+            return "path: " + path + " (expected: " + expected("path") + ")";
         }
         for (String r : resources) {
             if (!isAbsolutePath(r) || r.indexOf('*') >= 0) {
-                return "resources: " + r + " (expected: an absolute same-origin path such as /css/site.css)";
+                return "resources: " + r + " (expected: " + expected("resources") + ")";
             }
         }
         if (limit < -1) {
-            return "limit: " + limit + " (expected: an integer >= 0)";
+            return "limit: " + limit + " (expected: " + expected("limit") + ")";
         }
         for (String l : links) {
-            if (l.isBlank() || l.indexOf('\n') >= 0 || l.indexOf('\r') >= 0) {
-                return "link: " + l + " (expected: a Link field value such as </a.css>; rel=preload; as=style)";
+            if (!HeraldConfig.isFieldValue(l) || !LinkHeader.isPreloadList(l)) {
+                return "link: " + Setting.oneLine(l) + " (expected: " + expected("link") + ")";
             }
         }
         return null;
+    }
+
+    /** What a valid value of one of the {@link #FIELDS} looks like. */
+    static String expected(String field) {
+        return switch (field) {
+            case "path" -> "an absolute path such as /index.html or /docs/**, with * or ** but no ***";
+            case "resources" -> "an absolute same-origin path such as /css/site.css";
+            case "enabled", "discovery" -> "true or false";
+            case "limit" -> "an integer from 0 (hint only) to 2147483647";
+            case "link" -> "a Link field value of preloads such as </a.css>; rel=preload; as=style";
+            default -> "one of the rule keys " + String.join(", ", FIELDS);
+        };
     }
 
     private static boolean isAbsolutePath(String p) {

@@ -43,6 +43,9 @@ public final class Setting {
             T value;
             try {
                 value = type.parse(text);
+            } catch (ValueType.OutOfRange e) {
+                throw new ConfigException(key + ": " + oneLine(text) + " is out of range (expected: "
+                        + e.getMessage() + ")");
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(key + ": " + oneLine(text) + " (expected: " + type.expected() + ")");
             }
@@ -50,7 +53,7 @@ public final class Setting {
                 setter.accept(builder, value);
             } catch (ConfigException e) {
                 // The builder names the parsed value (65536, PT0S); show what the user wrote (64KiB, 0s) instead.
-                String parsed = key + ": " + value + " (";
+                String parsed = key + ": " + oneLine(String.valueOf(value)) + " (";
                 String message = e.getMessage();
                 if (!message.startsWith(parsed)) {
                     throw e;
@@ -114,8 +117,24 @@ public final class Setting {
         return key;
     }
 
-    /** Keeps an error message on one line even when a YAML block scalar spans several. */
+    /**
+     * Keeps an error message on one line even when a YAML block scalar spans several, and shows the other control
+     * characters (NUL, ESC...) as escapes instead of writing them to the terminal.
+     */
     static String oneLine(String text) {
-        return text.replace("\r", "\\r").replace("\n", "\\n");
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r') {
+                out.append("\\r");
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 }

@@ -1,9 +1,9 @@
 package dev.herald.config;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,10 @@ final class ValueType<T> {
     private static final Pattern SIZE_SYNTAX = Pattern.compile("(\\d{1,15})\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
     private static final Pattern DURATION_SYNTAX = Pattern.compile("(\\d{1,12})\\s*(ms|s|m|h)");
 
-    static final ValueType<Integer> INT = new ValueType<>("<int>", "an integer", Integer::valueOf, String::valueOf);
+    private static final Pattern INT_SYNTAX = Pattern.compile("[-+]?\\d+");
+
+    static final ValueType<Integer> INT = new ValueType<>("<int>", "an integer", ValueType::parseInt,
+            String::valueOf);
     static final ValueType<Integer> INT_SIZE = new ValueType<>("<size>",
             "a size below 2GiB such as 16KiB or 1MiB", s -> Math.toIntExact(parseSize(s)), ValueType::formatSize);
     static final ValueType<Long> SIZE = new ValueType<>("<size>", "a size such as 256KiB, 32MiB or 1GiB",
@@ -42,8 +45,6 @@ final class ValueType<T> {
     static final ValueType<List<PushRule>> PUSH_RULES = new ValueType<>("<rules>",
             "a list of rules such as [{path: /index.html, resources: [/css/site.css]}], each with the keys "
                     + String.join(", ", PushRule.FIELDS), ValueType::parsePushRules, ValueType::formatPushRules);
-    private static final ObjectMapper RULES_YAML = YAMLMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** One of an enum's constants by its lower-case name ({@code interleaved}). */
     static <E extends Enum<E>> ValueType<E> enumOf(Class<E> type) {
@@ -78,10 +79,16 @@ final class ValueType<T> {
         return expected;
     }
 
-    /** The value of this (trimmed) text; throws {@link IllegalArgumentException} when it does not parse. */
+    /**
+     * The value of this (trimmed) text; throws {@link IllegalArgumentException} when it does not parse,
+     * {@link OutOfRange} when it is a number too large for the type, and {@link ConfigException} for a problem
+     * that a part of the value names itself ({@code push.rules[1].limit: ...}).
+     */
     T parse(String text) {
         try {
             return parser.apply(text.trim());
+        } catch (OutOfRange | ConfigException e) {
+            throw e;
         } catch (RuntimeException e) { // NumberFormatException, ArithmeticException (overflow), InvalidPathException
             throw new IllegalArgumentException(text, e);
         }
@@ -90,6 +97,18 @@ final class ValueType<T> {
     /** Text that {@link #parse} turns back into this value. */
     String format(T value) {
         return formatter.apply(value);
+    }
+
+    /** An {@code int}; a longer run of digits is {@link OutOfRange} rather than "not an integer". */
+    private static int parseInt(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            if (INT_SYNTAX.matcher(s).matches()) {
+                throw new OutOfRange("an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE);
+            }
+            throw e;
+        }
     }
 
     /** Bytes with an optional unit, all powers of 1024: {@code 512}, {@code 16k}, {@code 64KiB}, {@code 1MiB}. */
@@ -155,14 +174,16 @@ final class ValueType<T> {
 
     /**
      * {@code push.rules}: a YAML (or JSON) list of maps; {@link ConfigLoader} hands a YAML list over as JSON text,
-     * an environment variable or flag gives it as flow YAML or JSON. Only the shape is checked here.
+     * an environment variable or flag gives it as flow YAML or JSON. The shape and the type of each field are
+     * checked here, naming the rule and field ({@code push.rules[1].enabled: maybe (expected: true or false)});
+     * their values are {@link PushRule#problem()}'s business.
      */
     private static List<PushRule> parsePushRules(String s) {
         JsonNode root;
         try {
-            root = RULES_YAML.readTree(s);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException(s, e);
+            root = YamlReader.read(s);
+        } catch (ConfigException e) {
+            throw new ConfigException("push.rules: " + e.getMessage(), e);
         }
         if (root == null || root.isNull() || root.isMissingNode()) {
             return List.of();
@@ -171,23 +192,34 @@ final class ValueType<T> {
             throw new IllegalArgumentException(s);
         }
         List<PushRule> rules = new ArrayList<>();
-        for (JsonNode n : root) {
-            if (!n.isObject() || !n.path("path").isTextual()) {
-                throw new IllegalArgumentException(s);
-            }
-            n.fieldNames().forEachRemaining(f -> {
-                if (!PushRule.FIELDS.contains(f)) {
-                    throw new IllegalArgumentException(f);
-                }
-            });
-            rules.add(new PushRule(n.get("path").asText(), texts(n.get("resources")),
-                    bool(n.get("enabled"), true), n.has("limit") ? intValue(n.get("limit")) : -1,
-                    bool(n.get("discovery"), true), texts(n.get("link"))));
+        for (int i = 0; i < root.size(); i++) {
+            rules.add(pushRule(root.get(i), "push.rules[" + i + "]"));
         }
         return List.copyOf(rules);
     }
 
-    private static List<String> texts(JsonNode n) {
+    private static PushRule pushRule(JsonNode n, String name) {
+        if (!n.isObject() || !n.path("path").isTextual()) {
+            throw new ConfigException(name + ": " + Setting.oneLine(n.toString())
+                    + " (expected: a rule with a path such as {path: /index.html, resources: [/css/site.css]})");
+        }
+        n.fieldNames().forEachRemaining(f -> {
+            if (!PushRule.FIELDS.contains(f)) {
+                throw ruleField(name, f, n.get(f));
+            }
+        });
+        return new PushRule(n.get("path").asText(), texts(n, name, "resources"), bool(n, name, "enabled"),
+                limit(n, name), bool(n, name, "discovery"), texts(n, name, "link"));
+    }
+
+    private static ConfigException ruleField(String rule, String field, JsonNode value) {
+        String text = value.isValueNode() ? value.asText() : value.toString();
+        return new ConfigException(rule + "." + Setting.oneLine(field) + ": " + Setting.oneLine(text)
+                + " (expected: " + PushRule.expected(field) + ")");
+    }
+
+    private static List<String> texts(JsonNode rule, String name, String field) {
+        JsonNode n = rule.get(field);
         if (n == null || n.isNull()) {
             return List.of();
         }
@@ -195,43 +227,52 @@ final class ValueType<T> {
             return List.of(n.asText());
         }
         if (!n.isArray()) {
-            throw new IllegalArgumentException(n.toString());
+            throw ruleField(name, field, n);
         }
         List<String> out = new ArrayList<>();
         for (JsonNode e : n) {
             if (!e.isTextual()) {
-                throw new IllegalArgumentException(e.toString());
+                throw ruleField(name, field, n);
             }
             out.add(e.asText());
         }
         return out;
     }
 
-    private static boolean bool(JsonNode n, boolean absent) {
+    /** A switch that is true unless the rule says otherwise. */
+    private static boolean bool(JsonNode rule, String name, String field) {
+        JsonNode n = rule.get(field);
         if (n == null || n.isNull()) {
-            return absent;
+            return true;
         }
         if (!n.isBoolean()) {
-            throw new IllegalArgumentException(n.toString());
+            throw ruleField(name, field, n);
         }
         return n.asBoolean();
     }
 
-    private static int intValue(JsonNode n) {
-        if (!n.canConvertToInt() || !n.isIntegralNumber()) {
-            throw new IllegalArgumentException(n.toString());
+    /** The rule's limit, or -1 (keep push.max-resources) when it has none; a negative limit is refused. */
+    private static int limit(JsonNode rule, String name) {
+        JsonNode n = rule.get("limit");
+        if (n == null || n.isNull()) {
+            return -1;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+            throw ruleField(name, "limit", n);
         }
         return n.asInt();
     }
 
     private static String formatPushRules(List<PushRule> rules) {
-        com.fasterxml.jackson.databind.node.ArrayNode out = RULES_YAML.createArrayNode();
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
         for (PushRule r : rules) {
-            com.fasterxml.jackson.databind.node.ObjectNode o = out.addObject();
+            ObjectNode o = out.addObject();
             o.put("path", r.path());
             r.resources().forEach(o.putArray("resources")::add);
             o.put("enabled", r.enabled());
-            o.put("limit", r.limit());
+            if (r.limit() >= 0) {
+                o.put("limit", r.limit());
+            }
             o.put("discovery", r.discovery());
             r.links().forEach(o.putArray("link")::add);
         }
@@ -243,5 +284,14 @@ final class ValueType<T> {
             return Boolean.parseBoolean(s);
         }
         throw new IllegalArgumentException(s);
+    }
+
+    /** A number of the right kind but too large (or small) for the type; the message is the range expected. */
+    static final class OutOfRange extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        OutOfRange(String expected) {
+            super(expected);
+        }
     }
 }

@@ -19,10 +19,12 @@ public final class LinkHeader {
     public static final int MAX_LINKS = 64;
 
     private final String value;
+    private final boolean anyOrigin;
     private int pos;
 
-    private LinkHeader(String value) {
+    private LinkHeader(String value, boolean anyOrigin) {
         this.value = value;
+        this.anyOrigin = anyOrigin;
     }
 
     /**
@@ -36,32 +38,49 @@ public final class LinkHeader {
         if (fieldValue == null) {
             return out;
         }
-        new LinkHeader(fieldValue).parse(scheme, authority, out);
+        new LinkHeader(fieldValue, false).parse(scheme, authority, out);
         return out;
     }
 
-    private void parse(String scheme, String authority, List<Preload> out) {
+    /**
+     * Whether every entry of {@code fieldValue} is a well-formed preload of an absolute path or an http(s) URL,
+     * at most {@link #MAX_LINKS} of them: what a configured Link value must be, since an entry this parser skips
+     * would go out with every response and never be pushed or hinted.
+     */
+    public static boolean isPreloadList(String fieldValue) {
+        List<Preload> out = new ArrayList<>();
+        LinkHeader parser = new LinkHeader(fieldValue, true);
+        return parser.parse(null, null, out) && !out.isEmpty() && parser.pos >= fieldValue.length();
+    }
+
+    /** Adds the preloads to {@code out}; returns whether every entry read was one. */
+    private boolean parse(String scheme, String authority, List<Preload> out) {
+        boolean allPreloads = true;
         while (pos < value.length() && out.size() < MAX_LINKS) {
             skipSpaces();
             if (pos >= value.length()) {
-                return;
+                break;
             }
             if (value.charAt(pos) != '<') {
                 skipEntry();
+                allPreloads = false;
                 continue;
             }
             int close = value.indexOf('>', pos + 1);
             if (close < 0) {
-                return;
+                return false;
             }
             String target = value.substring(pos + 1, close).trim();
             pos = close + 1;
             Entry entry = params();
-            Preload preload = entry.preload(sameOriginPath(target, scheme, authority));
+            Preload preload = entry.preload(anyOrigin ? anyOriginPath(target)
+                    : sameOriginPath(target, scheme, authority));
+            allPreloads &= preload != null;
             if (preload != null && out.stream().noneMatch(p -> p.path().equals(preload.path()))) {
                 out.add(preload);
             }
         }
+        return allPreloads;
     }
 
     /** Reads {@code ; name[=value]} pairs up to the entry's end (a comma outside quotes, or the end). */
@@ -185,6 +204,18 @@ public final class LinkHeader {
             return null;
         }
         return slash < 0 ? "/" : target.substring(slash);
+    }
+
+    /** The path of an absolute path or http(s) URL, whatever its origin, or null. */
+    private static String anyOriginPath(String target) {
+        for (String scheme : List.of("https", "http")) {
+            int authority = scheme.length() + 3;
+            if (target.regionMatches(true, 0, scheme + "://", 0, authority)) {
+                int slash = target.indexOf('/', authority);
+                return sameOriginPath(target, scheme, target.substring(authority, slash < 0 ? target.length() : slash));
+            }
+        }
+        return sameOriginPath(target, null, null);
     }
 
     /** One entry's parameters. */

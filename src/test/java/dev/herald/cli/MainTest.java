@@ -68,9 +68,24 @@ class MainTest {
     }
 
     @Test
-    void serveWinsOverRoot(@TempDir Path other) {
-        assertThat(run("--root", other.toString(), "serve", dir.toString()).code).isZero();
-        assertThat(launcher.config.root()).contains(dir);
+    void serveAndRootTogetherAreAUsageError(@TempDir Path other) {
+        for (String[] args : List.of(new String[] {"--root", other.toString(), "serve", dir.toString()},
+                new String[] {"serve", dir.toString(), "--root", other.toString()})) {
+            Run run = run(args);
+            assertThat(run.code).isEqualTo(2);
+            assertThat(run.err).isEqualTo("herald: root: --root " + other + " and serve " + dir
+                    + " both name the folder to serve (expected: one of them)\n");
+            assertThat(launcher.config).as("no server started").isNull();
+        }
+    }
+
+    @Test
+    void aCacheControlWithALineBreakExitsWith2() {
+        Run run = run("--files-cache-control", "no-cache\r\nX-Injected: 1");
+        assertThat(run.code).isEqualTo(2);
+        assertThat(run.err).isEqualTo("herald: files.cache-control: no-cache\\r\\nX-Injected: 1 (expected: a "
+                + "Cache-Control value such as no-cache, without line breaks or other control characters)\n");
+        assertThat(launcher.config).as("no server started").isNull();
     }
 
     @Test

@@ -1,12 +1,16 @@
 package dev.herald.config;
 
+import dev.herald.store.redis.RedisEventLog;
+import dev.herald.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -222,6 +226,149 @@ class ConfigLoaderTest {
         Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
         assertThatThrownBy(() -> loader().flags(Map.of("tls.cert", cert.toString())).load())
                 .hasMessage("tls.cert: " + cert + " (expected: tls.cert and tls.key together)");
+    }
+
+    @Test
+    void yamlAliasesAreRefusedInsteadOfReadAsTheAnchorsName() throws Exception {
+        yaml("""
+                files:
+                  cache-control: &cc "max-age=60"
+                  immutable-cache-control: *cc
+                """);
+        assertThatThrownBy(() -> loader().load()).isInstanceOf(ConfigException.class)
+                .hasMessage("herald.yaml: line 3, column 28: YAML aliases (*name) are not supported (expected: the "
+                        + "value written out)");
+        yaml("&k a: 1\n*k : 2\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessageStartingWith("herald.yaml: line 2, column 3: YAML aliases (*name) are not supported");
+        Files.delete(dir.resolve("herald.yaml"));
+        assertThatThrownBy(() -> loader().env(Map.of("HERALD_PUSH_RULES", "[{path: &p /}, {path: *p}]")).load())
+                .hasMessage("HERALD_PUSH_RULES: push.rules: line 1, column 23: YAML aliases (*name) are not "
+                        + "supported (expected: the value written out)");
+    }
+
+    @Test
+    void aYamlAnchorAloneIsAllowed() throws Exception {
+        yaml("files:\n  cache-control: &cc max-age=60\n");
+        assertThat(loader().load().cacheControl()).isEqualTo("max-age=60");
+    }
+
+    @Test
+    void aSecondYamlDocumentIsRefusedNotDropped() throws Exception {
+        yaml("http-port: 17599\n---\nhttp-port: 17600\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: line 3, column 1: more than one YAML document (expected: one)");
+        yaml("---\nhttp-port: 17599\n...\n");
+        assertThat(loader().load().httpPort()).as("one document with its markers").isEqualTo(17599);
+    }
+
+    @Test
+    void aSyntaxErrorSaysWhatWasExpectedAndWhere() throws Exception {
+        yaml("push:\n  rules: [a, b\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: line 3, column 1: expected ',' or ']', but got <stream end> (while parsing "
+                        + "a flow sequence started at line 2, column 10)");
+        yaml("a: {b: 1\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: line 2, column 1: expected ',' or '}', but got <stream end> (while parsing "
+                        + "a flow mapping started at line 1, column 4)");
+    }
+
+    @Test
+    void aControlCharacterYamlCannotHoldIsNamedWithItsPosition() throws Exception {
+        yaml("port: 1\nhost: a\u0000b\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: line 2, column 8: the character U+0000 is not allowed in YAML");
+    }
+
+    @Test
+    void aFileThatIsNotUtf8IsNamedWithTheBadBytesPosition() throws Exception {
+        Files.write(dir.resolve("latin.yaml"), "port: 1\nfiles:\n  cache-control: \"caf\u00e9 x\"\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> loader().configFile(Path.of("latin.yaml")).load())
+                .hasMessage("latin.yaml: is not UTF-8 (byte 0xE9 at line 3, column 22)");
+    }
+
+    @Test
+    void aFolderNamedHeraldYamlIsAnErrorLikeAFolderGivenAsConfig() throws Exception {
+        Files.createDirectory(dir.resolve("herald.yaml"));
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("config: herald.yaml (expected: an existing YAML file)");
+        assertThatThrownBy(() -> loader().configFile(Path.of("herald.yaml")).load())
+                .hasMessage("config: herald.yaml (expected: an existing YAML file)");
+    }
+
+    @Test
+    void aSectionWithAValueInsteadOfAMapSaysItMustBeAMap() throws Exception {
+        yaml("http2: 5\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: http2: 5 (expected: a map of http2 settings, such as max-concurrent-streams)");
+        yaml("http2:\n  latency-optimization: fast\n");
+        assertThatThrownBy(() -> loader().load()).hasMessage("herald.yaml: http2.latency-optimization: fast "
+                + "(expected: a map of http2.latency-optimization settings, such as min-rtt)");
+        yaml("push:\n  rules: {path: /}\n");
+        assertThatThrownBy(() -> loader().load())
+                .hasMessageStartingWith("herald.yaml: push.rules: {\"path\":\"/\"} (expected: a list of rules");
+    }
+
+    @Test
+    void aBadPushRuleInYamlNamesItsField() throws Exception {
+        yaml("""
+                push:
+                  rules:
+                    - path: /
+                      limit: 0
+                      enabled: maybe
+                """);
+        assertThatThrownBy(() -> loader().load())
+                .hasMessage("herald.yaml: push.rules[0].enabled: maybe (expected: true or false)");
+    }
+
+    @Test
+    void anIntegerTooLargeIsOutOfRange() throws Exception {
+        yaml("http2:\n  max-concurrent-streams: 99999999999999999999\n");
+        assertThatThrownBy(() -> loader().load()).hasMessage("herald.yaml: http2.max-concurrent-streams: "
+                + "99999999999999999999 is out of range (expected: an integer from -2147483648 to 2147483647)");
+    }
+
+    @Test
+    void aCacheControlWithALineBreakIsRefusedFromEverySource() throws Exception {
+        yaml("files:\n  immutable-cache-control: \"max-age=1\\r\\nX-Injected: 1\"\n");
+        assertThatThrownBy(() -> loader().load()).hasMessage("herald.yaml: files.immutable-cache-control: "
+                + "max-age=1\\r\\nX-Injected: 1 (expected: a Cache-Control value such as no-cache, without line "
+                + "breaks or other control characters)");
+        Files.delete(dir.resolve("herald.yaml"));
+        assertThatThrownBy(() -> loader().env(Map.of("HERALD_FILES_CACHE_CONTROL", "no-cache\r\nX: 1")).load())
+                .hasMessageStartingWith("HERALD_FILES_CACHE_CONTROL: files.cache-control: no-cache\\r\\nX: 1 (");
+        assertThatThrownBy(() -> loader().flags(Map.of("files.cache-control", "no-cache\nX: 1")).load())
+                .hasMessageStartingWith("files.cache-control: no-cache\\nX: 1 (expected: ");
+    }
+
+    @Test
+    void unknownHeraldVariablesAreLoggedWithTheClosestKnownName() {
+        try (LogCapture log = LogCapture.of(ConfigLoader.class)) {
+            HeraldConfig config = loader().env(Map.of(
+                    "HERALD_HTTP2_MAX_CONCURENT_STREAMS", "1",
+                    "HERALD_PROT", "1",
+                    "HERALD_XYZZY", "1",
+                    "HERALD_REDIS_PASSWORD", "secret",
+                    "HERALD_HTTP_PORT", "17601",
+                    "PATH", "/bin")).load();
+            assertThat(config.httpPort()).isEqualTo(17601);
+            assertThat(config.maxConcurrentStreams()).as("still a warning only").isEqualTo(256);
+            assertThat(log.messages()).containsExactly(
+                    "ignoring the environment variable HERALD_HTTP2_MAX_CONCURENT_STREAMS: no setting has that name "
+                            + "(did you mean HERALD_HTTP2_MAX_CONCURRENT_STREAMS?)",
+                    "ignoring the environment variable HERALD_PROT: no setting has that name (did you mean "
+                            + "HERALD_PORT?)",
+                    "ignoring the environment variable HERALD_XYZZY: no setting has that name");
+        }
+    }
+
+    @Test
+    void theOtherKnownVariablesAreTheOnesRedisReads() {
+        assertThat(ConfigLoader.OTHER_VARIABLES)
+                .isEqualTo(Set.of(RedisEventLog.PASSWORD_ENV, RedisEventLog.CA_FILE_ENV));
     }
 
     private ConfigLoader loader() {

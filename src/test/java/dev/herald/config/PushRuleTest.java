@@ -43,4 +43,22 @@ class PushRuleTest {
         assertThat(new PushRule("/", List.of(), true, -2, true, List.of()).problem()).startsWith("limit: -2");
         assertThat(new PushRule("/", List.of(), true, 0, true, List.of("a\nb")).problem()).startsWith("link: ");
     }
+
+    @Test
+    void threeStarsInARowAreRefusedSinceTheyCouldMeanEither() {
+        assertThat(PushRule.of("/a/***/b", List.of()).problem()).startsWith("path: /a/***/b (expected: ");
+        assertThat(PushRule.of("/a/**/b", List.of()).problem()).isNull();
+        assertThat(PushRule.of("/a/*/*.css", List.of()).problem()).isNull();
+    }
+
+    @Test
+    void aLinkMustBeAFieldValueOfPreloads() {
+        assertThat(new PushRule("/", List.of(), true, 0, true, List.of("</a.css>; rel=preload\r\nX: 1")).problem())
+                .isEqualTo("link: </a.css>; rel=preload\\r\\nX: 1 (expected: a Link field value of preloads such as "
+                        + "</a.css>; rel=preload; as=style)");
+        assertThat(new PushRule("/", List.of(), true, 0, true, List.of("garbage;;;<")).problem())
+                .startsWith("link: garbage;;;< (expected: ");
+        assertThat(new PushRule("/", List.of(), true, 0, true, List.of("</a.css>; rel=preload; as=style")).problem())
+                .isNull();
+    }
 }

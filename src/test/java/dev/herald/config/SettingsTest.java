@@ -207,19 +207,101 @@ class SettingsTest {
                 false, 2, false, List.of("</f.woff2>; rel=preload; as=font")));
         assertThat(rules.defaultValue()).contains("[]");
 
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "{path: /}"))
+                .hasMessageStartingWith("push.rules: {path: /} (expected: a list of rules");
         assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, resource: [/a.css]}]"))
-                .hasMessageStartingWith("push.rules: [{path: /, resource: [/a.css]}] (expected: a list of rules");
-        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, limit: many}]"))
-                .hasMessageStartingWith("push.rules: [{path: /, limit: many}] (expected: a list of rules");
+                .hasMessage("push.rules[0].resource: [\"/a.css\"] (expected: one of the rule keys path, resources, "
+                        + "enabled, limit, discovery, link)");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /}, {path: /, limit: many}]"))
+                .hasMessage("push.rules[1].limit: many (expected: an integer from 0 (hint only) to 2147483647)");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, limit: 0, enabled: maybe}]"))
+                .hasMessage("push.rules[0].enabled: maybe (expected: true or false)");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, link: [1]}]"))
+                .hasMessageStartingWith("push.rules[0].link: [1] (expected: a Link field value");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{resources: [/a.css]}]"))
+                .hasMessage("push.rules[0]: {\"resources\":[\"/a.css\"]} (expected: a rule with a path such as "
+                        + "{path: /index.html, resources: [/css/site.css]})");
         assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: index.html}]"))
                 .hasMessage("push.rules[0].path: index.html (expected: an absolute path such as /index.html or "
-                        + "/docs/**)");
+                        + "/docs/**, with * or ** but no ***)");
         assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(),
                 "[{path: /}, {path: /a, resources: [\"https://cdn.example/x.js\"]}]"))
                 .hasMessage("push.rules[1].resources: https://cdn.example/x.js (expected: an absolute same-origin "
                         + "path such as /css/site.css)");
         assertThatThrownBy(() -> Settings.byKey("push.priority").orElseThrow().apply(HeraldConfig.builder(), "first"))
                 .hasMessage("push.priority: first (expected: one of auto, before, interleaved, after)");
+    }
+
+    @Test
+    void aNegativePushRuleLimitIsRefusedNotTakenAsNoLimit() {
+        Setting rules = Settings.byKey("push.rules").orElseThrow();
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, limit: -1}]"))
+                .hasMessage("push.rules[0].limit: -1 (expected: an integer from 0 (hint only) to 2147483647)");
+        assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), "[{path: /, limit: 99999999999}]"))
+                .hasMessage("push.rules[0].limit: 99999999999 (expected: an integer from 0 (hint only) to "
+                        + "2147483647)");
+        HeraldConfig.Builder b = HeraldConfig.builder();
+        rules.apply(b, "[{path: /a, limit: 0}, {path: /b}]");
+        assertThat(b.build().pushRules()).extracting(PushRule::limit).as("0 hints only; none keeps max-resources")
+                .containsExactly(0, -1);
+    }
+
+    @Test
+    void pushRuleLinksMustBePreloadsTheLinkParserReads() {
+        Setting rules = Settings.byKey("push.rules").orElseThrow();
+        for (String link : List.of("garbage;;;<", "</a.css>; rel=stylesheet", "</a.css>; rel=preload, garbage",
+                "</a.css>; rel=preload; =x", "<a.css>; rel=preload", "</a.css>; rel=preload\u0000")) {
+            String json = "[{\"path\": \"/\", \"link\": [" + jsonString(link) + "]}]";
+            assertThatThrownBy(() -> rules.apply(HeraldConfig.builder(), json)).as(link)
+                    .hasMessage("push.rules[0].link: " + Setting.oneLine(link) + " (expected: a Link field value "
+                            + "of preloads such as </a.css>; rel=preload; as=style)");
+        }
+        HeraldConfig.Builder b = HeraldConfig.builder();
+        rules.apply(b, "[{path: /, link: [\"</a.css>; rel=preload; as=style, </m.js>; rel=modulepreload\", "
+                + "\"<https://cdn.example/f.woff2>; rel=preload; as=font; crossorigin; nopush\"]}]");
+        assertThat(b.build().pushRules().get(0).links()).hasSize(2);
+    }
+
+    @Test
+    void cacheControlValuesMustBeHeaderFieldValues() {
+        for (String key : List.of("files.cache-control", "files.immutable-cache-control")) {
+            Setting setting = Settings.byKey(key).orElseThrow();
+            for (String bad : List.of("no-cache\r\nX-Injected: 1", "no-cache\nx", "a\u0000b", "a\u001bb", "a\u007fb",
+                    "max-age=\u4e00")) {
+                assertThatThrownBy(() -> setting.apply(HeraldConfig.builder(), bad)).as(key + " " + bad)
+                        .isInstanceOf(ConfigException.class)
+                        .hasMessage(key + ": " + Setting.oneLine(bad) + " (expected: a Cache-Control value such as "
+                                + "no-cache, without line breaks or other control characters)");
+            }
+        }
+        assertThatThrownBy(() -> HeraldConfig.builder().cacheControl(" no-cache"))
+                .hasMessageStartingWith("files.cache-control:  no-cache (expected: a Cache-Control value");
+        HeraldConfig ok = HeraldConfig.builder().cacheControl("private,\tmax-age=60")
+                .immutableCacheControl("max-age=60, caf\u00e9").build();
+        assertThat(ok.cacheControl()).as("tabs and obs-text are allowed").isEqualTo("private,\tmax-age=60");
+        assertThat(ok.immutableCacheControl()).isEqualTo("max-age=60, caf\u00e9");
+    }
+
+    @Test
+    void anIntegerTooLargeForItsTypeIsOutOfRangeNotMistyped() {
+        assertThatThrownBy(() -> Settings.byKey("http2.max-concurrent-streams").orElseThrow()
+                .apply(HeraldConfig.builder(), "99999999999999999999"))
+                .hasMessage("http2.max-concurrent-streams: 99999999999999999999 is out of range (expected: an "
+                        + "integer from -2147483648 to 2147483647)");
+        assertThatThrownBy(() -> Settings.byKey("port").orElseThrow().apply(HeraldConfig.builder(), "-3000000000"))
+                .hasMessage("port: -3000000000 is out of range (expected: an integer from -2147483648 to "
+                        + "2147483647)");
+        assertThatThrownBy(() -> Settings.byKey("port").orElseThrow().apply(HeraldConfig.builder(), "12ab"))
+                .hasMessage("port: 12ab (expected: an integer)");
+    }
+
+    /** {@code text} as a JSON string, control characters escaped: YAML refuses them raw. */
+    private static String jsonString(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            out.append(c < 0x20 || c == '"' || c == '\\' ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return out.append('"').toString();
     }
 
     private static Set<String> changedAccessors(HeraldConfig config) throws Exception {

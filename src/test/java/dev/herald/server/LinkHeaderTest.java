@@ -77,4 +77,21 @@ class LinkHeaderTest {
         }
         assertThat(LinkHeader.preloads(sb.toString(), "https", null)).hasSize(LinkHeader.MAX_LINKS);
     }
+
+    @Test
+    void aPreloadListHasOnlyWellFormedPreloadEntries() {
+        assertThat(LinkHeader.isPreloadList("</a.css>; rel=preload; as=style, </m.js>; rel=modulepreload")).isTrue();
+        assertThat(LinkHeader.isPreloadList("<https://cdn.example/f.woff2>; rel=preload; as=font; crossorigin"))
+                .as("a configured value may name another origin").isTrue();
+        for (String s : new String[] {"", " ", "garbage;;;<", "</a.css>; rel=stylesheet", "<a.css>; rel=preload",
+                "</a.css>; rel=preload, garbage", "</a.css> rel=preload", "</a.css; rel=preload", "</a b.css>; rel=preload",
+                "<ftp://x/a.css>; rel=preload", "</a.css>; rel=preload; =x"}) {
+            assertThat(LinkHeader.isPreloadList(s)).as(s).isFalse();
+        }
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i <= LinkHeader.MAX_LINKS; i++) {
+            many.append("</r").append(i).append(".css>; rel=preload, ");
+        }
+        assertThat(LinkHeader.isPreloadList(many.toString())).as("more than are ever read").isFalse();
+    }
 }
