@@ -11,6 +11,7 @@ import dev.herald.server.ResponseStream;
 import dev.herald.store.Event;
 import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
+import dev.herald.store.StoreTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -221,8 +223,12 @@ public final class ChatHandler implements Handler, AutoCloseable {
         ObjectNode data = MessageInput.JSON.createObjectNode().put("user", valid.user()).put("text", valid.text());
         log.append(TOPIC, data.toString()).whenComplete((event, err) -> {
             if (err != null) {
-                LOG.warn("chat: POST /msgs from {}: the store failed", exchange.request().remote(), err);
-                exchange.respond(unavailable("the message could not be stored; retry later"));
+                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                limitLog.failed("chat post", "POST /msgs from " + exchange.request().remote(), cause);
+                exchange.respond(cause instanceof StoreTimeoutException
+                        ? error(504, "timeout", "the store did not answer in time; the message may have been stored:"
+                                + " read GET /msgs to check before posting it again")
+                        : unavailable("the message could not be stored; retry later"));
                 return;
             }
             Message m = toMessage(event);

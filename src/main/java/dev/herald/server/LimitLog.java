@@ -13,10 +13,12 @@ import java.util.function.LongSupplier;
 /**
  * One WARN line per exceeded limit, naming the peer and the limit, at most once per {@code limits.log-interval}
  * for each limit: a flood of refused connections must not flood the log as well. The first line after a quiet
- * interval says how many similar lines were suppressed before it.
+ * interval says how many similar lines were suppressed before it. Requests failed by an outage of the store (a full
+ * disk, Redis down) are logged the same way ({@link #failed}): one line per interval, without a stack trace.
  *
- * <p>Limits are named by Herald's code ({@code limits.max-connections}, {@code h2 GOAWAY ENHANCE_YOUR_CALM}), never
- * by the peer, so the state kept here is one small entry per kind of limit. Thread-safe.
+ * <p>Limits and failures are named by Herald's code ({@code limits.max-connections},
+ * {@code h2 GOAWAY ENHANCE_YOUR_CALM}, {@code topics publish}), never by the peer, so the state kept here is one small
+ * entry per kind. Thread-safe.
  */
 public final class LimitLog {
     private static final Logger LOG = LoggerFactory.getLogger(LimitLog.class);
@@ -45,7 +47,28 @@ public final class LimitLog {
      * @param detail what happened, such as {@code 257 connections (limit 256)}
      */
     public void exceeded(String limit, Object peer, String detail) {
-        Window w = windows.computeIfAbsent(limit, k -> new Window());
+        log(limit, "limit " + limit + " exceeded by " + peer(peer) + ": " + detail);
+    }
+
+    /**
+     * Records a request that failed because of {@code cause}, an expected condition such as a store outage that is
+     * already reported where it happens; logs {@code what} and the cause's messages (the stack trace only at DEBUG)
+     * unless a line of the same {@code kind} went out less than an interval ago.
+     *
+     * @param kind what failed, such as {@code topics publish}
+     * @param what the request, such as {@code POST /topics/news from 10.0.0.1:5000}
+     */
+    public void failed(String kind, String what, Throwable cause) {
+        StringBuilder causes = new StringBuilder();
+        for (Throwable t = cause; t != null && causes.length() < 1_000; t = t.getCause() == t ? null : t.getCause()) {
+            causes.append(causes.length() == 0 ? "" : "; caused by ").append(t.getMessage() != null ? t.getMessage() : t.getClass().getName());
+        }
+        LOG.debug("{} failed: {}", kind, what, cause);
+        log(kind, kind + " failed: " + what + ": " + causes);
+    }
+
+    private void log(String kind, String line) {
+        Window w = windows.computeIfAbsent(kind, k -> new Window());
         long now = clock.getAsLong();
         long suppressed;
         synchronized (w) {
@@ -58,8 +81,7 @@ public final class LimitLog {
             w.lastNanos = now;
             w.suppressed = 0;
         }
-        sink.accept("limit " + limit + " exceeded by " + peer(peer) + ": " + detail
-                + (suppressed > 0 ? " (" + suppressed + " similar suppressed before this one)" : ""));
+        sink.accept(line + (suppressed > 0 ? " (" + suppressed + " similar suppressed before this one)" : ""));
     }
 
     private static String peer(Object peer) {

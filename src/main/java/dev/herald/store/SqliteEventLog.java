@@ -95,13 +95,23 @@ public final class SqliteEventLog implements EventLog {
     private final Object submitLock = new Object();
     private volatile boolean closed;
 
-    private final Connection writer;
-    private final PreparedStatement insertEvent;
-    private final PreparedStatement upsertTopic;
+    private final String url;
+    private final boolean fullSync;
+    /**
+     * The writer's connection and statements: only the writer thread touches them (after the constructor). After a
+     * failed transaction they are replaced ({@link #resetWriter}); null while a new connection could not be opened.
+     */
+    private Connection writer;
+    private PreparedStatement insertEvent;
+    private PreparedStatement upsertTopic;
+    /** Failed write transactions since the last one that committed: the first is logged, the rest counted. */
+    private long failedWrites;
     /** Per-topic state; only the writer thread touches it (after the constructor). */
     private final Map<String, TopicState> topics = new HashMap<>();
     private final Thread writerThread;
     private long lastTrimNanos;
+    /** {@code PRAGMA max_page_count} for the writer, when a test set one; 0 otherwise. */
+    private long pageLimit;
 
     private final ExecutorService notifier;
     private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -123,19 +133,11 @@ public final class SqliteEventLog implements EventLog {
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        String url = "jdbc:sqlite:" + file.toAbsolutePath();
-        writer = DriverManager.getConnection(url);
+        this.url = "jdbc:sqlite:" + file.toAbsolutePath();
+        this.fullSync = fullSync;
+        openWriter();
         try {
             try (Statement st = writer.createStatement()) {
-                st.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MS);
-                try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
-                    String mode = rs.next() ? rs.getString(1) : "?";
-                    if (!"wal".equalsIgnoreCase(mode)) {
-                        throw new StoreException("event log " + file + ": could not enable WAL mode (journal_mode="
-                                + mode + "); is it on a network file system?");
-                    }
-                }
-                st.execute("PRAGMA synchronous=" + (fullSync ? "FULL" : "NORMAL"));
                 int version;
                 try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
                     version = rs.next() ? rs.getInt(1) : 0;
@@ -154,9 +156,7 @@ public final class SqliteEventLog implements EventLog {
             }
             writer.setAutoCommit(false);
             loadTopics();
-            insertEvent = writer.prepareStatement("INSERT INTO events(topic, ms, seq, time, data) VALUES(?, ?, ?, ?, ?)");
-            upsertTopic = writer.prepareStatement("INSERT INTO topics(topic, last_ms, last_seq) VALUES(?, ?, ?)"
-                    + " ON CONFLICT(topic) DO UPDATE SET last_ms = excluded.last_ms, last_seq = excluded.last_seq");
+            prepareWriter();
             trim();
 
             readerConnections = new ArrayBlockingQueue<>(readerCount);
@@ -172,7 +172,7 @@ public final class SqliteEventLog implements EventLog {
             }
         } catch (SQLException | RuntimeException e) {
             closeQuietly(allReaderConnections);
-            closeQuietly(List.of(writer));
+            closeWriter();
             throw e;
         }
         AtomicInteger readerIds = new AtomicInteger();
@@ -306,7 +306,7 @@ public final class SqliteEventLog implements EventLog {
         interrupted |= await(readers);
         interrupted |= await(notifier);
         closeQuietly(allReaderConnections);
-        closeQuietly(List.of(writer));
+        closeWriter();
         log.info("event log {} closed", file);
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -322,6 +322,16 @@ public final class SqliteEventLog implements EventLog {
     CompletableFuture<Void> trimNow() {
         CompletableFuture<Void> future = new CompletableFuture<>();
         submit(new Trim(future), future);
+        return future;
+    }
+
+    /**
+     * Sets {@code PRAGMA max_page_count} on the writer's connection, after the appends queued before: with a limit
+     * below the file's size, every write fails with {@code SQLITE_FULL} as on a full disk. For tests.
+     */
+    CompletableFuture<Void> maxPageCount(long pages) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        submit(new PageLimit(pages, future), future);
         return future;
     }
 
@@ -355,11 +365,13 @@ public final class SqliteEventLog implements EventLog {
 
     // ---- writer ----
 
-    private sealed interface Job permits Append, Trim, Stop {}
+    private sealed interface Job permits Append, Trim, PageLimit, Stop {}
 
     private record Append(String topic, String data, CompletableFuture<Event> future) implements Job {}
 
     private record Trim(CompletableFuture<Void> future) implements Job {}
+
+    private record PageLimit(long pages, CompletableFuture<Void> future) implements Job {}
 
     private enum Stop implements Job { INSTANCE }
 
@@ -377,6 +389,93 @@ public final class SqliteEventLog implements EventLog {
             s.count = count;
             s.oldestMs = oldestMs;
             return s;
+        }
+    }
+
+    /** Opens the writer's connection in WAL mode, with its settings; in auto-commit mode, no statement prepared. */
+    private void openWriter() throws SQLException {
+        writer = DriverManager.getConnection(url);
+        try (Statement st = writer.createStatement()) {
+            st.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MS);
+            try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
+                String mode = rs.next() ? rs.getString(1) : "?";
+                if (!"wal".equalsIgnoreCase(mode)) {
+                    throw new StoreException("event log " + file + ": could not enable WAL mode (journal_mode="
+                            + mode + "); is it on a network file system?");
+                }
+            }
+            st.execute("PRAGMA synchronous=" + (fullSync ? "FULL" : "NORMAL"));
+            if (pageLimit > 0) {
+                st.execute("PRAGMA max_page_count=" + pageLimit);
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeWriter();
+            throw e;
+        }
+    }
+
+    private void closeWriter() {
+        if (writer != null) {
+            closeQuietly(List.of(writer)); // closes its statements too
+            writer = null;
+        }
+    }
+
+    /** Turns the writer's connection to explicit transactions and prepares the append statements. */
+    private void prepareWriter() throws SQLException {
+        writer.setAutoCommit(false);
+        insertEvent = writer.prepareStatement("INSERT INTO events(topic, ms, seq, time, data) VALUES(?, ?, ?, ?, ?)");
+        upsertTopic = writer.prepareStatement("INSERT INTO topics(topic, last_ms, last_seq) VALUES(?, ?, ?)"
+                + " ON CONFLICT(topic) DO UPDATE SET last_ms = excluded.last_ms, last_seq = excluded.last_seq");
+    }
+
+    /**
+     * After a failed write transaction: replaces the writer's connection and statements by new ones. A failed
+     * {@code COMMIT} (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY) may have rolled the transaction back by itself, after
+     * which the driver's own rollback fails and leaves the connection in auto-commit mode with statements in an
+     * unknown state; a new connection has none of that. The committed data is in the file, so nothing is lost. When
+     * the new connection cannot be opened either, {@link #writer} stays null and the next batch tries again.
+     */
+    private void resetWriter() {
+        closeWriter(); // rolls back what the failed transaction left, if anything
+        try {
+            writer();
+        } catch (SQLException | RuntimeException e) {
+            log.debug("event log {}: could not open the writer's connection again: {}", file, e.toString());
+        }
+    }
+
+    /** The writer's connection, opened again if the last reset could not. */
+    private Connection writer() throws SQLException {
+        if (writer == null) {
+            openWriter();
+            try {
+                prepareWriter();
+            } catch (SQLException | RuntimeException e) {
+                closeWriter();
+                throw e;
+            }
+        }
+        return writer;
+    }
+
+    /**
+     * Logs a failed write transaction once per run of failures: the first with its cause (the stack trace at DEBUG),
+     * the following ones only counted, so that a full disk under load does not fill the log as well.
+     */
+    private void writeFailed(String what, Exception e) {
+        if (failedWrites++ == 0) {
+            log.error("event log {}: {} failed: {}; appends fail with 503 until a write succeeds", file, what,
+                    e.toString());
+        }
+        log.debug("event log {}: {} failed", file, what, e);
+        resetWriter();
+    }
+
+    private void writeSucceeded() {
+        if (failedWrites > 0) {
+            log.info("event log {}: writes succeed again after {} failed transactions", file, failedWrites);
+            failedWrites = 0;
         }
     }
 
@@ -423,6 +522,12 @@ public final class SqliteEventLog implements EventLog {
                         appends.add(a);
                     } else if (job instanceof Trim t) {
                         trims.add(t);
+                    } else if (job instanceof PageLimit p) {
+                        if (!appends.isEmpty()) {
+                            writeBatch(appends);
+                            appends.clear();
+                        }
+                        limitPages(p);
                     } else {
                         stop = true; // Stop is the last job ever queued
                     }
@@ -435,7 +540,7 @@ public final class SqliteEventLog implements EventLog {
                         trim();
                         notifier.execute(() -> t.future().complete(null));
                     } catch (SQLException | RuntimeException e) {
-                        log.error("event log {}: retention trimming failed", file, e);
+                        writeFailed("retention trimming", e);
                         notifier.execute(() -> t.future().completeExceptionally(
                                 new StoreException("event log " + file + ": trimming failed", e)));
                     }
@@ -447,7 +552,7 @@ public final class SqliteEventLog implements EventLog {
                 try {
                     trim();
                 } catch (SQLException | RuntimeException e) {
-                    log.error("event log {}: retention trimming failed", file, e);
+                    writeFailed("retention trimming", e);
                 }
             }
         }
@@ -456,7 +561,9 @@ public final class SqliteEventLog implements EventLog {
     private void writeBatch(List<Append> appends) {
         Map<String, TopicState> touched = new HashMap<>();
         List<Event> events = new ArrayList<>(appends.size());
+        List<Append> batch = List.copyOf(appends); // the writer reuses its list once this returns
         try {
+            Connection writer = writer();
             for (Append a : appends) {
                 TopicState s = touched.get(a.topic());
                 if (s == null) {
@@ -489,16 +596,16 @@ public final class SqliteEventLog implements EventLog {
             }
             writer.commit();
         } catch (SQLException | RuntimeException e) {
-            rollback();
-            log.error("event log {}: could not commit {} appends", file, appends.size(), e);
+            writeFailed("a transaction of " + batch.size() + " appends", e);
             StoreException failure = new StoreException("event log " + file + ": could not store the event: "
                     + e.getMessage(), e);
-            notifier.execute(() -> appends.forEach(a -> a.future().completeExceptionally(failure)));
+            notifier.execute(() -> batch.forEach(a -> a.future().completeExceptionally(failure)));
             return;
         }
+        writeSucceeded();
         topics.putAll(touched);
         commits.incrementAndGet();
-        List<Append> done = List.copyOf(appends);
+        List<Append> done = batch;
         notifier.execute(() -> {
             for (Event event : events) {
                 for (Listener l : listeners) {
@@ -511,11 +618,13 @@ public final class SqliteEventLog implements EventLog {
         });
     }
 
-    private void rollback() {
-        try {
-            writer.rollback();
+    private void limitPages(PageLimit p) {
+        pageLimit = p.pages();
+        try (Statement st = writer().createStatement()) {
+            st.execute("PRAGMA max_page_count=" + p.pages());
+            notifier.execute(() -> p.future().complete(null));
         } catch (SQLException e) {
-            log.warn("event log {}: rollback failed", file, e);
+            notifier.execute(() -> p.future().completeExceptionally(e));
         }
     }
 
@@ -547,6 +656,7 @@ public final class SqliteEventLog implements EventLog {
         Map<String, TopicState> changed = new HashMap<>();
         List<String> forgotten = new ArrayList<>();
         long deletedTotal = 0;
+        Connection writer = writer(); // on failure, the caller resets the connection (the transaction with it)
         try (PreparedStatement byCount = writer.prepareStatement(
                      "SELECT ms, seq FROM events WHERE topic = ? ORDER BY ms, seq LIMIT 1 OFFSET ?");
              PreparedStatement byAge = writer.prepareStatement(
@@ -600,10 +710,8 @@ public final class SqliteEventLog implements EventLog {
                 }
             }
             writer.commit();
-        } catch (SQLException | RuntimeException e) {
-            rollback();
-            throw e;
         }
+        writeSucceeded();
         topics.putAll(changed);
         forgotten.forEach(topics::remove);
         if (deletedTotal > 0 || !forgotten.isEmpty()) {

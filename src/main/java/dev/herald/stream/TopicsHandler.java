@@ -8,6 +8,7 @@ import dev.herald.server.Response;
 import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
 import dev.herald.store.StoreOverloadedException;
+import dev.herald.store.StoreTimeoutException;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -193,8 +194,14 @@ public final class TopicsHandler implements Handler, AutoCloseable {
                     log(r, 503, cause.getMessage());
                     return;
                 }
-                LOG.warn("publish to {} failed", topic, cause);
-                error(exchange, 503, "store unavailable", "the event could not be stored; retry");
+                limitLog.failed("topics publish", "POST " + r.path() + " from " + r.remote(), cause);
+                if (cause instanceof StoreTimeoutException) {
+                    exchange.respond(Response.error(504, "store timeout", "the store did not answer in time; the event"
+                            + " may have been stored: resume from your last id to check before publishing it again"));
+                } else {
+                    exchange.respond(Response.error(503, "store unavailable", "the event could not be stored; retry")
+                            .header("retry-after", RETRY_AFTER));
+                }
             } else {
                 exchange.respond(Response.json(201, "{\"id\":\"" + e.id() + "\"}"));
             }

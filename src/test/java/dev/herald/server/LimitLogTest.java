@@ -53,4 +53,19 @@ class LimitLogTest {
         log.exceeded("max-request-body", null, "2 MiB");
         assertThat(lines).containsExactly("limit max-request-body exceeded by null: 2 MiB");
     }
+
+    @Test
+    void failuresAreOneLineWithTheCausesAndCountedLikeLimits() {
+        Exception cause = new IllegalStateException("redis at 127.0.0.1:6379 is unreachable; retry later",
+                new java.io.IOException("Connection refused"));
+        log.failed("topics publish", "POST /topics/a from 192.0.2.7:51000", cause);
+        log.failed("topics publish", "POST /topics/b from 192.0.2.7:51001", cause);
+        now.addAndGet(Duration.ofSeconds(10).toNanos());
+        log.failed("topics publish", "POST /topics/c from 192.0.2.7:51002", cause);
+        assertThat(lines).containsExactly(
+                "topics publish failed: POST /topics/a from 192.0.2.7:51000: redis at 127.0.0.1:6379 is unreachable;"
+                        + " retry later; caused by Connection refused",
+                "topics publish failed: POST /topics/c from 192.0.2.7:51002: redis at 127.0.0.1:6379 is unreachable;"
+                        + " retry later; caused by Connection refused (1 similar suppressed before this one)");
+    }
 }

@@ -357,6 +357,44 @@ class SqliteEventLogTest {
     }
 
     @Test
+    void aFullDatabaseFailsEachBatchAndTheWriterRecoversOnceThereIsRoomAgain() throws Exception {
+        SqliteEventLog log = open(KEEP_ALL);
+        List<Event> tailed = Collections.synchronizedList(new ArrayList<>());
+        log.tail(tailed::add);
+        Event before = get(log.append("t", "{\"before\":1}"));
+        get(log.maxPageCount(1)); // SQLite keeps the current size: the file may not grow by a page any more
+        String big = "{\"p\":\"" + "x".repeat(60_000) + "\"}";
+        List<CompletableFuture<Event>> failed = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            // One append per batch, then several in one batch: each fails, none waits, the next one still runs.
+            failed.add(log.append("t", big));
+            assertThat(failed.get(failed.size() - 1)).failsWithin(WAIT).withThrowableOfType(Exception.class)
+                    .withCauseInstanceOf(StoreException.class).withMessageContaining("SQLITE_FULL");
+            List<CompletableFuture<Event>> batch = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batch.add(log.append("u" + i, big));
+            }
+            for (CompletableFuture<Event> f : batch) {
+                assertThat(f).failsWithin(WAIT).withThrowableOfType(Exception.class)
+                        .withCauseInstanceOf(StoreException.class).withMessageContaining("SQLITE_FULL");
+            }
+            failed.addAll(batch);
+        }
+        assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before);
+
+        get(log.maxPageCount(1_000_000)); // room again
+        Event after = get(log.append("t", big));
+        Event other = get(log.append("u0", "{\"after\":1}"));
+        assertThat(after.id()).isGreaterThan(before.id());
+        assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before, after);
+        assertThat(get(log.readAfter("u0", EventId.ZERO, 100)).events()).containsExactly(other);
+        assertThat(tailed).containsExactly(before, after, other); // the failed appends were never announced
+        log.close();
+        SqliteEventLog reopened = open(KEEP_ALL);
+        assertThat(get(reopened.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before, after);
+    }
+
+    @Test
     void rejectsInvalidArgumentsAtOnce() {
         SqliteEventLog log = open(KEEP_ALL);
         assertThatThrownBy(() -> log.append("", "x")).isInstanceOf(IllegalArgumentException.class)

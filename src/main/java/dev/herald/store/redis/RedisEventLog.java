@@ -8,11 +8,13 @@ import dev.herald.store.Retention;
 import dev.herald.store.StoreClosedException;
 import dev.herald.store.StoreException;
 import dev.herald.store.StoreOverloadedException;
+import dev.herald.store.StoreTimeoutException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
@@ -88,7 +90,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Faults</h2>
  * Commands are rejected at once while the connection is down (no buffering) and time out after
- * {@link #COMMAND_TIMEOUT}: appends then fail with {@link RedisUnavailableException}, a Redis error reply with
+ * {@link #COMMAND_TIMEOUT}: appends then fail with {@link RedisUnavailableException} (not sent: not stored) or
+ * {@link StoreTimeoutException} (sent, unanswered: perhaps stored, as Redis may run it later), a Redis error reply with
  * {@link StoreException}, and more than {@link #MAX_PENDING_APPENDS} appends in flight with
  * {@link StoreOverloadedException}. Lettuce reconnects by itself; the outage and the recovery are logged once each.
  * The password (from the URL or {@code HERALD_REDIS_PASSWORD}) is never logged: logs name host and port only.
@@ -841,6 +844,11 @@ public final class RedisEventLog implements EventLog {
             return new StoreException("redis at " + where + " refused to " + what + ": " + t.getMessage(), t);
         }
         markDown(t);
+        if (t instanceof RedisCommandTimeoutException) {
+            // Sent, but not answered: Redis may still run it (it was only slow, or frozen and resumed).
+            return new StoreTimeoutException("redis at " + where + " did not answer within "
+                    + COMMAND_TIMEOUT.toSeconds() + " s; the command may have been applied", t);
+        }
         return new RedisUnavailableException("redis at " + where + " is unreachable; retry later", t);
     }
 

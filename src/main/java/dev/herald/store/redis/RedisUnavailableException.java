@@ -3,8 +3,9 @@ package dev.herald.store.redis;
 import dev.herald.store.StoreException;
 
 /**
- * Redis could not be reached (down, restarting, network cut, or no answer within the command timeout): the work was
- * not done, or not known to be done. Transient; an HTTP layer answers 503 with Retry-After.
+ * Redis could not be reached (down, restarting, network cut): the command was not run. Transient; an HTTP layer
+ * answers 503 with Retry-After. (A command sent but not answered in time fails with
+ * {@link dev.herald.store.StoreTimeoutException} instead: it may have run.)
  */
 public final class RedisUnavailableException extends StoreException {
     private static final long serialVersionUID = 1L;

@@ -99,6 +99,14 @@ final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** Freezes ({@code SIGSTOP}) or thaws ({@code SIGCONT}) the process: connections stay open, nothing answers. */
+    void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {

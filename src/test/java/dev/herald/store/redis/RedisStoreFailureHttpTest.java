@@ -1,0 +1,138 @@
+package dev.herald.store.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.herald.chat.ChatHandler;
+import dev.herald.chat.ChatSettings;
+import dev.herald.server.LimitLog;
+import dev.herald.store.Retention;
+import dev.herald.stream.StreamSettings;
+import dev.herald.stream.TopicsHandler;
+import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.LogCapture;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a publisher is told when Redis fails under a running node, over HTTP: a frozen Redis (the command was sent and
+ * may still run) is not the same answer as a Redis that is gone (nothing was stored), and an outage logs one line per
+ * interval, not one stack trace per request.
+ */
+class RedisStoreFailureHttpTest {
+    private static final Retention RETENTION = new Retention(10_000, Duration.ofHours(1));
+
+    @TempDir
+    Path dir;
+    RedisServer redis;
+    RedisEventLog log;
+    TopicsHandler topics;
+    ChatHandler chat;
+    HeraldExtension herald;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    void start() throws Exception {
+        redis = RedisServer.start(dir, false);
+        log = RedisEventLog.open(redis.url(), RETENTION, Optional.empty());
+        LimitLog limitLog = LimitLog.create(Duration.ofSeconds(10));
+        topics = new TopicsHandler(log, StreamSettings.defaults(), new SimpleMeterRegistry(), limitLog);
+        chat = new ChatHandler(log, ChatSettings.defaults(), limitLog);
+        herald = HeraldExtension.site("basic").routes(b -> b.routePrefix("/topics/", topics).route("/msgs", chat));
+        herald.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (herald != null) {
+            herald.stop();
+            topics.close();
+            chat.close();
+            log.close();
+            herald.afterAll(null);
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private CompletableFuture<HttpResponse<String>> post(String path, String json) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + herald.httpPort() + path))
+                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + herald.httpPort() + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void aFrozenRedisGets504MayHaveBeenStoredAndTheEventIsThereOnceItResumes() throws Exception {
+        start();
+        redis.signal("STOP");
+        HttpResponse<String> topic;
+        HttpResponse<String> msg;
+        try {
+            CompletableFuture<HttpResponse<String>> t = post("/topics/frozen", "{\"k\":\"sent-while-frozen\"}");
+            CompletableFuture<HttpResponse<String>> m = post("/msgs", "{\"user\":\"dup\",\"text\":\"frozen\"}");
+            topic = t.get(20, TimeUnit.SECONDS);
+            msg = m.get(20, TimeUnit.SECONDS);
+        } finally {
+            redis.signal("CONT");
+        }
+        assertThat(topic.statusCode()).as(topic.body()).isEqualTo(504);
+        assertThat(topic.body()).contains("\"error\":\"store timeout\"").contains("may have been stored")
+                .contains("resume from your last id");
+        assertThat(msg.statusCode()).as(msg.body()).isEqualTo(504);
+        assertThat(msg.body()).contains("may have been stored");
+        assertThat(msg.headers().firstValue("cache-control")).hasValue("no-store");
+
+        // The answer was right to hedge: Redis ran the commands once it was thawed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String replay = "";
+        while (!replay.contains("sent-while-frozen") && System.nanoTime() < deadline) {
+            replay = log.readAfter("frozen", dev.herald.store.EventId.ZERO, 10).handle((r, e) -> e == null
+                    ? r.events().toString() : "").get(10, TimeUnit.SECONDS);
+        }
+        assertThat(replay).contains("sent-while-frozen");
+        assertThat(log.latest(ChatHandler.TOPIC, 10).get(10, TimeUnit.SECONDS).toString()).contains("frozen");
+    }
+
+    @Test
+    void aRedisThatIsGoneGets503WithRetryAfterAndTheOutageLogsOneLinePerInterval() throws Exception {
+        start();
+        redis.kill();
+        try (LogCapture lines = LogCapture.of(LimitLog.class)) {
+            List<HttpResponse<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(post("/topics/down", "{\"i\":" + i + "}").get(20, TimeUnit.SECONDS));
+                answers.add(post("/msgs", "{\"user\":\"u\",\"text\":\"t" + i + "\"}").get(20, TimeUnit.SECONDS));
+            }
+            for (HttpResponse<String> r : answers) {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                assertThat(r.headers().firstValue("retry-after")).as(r.body()).hasValue("5");
+            }
+            assertThat(answers.get(0).body()).contains("\"error\":\"store unavailable\"")
+                    .contains("could not be stored");
+            // One line per kind of request for the whole burst, with the cause and no stack trace.
+            assertThat(lines.messages()).hasSize(2);
+            assertThat(lines.messages().get(0)).startsWith("topics publish failed: POST /topics/down from ")
+                    .contains("is unreachable").doesNotContain("\n");
+            assertThat(lines.messages().get(1)).startsWith("chat post failed: POST /msgs from ")
+                    .doesNotContain("\n");
+        }
+    }
+}
