@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.herald.stream.JsonCheck;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -67,7 +69,7 @@ final class MessageInput {
         try {
             node = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new Rejected(400, "invalid JSON", e.getOriginalMessage());
+            throw new Rejected(400, "invalid JSON", JsonCheck.describe(e));
         }
         if (node == null || !node.isObject()) {
             throw new Rejected(400, "invalid message",
@@ -90,28 +92,27 @@ final class MessageInput {
             throw new Rejected(400, "invalid message", "\"" + name + "\" is missing (expected: a non-empty string)");
         }
         if (!v.isTextual()) {
-            throw new Rejected(400, "invalid message", "\"" + name + "\" is a "
-                    + v.getNodeType().name().toLowerCase(Locale.ROOT) + " (expected: a non-empty string)");
+            throw new Rejected(400, "invalid message", "\"" + name + "\" is " + withArticle(v.getNodeType())
+                    + " (expected: a non-empty string)");
         }
         String s = v.textValue();
         if (blank(s)) {
             throw new Rejected(400, "invalid message", "\"" + name + "\" is empty (expected: a non-empty string)");
         }
-        int codePoints = 0;
+        int unpaired = JsonCheck.unpairedSurrogate(s);
+        if (unpaired >= 0) {
+            throw new Rejected(400, "invalid message", "\"" + name + "\" contains an unpaired surrogate at "
+                    + unpaired + " (expected: valid Unicode)");
+        }
         for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw new Rejected(400, "invalid message", "\"" + name + "\" contains an unpaired surrogate at "
-                        + i + " (expected: valid Unicode)");
-            } else if (Character.getType(c) == Character.CONTROL && !(newlines && c == '\n')) {
+            char c = s.charAt(i); // every control character is in the BMP, and a surrogate half is none
+            if (Character.getType(c) == Character.CONTROL && !(newlines && c == '\n')) {
                 throw new Rejected(400, "invalid message", String.format(Locale.ROOT,
                         "\"%s\" contains the control character U+%04X at %d (expected: none%s)", name, (int) c, i,
                         newlines ? " except \\n" : ""));
             }
-            codePoints++;
         }
+        int codePoints = s.codePointCount(0, s.length());
         if (codePoints > max) {
             throw new Rejected(400, "invalid message", "\"" + name + "\" has " + codePoints
                     + " characters (expected: at most " + max + ")");
@@ -120,11 +121,20 @@ final class MessageInput {
     }
 
     /**
-     * Whether {@code s} holds nothing but Unicode white space: {@link String#isBlank} misses the no-break spaces
-     * (U+00A0, U+2007, U+202F), which {@link Character#isSpaceChar} counts, so a user of only U+00A0 is blank.
+     * Whether {@code s} shows nothing: only Unicode white space and format characters. {@link String#isBlank}
+     * misses the no-break spaces (U+00A0, U+2007, U+202F), which {@link Character#isSpaceChar} counts, and the
+     * invisible format characters (category Cf: U+200B zero width space, U+200C/U+200D zero width (non-)joiner,
+     * U+2060 word joiner, U+FEFF), so a user of only U+00A0 or only U+200B is blank.
      */
     static boolean blank(String s) {
-        return s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
+        return s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c)
+                || Character.getType(c) == Character.FORMAT);
+    }
+
+    /** "an array", "an object", "a number": a JSON value's type with its article, for messages. */
+    static String withArticle(JsonNodeType type) {
+        String name = type.name().toLowerCase(Locale.ROOT);
+        return (type == JsonNodeType.ARRAY || type == JsonNodeType.OBJECT ? "an " : "a ") + name;
     }
 
     /** application/json or any +json type; a charset other than UTF-8 is refused. */

@@ -130,7 +130,7 @@ final class Subscriber {
             lastId = afterId;
             fetching = true;
             join().thenCompose(v -> hub.log.readAfter(topic, afterId, hub.replayPage()))
-                    .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err)));
+                    .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err, false)));
         });
     }
 
@@ -163,35 +163,49 @@ final class Subscriber {
         return s == LIVE || s == REPLAYING ? cursor : Long.MAX_VALUE;
     }
 
-    private void firstPage(EventId afterId, Replay r, Throwable err) {
+    /**
+     * The first replay page after {@code afterId}, or, when {@code lost}, the first page from the oldest retained
+     * event after the store said it does not have {@code afterId}.
+     */
+    private void firstPage(EventId afterId, Replay r, Throwable err, boolean lost) {
         if (state == DEAD) {
             return;
         }
-        if (err != null || r.status() == Replay.Status.UNKNOWN) {
+        if (err == null && r.status() == Replay.Status.UNKNOWN && !lost) {
+            // A well-formed id the store does not have: newer than the topic's last event, or never issued here, as
+            // after the store lost data (Redis flushed or restarted without persistence, a restored backup). A 400
+            // would end an EventSource for good; like an id older than the retention, it gets a reset and the
+            // retained events, read from the start (the cursor in the feed is already taken: no gap).
+            LOG.info("resume of {} after {}: the store does not have that id; replaying from the oldest retained"
+                    + " event", topic, afterId);
+            lastId = EventId.ZERO;
+            hub.log.readAfter(topic, EventId.ZERO, hub.replayPage())
+                    .whenComplete((all, e) -> loop.execute(() -> firstPage(afterId, all, e, true)));
+            return;
+        }
+        if (err != null) {
             kill();
-            if (err != null) {
-                LOG.warn("replay of {} after {} failed", topic, afterId, err);
-                TopicsHandler.error(exchange, 503, "store unavailable", "the event log could not be read");
-            } else {
-                TopicsHandler.error(exchange, 400, "unknown event id",
-                        "topic " + topic + " never had an event with id " + afterId);
-            }
+            LOG.warn("replay of {} after {} failed", topic, afterId, err);
+            TopicsHandler.error(exchange, 503, "store unavailable", "the event log could not be read");
             return;
         }
         if (!open()) {
             return;
         }
-        if (r.status() == Replay.Status.RESET) {
-            writeReset(afterId, r.events());
+        if (lost) {
+            writeReset(afterId, "is not in the store (newer than its last event, or lost with its data)",
+                    r.events());
+        } else if (r.status() == Replay.Status.RESET) {
+            writeReset(afterId, "is older than the retained history", r.events());
         }
         acceptPage(r.events());
     }
 
-    private void writeReset(EventId afterId, List<Event> events) {
+    /** The {@code reset} control message: event {@code afterId} {@code why}; the replay starts at the oldest. */
+    private void writeReset(EventId afterId, String why, List<Event> events) {
         String oldest = events.isEmpty() ? "null" : "\"" + events.get(0).id() + "\"";
-        write(format.control("reset", "{\"reason\":\"event " + afterId
-                + " is older than the retained history; replaying from the oldest retained event\",\"oldest\":"
-                + oldest + "}"));
+        write(format.control("reset", "{\"reason\":\"event " + afterId + " " + why
+                + "; replaying from the oldest retained event\",\"oldest\":" + oldest + "}"));
     }
 
     /** The headers of a subscriber's stream in {@code format}, which a HEAD answers too. */
@@ -252,7 +266,8 @@ final class Subscriber {
                 return;
             }
             if (r.status() == Replay.Status.RESET) {
-                writeReset(after, r.events()); // trimmed by retention while this subscriber was replaying
+                // trimmed by retention while this subscriber was replaying
+                writeReset(after, "is older than the retained history", r.events());
             }
             acceptPage(r.events());
         }));

@@ -51,7 +51,13 @@ public final class TopicHub implements AutoCloseable {
      * see the same topic; short enough that topics published once stop counting soon.
      */
     public static final Duration TOPIC_LINGER = Duration.ofMinutes(1);
-    static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    /**
+     * A topic name. Not {@code .} or {@code ..}: browsers, curl and proxies remove those path segments
+     * (RFC 3986 §5.2.4), so {@code EventSource('/topics/..')} could never reach such a topic.
+     */
+    static final Pattern TOPIC = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}");
+    /** {@link #TOPIC} for people, in error messages. */
+    static final String TOPIC_GRAMMAR = "1 to 128 of A-Z a-z 0-9 . _ -, not . or ..";
 
     final EventLog log;
     final StreamSettings settings;
@@ -97,7 +103,7 @@ public final class TopicHub implements AutoCloseable {
      */
     public CompletableFuture<Event> publish(String topic, String json) {
         if (!validTopic(topic)) {
-            throw new IllegalArgumentException("topic: " + topic + " (expected: " + TOPIC.pattern() + ")");
+            throw new IllegalArgumentException("topic: " + topic + " (expected: " + TOPIC_GRAMMAR + ")");
         }
         byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         if (bytes.length > settings.maxEventBytes()) {
@@ -134,6 +140,11 @@ public final class TopicHub implements AutoCloseable {
             return t;
         });
         return !refused[0];
+    }
+
+    /** Whether {@link #admitTopic} would admit {@code topic} now, counting nothing (a HEAD's check). */
+    boolean wouldAdmitTopic(String topic) {
+        return live.containsKey(topic) || liveCount.get() < settings.maxTopics();
     }
 
     /** A subscriber admitted by {@link #admitTopic} has gone; the topic lingers for {@link #TOPIC_LINGER}. */
@@ -199,16 +210,30 @@ public final class TopicHub implements AutoCloseable {
 
     /** Reserves a subscriber slot, or says why not. */
     String reserve(long connectionId) {
+        int total = slots.incrementAndGet();
+        int onConnection = perConnection.computeIfAbsent(connectionId, k -> new AtomicInteger()).incrementAndGet();
+        String refused = refusal(total, onConnection);
+        if (refused != null) {
+            release(connectionId);
+        }
+        return refused;
+    }
+
+    /** Why {@link #reserve} would refuse a subscriber now, or null; reserves nothing (a HEAD's check). */
+    String wouldRefuse(long connectionId) {
+        AtomicInteger c = perConnection.get(connectionId);
+        return refusal(slots.get() + 1, (c == null ? 0 : c.get()) + 1);
+    }
+
+    /** Why a subscriber that would make {@code total} in all and {@code onConnection} on its own is refused. */
+    private String refusal(int total, int onConnection) {
         if (closed) {
             return "the hub is shutting down";
         }
-        if (slots.incrementAndGet() > settings.maxSubscribers()) {
-            slots.decrementAndGet();
+        if (total > settings.maxSubscribers()) {
             return "too many subscribers (limit " + settings.maxSubscribers() + ")";
         }
-        AtomicInteger c = perConnection.computeIfAbsent(connectionId, k -> new AtomicInteger());
-        if (c.incrementAndGet() > settings.maxSubscribersPerConnection()) {
-            release(connectionId);
+        if (onConnection > settings.maxSubscribersPerConnection()) {
             return "too many subscribers on this connection (limit " + settings.maxSubscribersPerConnection() + ")";
         }
         return null;

@@ -28,11 +28,15 @@ import java.util.Optional;
  *   <li>{@code GET /topics/{name}} subscribes: SSE when Accept names {@code text/event-stream}, NDJSON
  *       otherwise. {@code Last-Event-ID} (preferred) or {@code ?since=ID} resumes after that id: the missed
  *       events come from the store, then the stream goes live with no gap and no duplicate. An id older than the
- *       retention gets a {@code reset} message first; an unknown or malformed id gets 400.</li>
+ *       retention gets a {@code reset} message first, and so does a well-formed id the store does not have (newer
+ *       than its last event, or lost with the store's data): the client replays from the oldest retained event
+ *       instead of ending for good (EventSource gives up at any status but 200). A malformed id gets 400.</li>
  *   <li>{@code POST /topics/{name}} publishes one JSON value (JSON content type, at most
  *       {@link StreamSettings#maxEventBytes()}), answering 201 {@code {"id":...}} once committed.</li>
  *   <li>{@code HEAD /topics/{name}} answers the status and headers a GET would get, without subscribing.</li>
- *   <li>Other methods get 405 with {@code Allow}. Errors are {@code {"error","detail"}} and a log line.</li>
+ *   <li>{@code OPTIONS} gets 204 with {@code Allow}, as {@code /msgs} does; other methods 405 with {@code Allow}.
+ *       A topic name is 1 to 128 of {@code A-Z a-z 0-9 . _ -}, not {@code .} or {@code ..} (400 otherwise, whatever
+ *       the allowed method). Errors are {@code {"error","detail"}} and a log line.</li>
  * </ul>
  */
 public final class TopicsHandler implements Handler, AutoCloseable {
@@ -40,7 +44,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     private static final String PREFIX = "/topics/";
     private static final String RETRY_AFTER = "5";
     /** The methods a topic answers, for 405's {@code Allow}. */
-    static final String ALLOW = "GET, HEAD, POST";
+    static final String ALLOW = "GET, HEAD, POST, OPTIONS";
 
     private final TopicHub hub;
     private final StreamSettings settings;
@@ -76,7 +80,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
     public void handle(Exchange exchange) {
         Request r = exchange.request();
         String method = r.method();
-        if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("POST")) {
+        if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("POST") && !method.equals("OPTIONS")) {
             exchange.respond(Response.error(405, "method not allowed", method + " is not supported on topics")
                     .header("allow", ALLOW));
             log(r, 405, "method not allowed");
@@ -87,11 +91,12 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         if (!TopicHub.validTopic(name)) {
             String shown = name.length() > 64 ? name.substring(0, 64) + "…(" + name.length() + " chars)" : name;
             error(exchange, 400, "bad topic name",
-                    "topic '" + shown + "' (expected: 1 to 128 of A-Z a-z 0-9 . _ -)");
+                    "topic '" + shown + "' (expected: " + TopicHub.TOPIC_GRAMMAR + ")");
             return;
         }
         switch (method) {
             case "GET", "HEAD" -> subscribe(exchange, name);
+            case "OPTIONS" -> exchange.respond(Response.status(204).header("allow", ALLOW));
             default -> publish(exchange, name);
         }
     }
@@ -110,22 +115,17 @@ public final class TopicsHandler implements Handler, AutoCloseable {
             return;
         }
         if (r.isHead()) {
-            // RFC 9110 §9.3.2: the GET's status and headers, checked as above; no content-length (the GET's stream
-            // has none), no body. Nothing is subscribed and no topic is counted.
-            Response head = Response.status(200).lengthUnknown();
-            Subscriber.headers(Format.negotiate(r.header("accept"))).forEach(head::header);
-            exchange.respond(head);
+            head(exchange, topic);
             return;
         }
-        if (!admitTopic(exchange, topic, true)) {
+        if (!hub.admitTopic(topic, true)) {
+            tooManyTopics(exchange, topic);
             return;
         }
         String refused = hub.reserve(r.connectionId());
         if (refused != null) {
             hub.leaveTopic(topic);
-            exchange.respond(Response.error(503, "too many subscribers", refused).header("retry-after", RETRY_AFTER));
-            limitLog.exceeded(refused.contains("connection") ? "streams.max-subscribers-per-connection"
-                    : "streams.max-subscribers", r.remote(), "GET " + r.path() + ": 503 " + refused);
+            tooManySubscribers(exchange, refused);
             return;
         }
         Subscriber s = new Subscriber(hub, topic, Format.negotiate(r.header("accept")), exchange);
@@ -134,6 +134,28 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         } else {
             s.startResume(after);
         }
+    }
+
+    /**
+     * RFC 9110 §9.3.2: the GET's status and headers after the GET's checks (the token and the id above, here the
+     * topic and subscriber limits, which count nothing); no content-length (the GET's stream has none), no body.
+     * The store is not read: every well-formed id gets a 200 stream (with a reset when the store does not have it),
+     * so only a failing store could make the GET's answer differ.
+     */
+    private void head(Exchange exchange, String topic) {
+        Request r = exchange.request();
+        if (!hub.wouldAdmitTopic(topic)) {
+            tooManyTopics(exchange, topic);
+            return;
+        }
+        String refused = hub.wouldRefuse(r.connectionId());
+        if (refused != null) {
+            tooManySubscribers(exchange, refused);
+            return;
+        }
+        Response head = Response.status(200).lengthUnknown();
+        Subscriber.headers(Format.negotiate(r.header("accept"))).forEach(head::header);
+        exchange.respond(head);
     }
 
     /** {@code Last-Event-ID} wins over {@code ?since=}: EventSource sends the header on reconnect to the same URL. */
@@ -181,7 +203,8 @@ public final class TopicsHandler implements Handler, AutoCloseable {
             error(exchange, refusal.status(), refusal.error(), refusal.detail());
             return;
         }
-        if (!admitTopic(exchange, topic, false)) {
+        if (!hub.admitTopic(topic, false)) {
+            tooManyTopics(exchange, topic);
             return;
         }
         hub.log.append(topic, new String(body, StandardCharsets.UTF_8).strip()).whenComplete((e, err) -> {
@@ -208,16 +231,20 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         });
     }
 
-    /** Counts the topic as live, or answers 503 when it would be one topic too many. */
-    private boolean admitTopic(Exchange exchange, String topic, boolean subscriber) {
-        if (hub.admitTopic(topic, subscriber)) {
-            return true;
-        }
+    /** Answers 503: {@code topic} would be one live topic too many. */
+    private void tooManyTopics(Exchange exchange, String topic) {
         Request r = exchange.request();
         String detail = "topic " + topic + " would be one more than the " + settings.maxTopics() + " live topics";
         exchange.respond(Response.error(503, "too many topics", detail).header("retry-after", RETRY_AFTER));
         limitLog.exceeded("limits.max-topics", r.remote(), r.method() + " " + r.path() + ": 503 " + detail);
-        return false;
+    }
+
+    /** Answers 503: one subscriber too many, as {@code refused} by the hub says. */
+    private void tooManySubscribers(Exchange exchange, String refused) {
+        Request r = exchange.request();
+        exchange.respond(Response.error(503, "too many subscribers", refused).header("retry-after", RETRY_AFTER));
+        limitLog.exceeded(refused.contains("connection") ? "streams.max-subscribers-per-connection"
+                : "streams.max-subscribers", r.remote(), r.method() + " " + r.path() + ": 503 " + refused);
     }
 
     /** Why a publish is refused: the status and the JSON error document's two fields. */

@@ -94,6 +94,10 @@ class ChatValidationTest {
                 bad("user only no-break spaces", "{\"user\":\"\\u00a0\\u00a0\",\"text\":\"hi\"}", 400),
                 bad("user only U+00A0 as raw UTF-8", "{\"user\":\"\u00a0\",\"text\":\"hi\"}", 400),
                 bad("text only NBSP and ideographic space", "{\"user\":\"ann\",\"text\":\"\u00a0\u3000\u202f\"}", 400),
+                // invisible format characters (Unicode category Cf) count as white space for emptiness
+                bad("user only a zero width space", "{\"user\":\"\\u200b\",\"text\":\"hi\"}", 400),
+                bad("user only format characters", "{\"user\":\"\u200c\u200d\u2060\ufeff\",\"text\":\"hi\"}", 400),
+                bad("text only zero width spaces and blanks", "{\"user\":\"ann\",\"text\":\"\u200b \u200b\"}", 400),
                 bad("user too long", "{\"user\":\"" + "u".repeat(65) + "\",\"text\":\"hi\"}", 400),
                 bad("text too long", "{\"user\":\"ann\",\"text\":\"" + "t".repeat(2001) + "\"}", 400),
                 bad("newline in user", "{\"user\":\"a\\nb\",\"text\":\"hi\"}", 400),
@@ -151,6 +155,49 @@ class ChatValidationTest {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(JSON.readTree(r.body()).get("user").asText()).isEqualTo("😀".repeat(64));
+    }
+
+    /** The details say what is wrong in plain words: no parser internals, articles right. */
+    @Test
+    void detailsAreClean() throws Exception {
+        assertThat(detail("{\"user\":\"ann\",\"text\":")).isEqualTo("the body is not valid JSON: unexpected end of"
+                + " input within/between Object entries at line 1 column 22");
+        assertThat(detail("{\"user\":\"ann\",\"text\":[")).isEqualTo("the body is not valid JSON: unexpected end of"
+                + " input: expected close marker for Array (opened at line 1 column 22) at line 1 column 23");
+        assertThat(detail("{\"user\":\"ann\" \"text\":\"hi\"}")).startsWith("the body is not valid JSON: ")
+                .doesNotContain("Source", "REDACTED", "`").endsWith(" at line 1 column 15");
+        assertThat(detail("{\"user\":[\"ann\"],\"text\":\"hi\"}"))
+                .isEqualTo("\"user\" is an array (expected: a non-empty string)");
+        assertThat(detail("{\"user\":\"ann\",\"text\":{\"a\":1}}"))
+                .isEqualTo("\"text\" is an object (expected: a non-empty string)");
+        assertThat(detail("{\"user\":7,\"text\":\"hi\"}"))
+                .isEqualTo("\"user\" is a number (expected: a non-empty string)");
+        assertThat(detail("{\"user\":\"\\u200b\",\"text\":\"hi\"}"))
+                .isEqualTo("\"user\" is empty (expected: a non-empty string)");
+        assertThat(detail("{\"user\":\"ann\",\"text\":\"a\\ud800b\"}"))
+                .isEqualTo("\"text\" contains an unpaired surrogate at 1 (expected: valid Unicode)");
+    }
+
+    /** Format characters inside visible text stay: an emoji's zero width joiner, a word joiner between words. */
+    @Test
+    void formatCharactersNextToVisibleOnesAreAccepted() throws Exception {
+        JdkClient c = (JdkClient) HERALD.client("h2");
+        String user = "\ud83d\udc69\u200d\ud83d\udcbb"; // woman technologist: two emoji and a ZWJ
+        String body = JSON.createObjectNode().put("user", user).put("text", "a\u2060b\u200b").toString();
+        HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/msgs")).timeout(WAIT)
+                .header("content-type", JSON_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(JSON.readTree(r.body()).get("user").asText()).isEqualTo(user);
+    }
+
+    static String detail(String body) throws Exception {
+        JdkClient c = (JdkClient) HERALD.client("h2");
+        HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/msgs")).timeout(WAIT)
+                .header("content-type", JSON_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        return JSON.readTree(r.body()).get("detail").asText();
     }
 
     static int stored() throws Exception {

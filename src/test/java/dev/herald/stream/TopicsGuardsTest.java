@@ -139,6 +139,11 @@ class TopicsGuardsTest {
         assertThat(third.statusCode()).isEqualTo(503);
         assertThat(third.headers().firstValue("retry-after")).hasValue("5");
         assertThat(JSON.readTree(third.body()).get("detail").asText()).contains("this connection");
+        HttpResponse<String> head = c.client().send(HttpRequest.newBuilder(c.uri("/topics/lim"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).as("HEAD: as the GET").isEqualTo(503);
+        assertThat(head.headers().firstValue("retry-after")).hasValue("5");
+        assertThat(TOPICS.hub().subscriberCount()).as("the HEAD reserved nothing").isEqualTo(2);
 
         HttpClient other = JdkClient.builder(HERALD.certificate()).version(HttpClient.Version.HTTP_2).build();
         HttpResponse<Lines> c1 = Lines.open(other, c.uri("/topics/lim"), Map.of(), 0);

@@ -229,11 +229,10 @@ class TopicsHttpTest {
     }
 
     @Test
-    void malformedAndUnknownIdsGet400() throws Exception {
+    void malformedIdsGet400() throws Exception {
         JdkClient c = client("h2");
         String t = topic();
-        String id = idOf(post(c, t, "{}"));
-        long ms = Long.parseLong(id.substring(0, id.indexOf('-')));
+        idOf(post(c, t, "{}"));
         for (String bad : List.of("abc", "1-", "-1", "1-2-3", "1.5-0", "18446744073709551616-0", "%20x")) {
             HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t + "?since=" + bad))
                     .build(), HttpResponse.BodyHandlers.ofString());
@@ -243,13 +242,60 @@ class TopicsHttpTest {
         HttpResponse<String> header = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t))
                 .header("Last-Event-ID", "nope").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(header.statusCode()).isEqualTo(400);
-        for (String unknown : List.of((ms + 60_000) + "-0", ms + "-999999")) {
-            HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t
-                    + "?since=" + unknown)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(unknown).isEqualTo(400);
-            assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("unknown event id");
-        }
         assertThat(TOPICS.hub().subscribers(t)).isEmpty();
+    }
+
+    /**
+     * A well-formed id the store does not have (newer than the topic's last event: the store lost its tail, was
+     * flushed or restored) is treated like one older than the retention: 200, a reset, the retained events from the
+     * oldest, then live ones. A 400 would end an EventSource for good.
+     */
+    @Test
+    void unknownWellFormedIdsGetAResetThenTheRetainedEvents() throws Exception {
+        JdkClient c = client("h2");
+        String t = topic();
+        String first = idOf(post(c, t, "{\"n\":1}"));
+        String second = idOf(post(c, t, "{\"n\":2}"));
+        long ms = Long.parseLong(second.substring(0, second.indexOf('-')));
+        for (String unknown : List.of((ms + 60_000) + "-0", ms + "-999999", "99999999999999-0")) {
+            HttpResponse<Lines> r = Lines.open(c, "/topics/" + t + "?since=" + unknown, Map.of());
+            assertThat(r.statusCode()).as(unknown).isEqualTo(200);
+            JsonNode reset = JSON.readTree(r.body().next());
+            assertThat(reset.get("type").asText()).as(unknown).isEqualTo("reset");
+            assertThat(reset.get("reason").asText()).isEqualTo("event " + unknown + " is not in the store (newer than"
+                    + " its last event, or lost with its data); replaying from the oldest retained event");
+            assertThat(reset.get("oldest").asText()).isEqualTo(first);
+            assertThat(JSON.readTree(r.body().next()).get("id").asText()).isEqualTo(first);
+            assertThat(JSON.readTree(r.body().next()).get("id").asText()).isEqualTo(second);
+            r.body().cancel();
+        }
+
+        // EventSource's reconnect: the same by Last-Event-ID over SSE, and live events follow
+        HttpResponse<Lines> sse = Lines.open(c, "/topics/" + t,
+                Map.of("Accept", "text/event-stream", "Last-Event-ID", (ms + 60_000) + "-0"));
+        assertThat(sse.statusCode()).isEqualTo(200);
+        assertThat(sse.body().nextSse()).containsExactly("retry: 2500");
+        List<String> reset = sse.body().nextSse();
+        assertThat(reset).hasSize(2);
+        assertThat(reset.get(0)).isEqualTo("event: reset");
+        assertThat(reset.get(1)).startsWith("data: {\"reason\":\"event " + (ms + 60_000) + "-0 is not in the store")
+                .endsWith(",\"oldest\":\"" + first + "\"}");
+        assertThat(sse.body().nextSse()).containsExactly("id: " + first, "event: message", "data: {\"n\":1}");
+        assertThat(sse.body().nextSse()).containsExactly("id: " + second, "event: message", "data: {\"n\":2}");
+        String live = idOf(post(c, t, "{\"n\":3}"));
+        assertThat(sse.body().nextSse()).containsExactly("id: " + live, "event: message", "data: {\"n\":3}");
+        sse.body().cancel();
+
+        // a topic the store has no event of: the reset names no oldest, then the stream is live
+        String empty = topic();
+        HttpResponse<Lines> nd = Lines.open(c, "/topics/" + empty + "?since=" + (ms + 60_000) + "-0", Map.of());
+        assertThat(nd.statusCode()).isEqualTo(200);
+        JsonNode emptyReset = JSON.readTree(nd.body().next());
+        assertThat(emptyReset.get("type").asText()).isEqualTo("reset");
+        assertThat(emptyReset.get("oldest").isNull()).as(emptyReset.toString()).isTrue();
+        String next = idOf(post(c, empty, "{\"n\":1}"));
+        assertThat(JSON.readTree(nd.body().next()).get("id").asText()).isEqualTo(next);
+        nd.body().cancel();
     }
 
     @Test
@@ -312,8 +358,22 @@ class TopicsHttpTest {
             HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/x"))
                     .method(m, HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(m).isEqualTo(405);
-            assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD, POST");
+            assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD, POST, OPTIONS");
         }
+    }
+
+    /** As on /msgs: OPTIONS is 204 with Allow, and subscribes or stores nothing. */
+    @Test
+    void optionsGets204WithAllow() throws Exception {
+        JdkClient c = client("h2");
+        String t = topic();
+        HttpResponse<String> r = c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + t))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+        assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD, POST, OPTIONS");
+        assertThat(r.body()).isEmpty();
+        assertThat(TOPICS.hub().subscribers(t)).isEmpty();
+        assertThat(LOG.latest(t, 1).get(10, TimeUnit.SECONDS)).isEmpty();
     }
 
     /** RFC 9110 §9.1, §9.3.2: HEAD where GET is, with the GET's headers, no length, no body, no subscription. */
@@ -338,6 +398,16 @@ class TopicsHttpTest {
                 .timeout(Duration.ofSeconds(10)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(bad.statusCode()).as("as the GET would").isEqualTo(400);
+        // a well-formed id the store does not have: the GET answers 200 (with a reset), and so does the HEAD
+        for (Map<String, String> unknown : List.of(Map.of("Last-Event-ID", "99999999999999-0"), Map.<String, String>of())) {
+            HttpRequest.Builder rb = HttpRequest.newBuilder(c.uri("/topics/" + t
+                            + (unknown.isEmpty() ? "?since=99999999999999-0" : "")))
+                    .timeout(Duration.ofSeconds(10)).method("HEAD", HttpRequest.BodyPublishers.noBody());
+            unknown.forEach(rb::header);
+            HttpResponse<String> r = c.client().send(rb.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("unknown id, %s", unknown).isEqualTo(200);
+        }
+        assertThat(TOPICS.hub().subscribers(t)).isEmpty();
     }
 
     static byte[] bytes(int... b) {
@@ -375,6 +445,10 @@ class TopicsHttpTest {
                 Bad.of("bare word", "hello", 400),
                 Bad.of("too deep", "[".repeat(5000) + "]".repeat(5000), 400),
                 Bad.of("number too long", "1".repeat(5000), 400),
+                Bad.of("lone high surrogate escape", "{\"a\":\"\\ud800\"}", 400),
+                Bad.of("lone low surrogate escape", "[\"x\\udc00y\"]", 400),
+                Bad.of("reversed surrogate pair", "\"\\ude00\\ud83d\"", 400),
+                Bad.of("lone surrogate in a name", "{\"\\ud83d\":1}", 400),
                 new Bad("invalid UTF-8", "/topics/victim", json, bytes('"', 0xC3, 0x28, '"'), 400),
                 new Bad("UTF-8 surrogate", "/topics/victim", json, bytes('"', 0xED, 0xA0, 0x80, '"'), 400),
                 new Bad("overlong UTF-8", "/topics/victim", json, bytes('"', 0xC0, 0xAF, '"'), 400),
@@ -391,7 +465,9 @@ class TopicsHttpTest {
                 new Bad("slash in topic", "/topics/a/b", json, "{}".getBytes(), 400),
                 new Bad("empty topic", "/topics/", json, "{}".getBytes(), 400),
                 new Bad("huge topic name", "/topics/" + "a".repeat(129), json, "{}".getBytes(), 400),
-                new Bad("non-ASCII topic", "/topics/%C3%A4", json, "{}".getBytes(), 400));
+                new Bad("non-ASCII topic", "/topics/%C3%A4", json, "{}".getBytes(), 400),
+                new Bad("topic .", "/topics/.", json, "{}".getBytes(), 400),
+                new Bad("topic ..", "/topics/..", json, "{}".getBytes(), 400));
         assertThat(cases).hasSizeGreaterThanOrEqualTo(20);
         HttpResponse<Lines> watcher = Lines.open(c, "/topics/victim", Map.of());
         for (Bad b : cases) {
@@ -404,9 +480,16 @@ class TopicsHttpTest {
             assertThat(r.statusCode()).as(b.name() + ": " + r.body()).isEqualTo(b.status());
             JsonNode err = JSON.readTree(r.body());
             assertThat(err.has("error") && err.has("detail")).as(b.name() + ": " + r.body()).isTrue();
+            if (b.name().contains("surrogate escape") || b.name().contains("surrogate pair")) {
+                assertThat(err.get("detail").asText()).as(b.name()).contains("unpaired surrogate")
+                        .endsWith("(expected: valid Unicode)");
+            }
+            if (b.name().startsWith("topic .")) {
+                assertThat(err.get("detail").asText()).as(b.name()).endsWith("not . or ..)");
+            }
         }
         assertThat(LOG.latest("victim", 10).get(10, TimeUnit.SECONDS)).isEmpty();
-        for (String other : List.of("a", "b", "a%20b", "\u00e4", "a".repeat(128))) {
+        for (String other : List.of("a", "b", "a%20b", "\u00e4", "a".repeat(128), ".", "..")) {
             assertThat(LOG.latest(other, 10).get(10, TimeUnit.SECONDS)).as(other).isEmpty();
         }
         // a good publish afterwards is the first thing the watcher sees

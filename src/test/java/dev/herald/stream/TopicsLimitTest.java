@@ -50,6 +50,12 @@ class TopicsLimitTest {
         assertRefused(subscribe, "d");
         assertRefused(post(c, "d", "{\"n\":1}"), "d");
         assertThat(LOG.latest("d", 10).get()).as("nothing stored for a refused topic").isEmpty();
+        // HEAD answers what the GET would, and counts nothing either way
+        HttpResponse<String> headD = head(c, "d");
+        assertThat(headD.statusCode()).as("HEAD: the GET's status").isEqualTo(503);
+        assertThat(headD.headers().firstValue("retry-after")).hasValue("5");
+        assertThat(head(c, "a").statusCode()).as("a live topic").isEqualTo(200);
+        assertThat(TOPICS.hub().liveTopics()).isEqualTo(3);
 
         // Live topics keep working: a second subscriber and more publishes.
         HttpResponse<Lines> a2 = Lines.open(c, "/topics/a", Map.of());
@@ -77,6 +83,11 @@ class TopicsLimitTest {
         assertThat(body.get("error").asText()).isEqualTo("too many topics");
         assertThat(body.get("detail").asText()).isEqualTo("topic " + topic
                 + " would be one more than the 3 live topics");
+    }
+
+    private static HttpResponse<String> head(JdkClient c, String topic) throws Exception {
+        return c.client().send(HttpRequest.newBuilder(c.uri("/topics/" + topic))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> post(JdkClient c, String topic, String json) throws Exception {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -56,7 +57,35 @@ class TopicsUnitTest {
         assertThat(JsonCheck.problem(new byte[] {'{', '}', 0, ' '})).contains("NUL");
         assertThat(JsonCheck.problem("".getBytes())).contains("empty");
         assertThat(JsonCheck.problem(new byte[] {'"', (byte) 0xff, '"'})).contains("UTF-8");
-        assertThat(JsonCheck.problem("{\"a\":1,\"a\":1}".getBytes())).contains("invalid JSON");
+        assertThat(JsonCheck.problem("{\"a\":1,\"a\":1}".getBytes()))
+                .isEqualTo("the body is not valid JSON: duplicate field 'a' at line 1 column 11");
+        // Escaped surrogates: a pair is one character, half of one is no Unicode (the chat refuses it too).
+        assertThat(JsonCheck.problem("[\"\\ud83d\\ude00\", \"\ud83d\ude00\"]".getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+        assertThat(JsonCheck.problem("{\"k\": [1, \"ab\\ud800\"]}".getBytes())).isEqualTo("the string at line 1"
+                + " column 11 contains an unpaired surrogate U+D800 at 2 (expected: valid Unicode)");
+        // in a name, Jackson's own check refuses it
+        assertThat(JsonCheck.problem("{\"a\\udc00\": 1}".getBytes())).contains("surrogate");
+        assertThat(JsonCheck.problem("[{\"a\\ud800b\": 1}]".getBytes())).contains("surrogate");
+    }
+
+    /** A parser's refusal told without Jackson's internals (redacted source, feature and constraint names). */
+    @Test
+    void jsonErrorsAreToldWithoutTheParsersInternals() {
+        assertThat(JsonCheck.problem("{\"user\":\"ann\",".getBytes())).isEqualTo("the body is not valid JSON:"
+                + " unexpected end of input within/between Object entries at line 1 column 15");
+        assertThat(JsonCheck.problem("{\"a\":\n [1".getBytes())).isEqualTo("the body is not valid JSON:"
+                + " unexpected end of input: expected close marker for Array (opened at line 2 column 2)"
+                + " at line 2 column 4");
+        assertThat(JsonCheck.problem("NaN".getBytes())).isEqualTo("the body is not valid JSON:"
+                + " non-standard token 'NaN' at line 1 column 4");
+        assertThat(JsonCheck.problem("[".repeat(1001).getBytes())).isEqualTo("the body is not valid JSON:"
+                + " document nesting depth (1001) exceeds the maximum allowed (1000)"); // a limit: no location
+        for (String bad : List.of("{\"a\":", "{'a':1}", "[1,]", "\"a\nb\"", "tru", "{\"a\" 1}")) {
+            assertThat(JsonCheck.problem(bad.getBytes())).as(bad).startsWith("the body is not valid JSON: ")
+                    .doesNotContain("Source", "REDACTED", "`", "Feature", "Constraints").containsPattern(
+                            " at line \\d+ column \\d+$");
+        }
     }
 
     @Test
@@ -90,6 +119,12 @@ class TopicsUnitTest {
         assertThat(TopicHub.validTopic("")).isFalse();
         assertThat(TopicHub.validTopic("a/b")).isFalse();
         assertThat(TopicHub.validTopic("a b")).isFalse();
+        // dot segments: clients remove them from the path (RFC 3986 §5.2.4), so no browser could reach the topic
+        assertThat(TopicHub.validTopic(".")).isFalse();
+        assertThat(TopicHub.validTopic("..")).isFalse();
+        assertThat(TopicHub.validTopic("...")).isTrue();
+        assertThat(TopicHub.validTopic(".a")).isTrue();
+        assertThat(TopicHub.validTopic("..a")).isTrue();
     }
 
     @Test
