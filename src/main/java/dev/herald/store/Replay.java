@@ -26,7 +26,8 @@ public record Replay(Status status, List<Event> events) {
         RESET,
         /**
          * {@code afterId} is newer than the newest event of the topic, or inside the retained range but never issued
-         * (for example an id of another topic or of a deleted database): a client error.
+         * (for example an id of another topic or of a deleted database). The topics API answers it like a trim: a
+         * {@code reset}, then a replay from the oldest retained event.
          */
         UNKNOWN
     }
