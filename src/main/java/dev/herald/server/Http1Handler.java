@@ -201,10 +201,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                     + server.config.maxUriLength());
         }
         if (cause instanceof TooLongHttpHeaderException) {
-            server.limitLog.exceeded("http2.max-header-list-size", current.request().remote(),
-                    "HTTP/1.1 header over " + server.config.maxHeaderListSize() + " bytes: 431");
-            return Response.error(431, "header too large", "the header fields are over "
-                    + "http2.max-header-list-size, " + server.config.maxHeaderListSize() + " bytes");
+            return server.headersTooLarge(current.request().remote(), "HTTP/1.1 header");
         }
         if (cause instanceof TooLongFrameException) {
             server.limitLog.exceeded("max-request-body", current.request().remote(),

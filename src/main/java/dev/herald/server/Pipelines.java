@@ -356,16 +356,14 @@ final class Pipelines {
 
         @Override
         protected void handleServerHeaderDecodeSizeError(ChannelHandlerContext ctx, Http2Stream stream) {
-            int limit = server.config.maxHeaderListSize();
-            server.limitLog.exceeded("http2.max-header-list-size", ConnectionInfo.of(ctx.channel()).remote,
-                    "HTTP/2 header list over " + limit + " bytes, stream " + stream.id() + ": 431");
-            byte[] body = Response.error(431, "header too large", "the header fields are over "
-                    + "http2.max-header-list-size, " + limit + " bytes").bytes();
+            Response response = server.headersTooLarge(ConnectionInfo.of(ctx.channel()).remote,
+                    "HTTP/2 header list of stream " + stream.id());
+            byte[] body = response.bytes();
             Http2Headers headers = new DefaultHttp2Headers()
                     .status(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText())
-                    .add("content-type", "application/json")
                     .addInt("content-length", body.length)
                     .add("date", DateHeader.SYSTEM.now());
+            response.headers().forEach(headers::add);
             encoder().writeHeaders(ctx, stream.id(), headers, 0, false, ctx.newPromise());
             encoder().writeData(ctx, stream.id(), Unpooled.wrappedBuffer(body), 0, true, ctx.newPromise());
             try {

@@ -25,4 +25,15 @@ final class ServerContext {
         this.accessLog = new AccessLog(config.accessLog());
         this.metrics = metrics;
     }
+
+    /**
+     * The 431 for header fields over {@code http2.max-header-list-size}, on either protocol, once the limit is
+     * logged; {@code what} names them for the log line, such as {@code HTTP/1.1 header}.
+     */
+    Response headersTooLarge(Object peer, String what) {
+        int limit = config.maxHeaderListSize();
+        limitLog.exceeded("http2.max-header-list-size", peer, what + " over " + limit + " bytes: 431");
+        return Response.error(431, "header too large", "the header fields are over http2.max-header-list-size, "
+                + limit + " bytes");
+    }
 }
