@@ -11,6 +11,7 @@ import dev.herald.server.ResponseStream;
 import dev.herald.store.Event;
 import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
+import dev.herald.store.StoreException;
 import dev.herald.store.StoreTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,7 +20,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -223,7 +223,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
         ObjectNode data = MessageInput.JSON.createObjectNode().put("user", valid.user()).put("text", valid.text());
         log.append(TOPIC, data.toString()).whenComplete((event, err) -> {
             if (err != null) {
-                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                Throwable cause = StoreException.unwrap(err);
                 limitLog.failed("chat post", "POST /msgs from " + exchange.request().remote(), cause);
                 exchange.respond(cause instanceof StoreTimeoutException
                         ? error(504, "timeout", "the store did not answer in time; the message may have been stored:"

@@ -60,8 +60,9 @@ public final class LimitLog {
      */
     public void failed(String kind, String what, Throwable cause) {
         StringBuilder causes = new StringBuilder();
-        for (Throwable t = cause; t != null && causes.length() < 1_000; t = t.getCause() == t ? null : t.getCause()) {
-            causes.append(causes.length() == 0 ? "" : "; caused by ").append(t.getMessage() != null ? t.getMessage() : t.getClass().getName());
+        for (Throwable t = cause; t != null && causes.length() < 1_000; t = t.getCause()) {
+            causes.append(causes.length() == 0 ? "" : "; caused by ")
+                    .append(t.getMessage() != null ? t.getMessage() : t.getClass().getName());
         }
         LOG.debug("{} failed: {}", kind, what, cause);
         log(kind, kind + " failed: " + what + ": " + causes);

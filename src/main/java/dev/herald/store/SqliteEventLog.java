@@ -564,7 +564,7 @@ public final class SqliteEventLog implements EventLog {
         List<Append> batch = List.copyOf(appends); // the writer reuses its list once this returns
         try {
             Connection writer = writer();
-            for (Append a : appends) {
+            for (Append a : batch) {
                 TopicState s = touched.get(a.topic());
                 if (s == null) {
                     TopicState current = topics.get(a.topic());
@@ -605,15 +605,14 @@ public final class SqliteEventLog implements EventLog {
         writeSucceeded();
         topics.putAll(touched);
         commits.incrementAndGet();
-        List<Append> done = batch;
         notifier.execute(() -> {
             for (Event event : events) {
                 for (Listener l : listeners) {
                     l.accept(event);
                 }
             }
-            for (int i = 0; i < done.size(); i++) {
-                done.get(i).future().complete(events.get(i));
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).future().complete(events.get(i));
             }
         });
     }

@@ -7,6 +7,7 @@ import dev.herald.server.Request;
 import dev.herald.server.Response;
 import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
+import dev.herald.store.StoreException;
 import dev.herald.store.StoreOverloadedException;
 import dev.herald.store.StoreTimeoutException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -209,8 +210,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
         }
         hub.log.append(topic, new String(body, StandardCharsets.UTF_8).strip()).whenComplete((e, err) -> {
             if (err != null) {
-                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-                        ? err.getCause() : err;
+                Throwable cause = StoreException.unwrap(err);
                 if (cause instanceof StoreOverloadedException) {
                     exchange.respond(Response.error(503, "store overloaded", cause.getMessage())
                             .header("retry-after", "1"));

@@ -44,7 +44,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -319,7 +318,7 @@ public final class RedisEventLog implements EventLog {
         RedisAsyncCommands<String, String> c = commands.async();
         return call(() -> c.xinfoStream(key)).handle((info, err) -> {
             if (err != null) {
-                Throwable t = unwrap(err);
+                Throwable t = StoreException.unwrap(err);
                 if (t instanceof RedisCommandExecutionException && String.valueOf(t.getMessage()).contains("no such key")) {
                     return null;
                 }
@@ -554,7 +553,7 @@ public final class RedisEventLog implements EventLog {
                     }
                     if (err != null) {
                         readerId = -1; // the reader may come back as another client
-                        markDown(unwrap(err));
+                        markDown(StoreException.unwrap(err));
                         notifier.schedule(this::readNext, RETRY.toMillis(), TimeUnit.MILLISECONDS);
                         return;
                     }
@@ -827,16 +826,9 @@ public final class RedisEventLog implements EventLog {
         }
     }
 
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
     /** The store exception for a failed command, counting an unreachable Redis as an outage. */
     private StoreException failure(String what, Throwable err) {
-        Throwable t = unwrap(err);
+        Throwable t = StoreException.unwrap(err);
         if (t instanceof StoreException se) {
             return se;
         }
