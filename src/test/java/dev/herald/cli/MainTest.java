@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import dev.herald.config.HeraldConfig;
 import dev.herald.config.Setting;
 import dev.herald.config.Settings;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -208,6 +209,15 @@ class MainTest {
         assertThat(launcher.config.fileCacheMaxFile()).isEqualTo(1L << 20);
     }
 
+    /** What {@code --verbose} sets, put back after each test: later tests in this JVM must not log at DEBUG. */
+    private final Logger heraldLogger = (Logger) LoggerFactory.getLogger("dev.herald");
+    private final Level heraldLevel = heraldLogger.getLevel();
+
+    @AfterEach
+    void restoreTheLogLevel() {
+        heraldLogger.setLevel(heraldLevel);
+    }
+
     @Test
     void everyValueTypeIsAcceptedAsAFlag() throws IOException {
         Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
@@ -233,14 +243,8 @@ class MainTest {
 
     @Test
     void verboseTurnsOnDebugLoggingForHerald() {
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.herald");
-        Level before = logger.getLevel();
-        try {
-            assertThat(run("--verbose").code).isZero();
-            assertThat(logger.getLevel()).isEqualTo(Level.DEBUG);
-        } finally {
-            logger.setLevel(before);
-        }
+        assertThat(run("--verbose").code).isZero();
+        assertThat(heraldLogger.getLevel()).isEqualTo(Level.DEBUG);
     }
 
     @Test
