@@ -47,6 +47,8 @@
 #   CLIENT_RMEM []          a diagnostic: the default receive buffer of the clients' sockets in bytes
 #                           (net.ipv4.tcp_rmem in hd-cli; the initial receive window is at most about half of it,
 #                           and INITRWND can only lower it); empty keeps the kernel's 131072
+#   PCAP []                 a diagnostic: a folder where the measured loads of each RTT are captured (tcpdump on
+#                           tun-srv in hd-srv, first 128 bytes of each packet: pcap-<rtt>.pcap; one port per server)
 #   SERVER_CC [cubic]       the congestion control of every server's sockets (net.ipv4.tcp_congestion_control in
 #                           hd-srv): Linux's and Debian's default, pinned so a run does not depend on the host's
 #                           setting, which a new namespace inherits (bbr on this machine class, which paces each round
@@ -65,7 +67,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_IDENTITY CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM; do
+for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_IDENTITY CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM PCAP; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -89,6 +91,7 @@ INITCWND="${INITCWND:-}"
 SERVER_CC="${SERVER_CC-cubic}"
 INITRWND="${INITRWND:-}"
 CLIENT_RMEM="${CLIENT_RMEM:-}"
+PCAP="${PCAP:-}"
 CACHE_CONTROL="${CACHE_CONTROL:-public, max-age=3600}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--Xmx512m}"
@@ -439,7 +442,17 @@ for rtt in $RTTS; do
           "https://$SRV:$(port_of herald "${THINKS%% *}")/$f")"
     done >"$TMP/encoded.txt"
   fi
+  if [ -n "$PCAP" ]; then
+    mkdir -p "$PCAP"
+    ip netns exec hd-srv tcpdump -i tun-srv -s 128 -w "$PCAP/pcap-$rtt.pcap" 2>"$TMP/tcpdump-$rtt.log" &
+    PCAP_PID=$!
+    sleep 1
+  fi
   pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
+  if [ -n "$PCAP" ]; then
+    kill "$PCAP_PID"; wait "$PCAP_PID" || true
+    log "captured $(tail -1 "$TMP/tcpdump-$rtt.log") in $PCAP/pcap-$rtt.pcap"
+  fi
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
   if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
     modes="hints nohints"

@@ -13,6 +13,8 @@ import java.util.Optional;
  * form {@code key: value (expected: ...)}.
  */
 public final class HeraldConfig {
+    /** {@link #pushMaxBytes()} when it follows each connection's congestion window ({@code push.max-bytes: auto}). */
+    public static final long PUSH_BYTES_AUTO = -1;
     private static final String CACHE_CONTROL_VALUE =
             "a Cache-Control value such as no-cache, without line breaks or other control characters";
 
@@ -479,7 +481,10 @@ public final class HeraldConfig {
         return pushMaxResources;
     }
 
-    /** Bytes pushed per round at most (see {@code PushingFiles}, "Think time: more rounds"). */
+    /**
+     * Bytes pushed per round at most (see {@code PushingFiles}, "Budget" and "Think time: more rounds"), or
+     * {@link #PUSH_BYTES_AUTO}: three congestion windows of the page's connection, read when its request arrives.
+     */
     public long pushMaxBytes() {
         return pushMaxBytes;
     }
@@ -593,7 +598,7 @@ public final class HeraldConfig {
         private String privateTopics = "";
         private boolean pushEnabled = true;
         private int pushMaxResources = 10;
-        private long pushMaxBytes = 10L * 1460 * 3;
+        private long pushMaxBytes = PUSH_BYTES_AUTO;
         private EarlyHints pushEarlyHints = EarlyHints.ALL;
         private PushPriority pushPriority = PushPriority.INTERLEAVED;
         private boolean pushCacheDigest = true;
@@ -909,7 +914,7 @@ public final class HeraldConfig {
         }
 
         public Builder pushMaxBytes(long n) {
-            require("push.max-bytes", n, n >= 0, "a size >= 0");
+            require("push.max-bytes", n, n >= 0 || n == PUSH_BYTES_AUTO, "auto or a size >= 0");
             this.pushMaxBytes = n;
             return this;
         }

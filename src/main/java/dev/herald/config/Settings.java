@@ -17,6 +17,7 @@ import static dev.herald.config.ValueType.INT;
 import static dev.herald.config.ValueType.INT_SIZE;
 import static dev.herald.config.ValueType.PATH;
 import static dev.herald.config.ValueType.SIZE;
+import static dev.herald.config.ValueType.SIZE_OR_AUTO;
 import static dev.herald.config.ValueType.PUSH_RULES;
 import static dev.herald.config.ValueType.STRING;
 
@@ -213,11 +214,15 @@ public final class Settings {
             of("push.max-resources", INT, Builder::pushMaxResources, HeraldConfig::pushMaxResources,
                     "Resources pushed per round at most (one round with the page, more while it thinks), the "
                             + "rest hinted; 10, like nginx's concurrent pushes (Jetty pushed up to 16)."),
-            of("push.max-bytes", SIZE, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
-                    "Bytes pushed per round at most, the rest hinted; 43800 (10 x 1460 x 3) is what slow start "
-                            + "from a 10-segment window delivers in its first two round trips, the idle time of a "
-                            + "page answered at once. While the page's response has not started, each round "
-                            + "written opens the next one: a page that thinks gets its whole manifest pushed."),
+            of("push.max-bytes", SIZE_OR_AUTO, Builder::pushMaxBytes, HeraldConfig::pushMaxBytes,
+                    "Bytes pushed per round at most, the rest hinted. auto: three congestion windows of the "
+                            + "page's connection (TCP_INFO cwnd x MSS when its request arrives), what slow start "
+                            + "delivers in its first two round trips, the idle time of a page answered at once: "
+                            + "43800 (10 x 1460 x 3) from the kernel's 10-segment initial window, more on a route "
+                            + "with a larger initcwnd or a connection already up to speed; at most 1MiB, and "
+                            + "43800 where the transport cannot tell (not Linux epoll). While the page's response "
+                            + "has not started, each round written opens the next one: a page that thinks gets "
+                            + "its whole manifest pushed."),
             of("push.early-hints", EARLY_HINTS, Builder::pushEarlyHints, HeraldConfig::pushEarlyHints,
                     "Who gets 103 Early Hints for what is not pushed: off, h2 (HTTP/2 only) or all (HTTP/1.1 "
                             + "too, which RFC 9110 requires to skip unknown 1xx responses)."),

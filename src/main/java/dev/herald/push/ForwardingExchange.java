@@ -47,6 +47,11 @@ public class ForwardingExchange implements Exchange {
     }
 
     @Override
+    public long congestionWindowBytes() {
+        return delegate.congestionWindowBytes();
+    }
+
+    @Override
     public void preload(List<Preload> resources, List<String> heldByClient) {
         delegate.preload(resources, heldByClient);
     }

@@ -39,11 +39,16 @@ import java.util.concurrent.Executor;
  * A rule only applies to a path that names a file: a 404 announces nothing, since promises cannot wait for it.
  *
  * <h2>Budget</h2>
- * At most {@link #DEFAULT_MAX_PUSHES} resources and {@link #DEFAULT_MAX_BYTES} bytes ({@code push.max-resources},
- * {@code push.max-bytes}) are promised with the page (round 0); the rest of the manifest is hinted (Link preload).
- * The byte cap is 10 x 1460 x 3 = 43,800 bytes: what a sender starting at the IW10 initial congestion window
- * (RFC 6928) delivers in its first two round trips of slow start (10 + 20 segments of a 1460-byte MSS), the idle
- * time of a page answered at once. A resource counts the bytes its push would carry: for a client that accepts
+ * At most {@link #DEFAULT_MAX_PUSHES} resources ({@code push.max-resources}) and a byte budget
+ * ({@code push.max-bytes}) are promised with the page (round 0); the rest of the manifest is hinted (Link preload).
+ * The default byte budget, {@code auto}, is what the page's connection delivers in its first two round trips of
+ * slow start, the idle time of a page answered at once: {@link #AUTO_WINDOWS} congestion windows
+ * (w + 2w; {@link Exchange#congestionWindowBytes()}, read when the page's request arrives), at most
+ * {@link #AUTO_MAX_BYTES}. From the kernel's IW10 initial window (RFC 6928) that is 10 x 1460 x 3 = 43,800 bytes
+ * ({@link #DEFAULT_MAX_BYTES}, also the budget where the transport cannot tell the window); a route with a larger
+ * {@code initcwnd}, or a connection whose window has grown, delivers more in the same round trips, so more is
+ * pushed; a window cut by loss pushes less. A fixed {@code push.max-bytes} replaces it. A resource counts the
+ * bytes its push would carry: for a client that accepts
  * gzip (the promise copies its {@code Accept-Encoding}), the gzip variant's, once the file cache holds it. Building
  * a manifest reads its files into that cache, so the first load of a page counts them too.
  *
@@ -83,8 +88,15 @@ public final class PushingFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(PushingFiles.class);
     /** Resources pushed per round at most by default (Jetty pushed up to 16, nginx allowed 10 concurrent). */
     public static final int DEFAULT_MAX_PUSHES = HeraldConfig.builder().build().pushMaxResources();
-    /** Bytes pushed per round at most by default: two round trips of slow start from IW10 (see the class comment). */
-    public static final long DEFAULT_MAX_BYTES = HeraldConfig.builder().build().pushMaxBytes();
+    /**
+     * Bytes pushed per round at most where the congestion window is unknown: two round trips of slow start from
+     * IW10, 10 x 1460 x 3 (see the class comment).
+     */
+    public static final long DEFAULT_MAX_BYTES = 10L * 1460 * 3;
+    /** Congestion windows in an automatic byte budget (two round trips of slow start: w + 2w). */
+    static final int AUTO_WINDOWS = 3;
+    /** The most bytes an automatic budget allows per round. */
+    public static final long AUTO_MAX_BYTES = 1L << 20;
     /** The bytes {@link #readAhead} reads for a new manifest, in budgets ({@code push.max-bytes}). */
     static final int READ_AHEAD_BUDGETS = 8;
     /** Pages whose manifests are cached at most. */
@@ -143,7 +155,7 @@ public final class PushingFiles implements Handler {
      * Wraps a handler that serves {@code root}.
      *
      * @param maxPushes resources pushed per round at most (see "Budget"); 0 hints only
-     * @param maxBytes  bytes pushed per round at most
+     * @param maxBytes  bytes pushed per round at most, or {@link HeraldConfig#PUSH_BYTES_AUTO}
      */
     public static PushingFiles wrap(Handler files, Path root, Executor blockingExecutor, int maxPushes,
                                     long maxBytes) {
@@ -152,8 +164,9 @@ public final class PushingFiles implements Handler {
         if (maxPushes < 0) {
             throw new IllegalArgumentException("maxPushes: " + maxPushes + " (expected: >= 0)");
         }
-        if (maxBytes < 0) {
-            throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: >= 0)");
+        if (maxBytes < 0 && maxBytes != HeraldConfig.PUSH_BYTES_AUTO) {
+            throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: >= 0, or auto: "
+                    + HeraldConfig.PUSH_BYTES_AUTO + ")");
         }
         Path real;
         try {
@@ -263,7 +276,7 @@ public final class PushingFiles implements Handler {
         blocking.execute(() -> {
             Discovery.Manifest built = null;
             try {
-                built = Discovery.scan(root, page, pagePath, maxPushes, maxBytes);
+                built = Discovery.scan(root, page, pagePath, maxPushes, maxBudgetBytes());
                 synchronized (manifests) {
                     manifests.put(page, built);
                 }
@@ -309,7 +322,8 @@ public final class PushingFiles implements Handler {
         if (!all.isEmpty()) {
             // A rule's limit is the path's total: no later rounds for it.
             boolean limited = rule != null && rule.limit() >= 0;
-            exchange.preload(budget(announce, limited ? rule.limit() : maxPushes, maxBytes, !limited), skipped);
+            exchange.preload(budget(announce, limited ? rule.limit() : maxPushes, budgetBytes(exchange), !limited),
+                    skipped);
         }
         CacheDigest next = held;
         if (digest && !keys.isEmpty() && !isConditional(request)) {
@@ -318,6 +332,24 @@ public final class PushingFiles implements Handler {
         String cookie = next != held ? setCookie(next, "https".equals(request.scheme())) : null;
         files.handle(new PageExchange(exchange, cookie, isPage ? learning : null,
                 rule == null ? List.of() : rule.links()));
+    }
+
+    /** The byte budget of a round for this exchange's page: {@code push.max-bytes}, or what auto makes of it. */
+    private long budgetBytes(Exchange exchange) {
+        return maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? autoBudget(exchange.congestionWindowBytes()) : maxBytes;
+    }
+
+    /**
+     * The automatic byte budget for a connection whose congestion window is {@code cwndBytes} (-1 unknown):
+     * {@link #AUTO_WINDOWS} windows, at most {@link #AUTO_MAX_BYTES}; {@link #DEFAULT_MAX_BYTES} when unknown.
+     */
+    static long autoBudget(long cwndBytes) {
+        return cwndBytes < 0 ? DEFAULT_MAX_BYTES : Math.min(AUTO_MAX_BYTES, AUTO_WINDOWS * cwndBytes);
+    }
+
+    /** The largest byte budget a round can have, for reading ahead and marking a manifest. */
+    private long maxBudgetBytes() {
+        return maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? AUTO_MAX_BYTES : maxBytes;
     }
 
     /**
@@ -331,7 +363,8 @@ public final class PushingFiles implements Handler {
         if (cached == null) {
             return;
         }
-        long left = READ_AHEAD_BUDGETS * maxBytes;
+        // auto: the budget from a 10-segment window; a larger one reads the rest when it is first pushed.
+        long left = READ_AHEAD_BUDGETS * (maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? DEFAULT_MAX_BYTES : maxBytes);
         for (Preload p : resources) {
             if (p.size() >= 0 && p.size() <= left) {
                 left -= p.size();
@@ -635,7 +668,7 @@ public final class PushingFiles implements Handler {
         if (page == null) {
             return List.of();
         }
-        Discovery.Manifest m = Discovery.scan(root, page, urlPath, maxPushes, maxBytes);
+        Discovery.Manifest m = Discovery.scan(root, page, urlPath, maxPushes, maxBudgetBytes());
         synchronized (manifests) {
             manifests.put(page, m);
         }

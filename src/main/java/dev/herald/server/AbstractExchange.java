@@ -50,6 +50,11 @@ abstract class AbstractExchange implements Exchange {
     }
 
     @Override
+    public long congestionWindowBytes() {
+        return ConnectionInfo.congestionWindowBytes(channel);
+    }
+
+    @Override
     public final void preload(List<Preload> resources, List<String> heldByClient) {
         if (!channel.eventLoop().inEventLoop()) {
             List<Preload> copy = List.copyOf(resources);

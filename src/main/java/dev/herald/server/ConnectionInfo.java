@@ -1,6 +1,9 @@
 package dev.herald.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.util.AttributeKey;
 
 import java.net.InetSocketAddress;
@@ -45,6 +48,26 @@ final class ConnectionInfo {
             c = c.parent();
         }
         throw new IllegalStateException("no connection info on " + ch);
+    }
+
+    /**
+     * The congestion window of {@code ch}'s connection in bytes ({@code TCP_INFO}: {@code snd_cwnd × snd_mss}), or
+     * -1 when the transport cannot tell (not an epoll socket) or the connection is closed. One system call.
+     */
+    static long congestionWindowBytes(Channel ch) {
+        Channel c = ch;
+        while (c.parent() != null && !(c instanceof EpollSocketChannel)) {
+            c = c.parent();
+        }
+        if (!(c instanceof EpollSocketChannel socket) || !socket.isActive()) {
+            return -1;
+        }
+        try {
+            EpollTcpInfo info = socket.tcpInfo();
+            return info.sndCwnd() * info.sndMss();
+        } catch (ChannelException e) { // closed meanwhile
+            return -1;
+        }
     }
 
     String scheme() {

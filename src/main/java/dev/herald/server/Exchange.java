@@ -25,6 +25,15 @@ public interface Exchange {
     boolean isOpen();
 
     /**
+     * The connection's TCP congestion window now, in bytes: what it may have in flight, which push budgets follow
+     * ({@code push.max-bytes: auto}). -1 when the transport cannot tell (not Linux epoll), and in the default, for
+     * exchanges without a socket (tests' fakes).
+     */
+    default long congestionWindowBytes() {
+        return -1;
+    }
+
+    /**
      * Announces the resources this response's page needs, before {@link #respond}: on HTTP/2, when the client
      * allows push, they are promised (PUSH_PROMISE on this stream, ahead of the response HEADERS) and served on
      * the promised streams by the same application handler; whatever is not pushed is sent as

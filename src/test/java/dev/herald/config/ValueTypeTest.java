@@ -30,6 +30,22 @@ class ValueTypeTest {
     }
 
     @Test
+    void aPushBudgetIsAutoOrASize() {
+        assertThat(ValueType.SIZE_OR_AUTO.parse("auto")).isEqualTo(HeraldConfig.PUSH_BYTES_AUTO);
+        assertThat(ValueType.SIZE_OR_AUTO.parse(" AUTO ")).isEqualTo(HeraldConfig.PUSH_BYTES_AUTO);
+        assertThat(ValueType.SIZE_OR_AUTO.parse("64KiB")).isEqualTo(64L << 10);
+        assertThat(ValueType.SIZE_OR_AUTO.format(HeraldConfig.PUSH_BYTES_AUTO)).isEqualTo("auto");
+        assertThat(ValueType.SIZE_OR_AUTO.format(43_800L)).isEqualTo("43800");
+        assertThatThrownBy(() -> ValueType.SIZE_OR_AUTO.parse("-1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ValueType.SIZE_OR_AUTO.parse("automatic"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(HeraldConfig.builder().build().pushMaxBytes()).as("the default")
+                .isEqualTo(HeraldConfig.PUSH_BYTES_AUTO);
+        assertThatThrownBy(() -> HeraldConfig.builder().pushMaxBytes(-2)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("auto or a size >= 0");
+    }
+
+    @Test
     void intSizesStopBelow2GiB() {
         assertThat(ValueType.INT_SIZE.parse("2047MiB")).isEqualTo(2047 << 20);
         assertThatThrownBy(() -> ValueType.INT_SIZE.parse("2GiB")).isInstanceOf(IllegalArgumentException.class);

@@ -142,6 +142,15 @@ class PushRulesTest {
                 .containsExactly(false, false);
     }
 
+    @Test
+    void theAutomaticBudgetIsThreeCongestionWindowsUpTo1MiB() {
+        assertThat(PushingFiles.autoBudget(-1)).as("unknown window: IW10 x 1460 x 3").isEqualTo(43_800);
+        assertThat(PushingFiles.autoBudget(10 * 1448)).as("IW10, MSS 1448").isEqualTo(43_440);
+        assertThat(PushingFiles.autoBudget(100 * 1448)).as("initcwnd 100").isEqualTo(434_400);
+        assertThat(PushingFiles.autoBudget(2 * 1448)).as("a window cut by loss").isEqualTo(8_688);
+        assertThat(PushingFiles.autoBudget(10 * 65_483)).as("loopback's 64 KiB MSS").isEqualTo(1L << 20);
+    }
+
     private static dev.herald.server.Preload pre(String path, long size) {
         return dev.herald.server.Preload.of(path).size(size);
     }

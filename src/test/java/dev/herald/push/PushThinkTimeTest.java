@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The think-time budget on the wire: a page whose response is not ready keeps getting promises, one budget per
  * round, for as long as its HEADERS have not gone out; a page answered at once gets one budget. The page is the
- * benchmark's (bench/push): style.css and font.woff2 fit the default 43,800 bytes, app.js (48,000) does not.
+ * benchmark's (bench/push): style.css and font.woff2 fit the 43,800 bytes auto makes of a 10-segment window,
+ * app.js (48,000) does not.
  */
 class PushThinkTimeTest {
     static final List<String> MANIFEST = List.of("/style.css", "/font.woff2", "/app.js");
@@ -48,8 +49,9 @@ class PushThinkTimeTest {
         java.util.Arrays.fill(js, (byte) ' ');
         Files.write(root.resolve("app.js"), js);
     }).routes(b -> {
-        Handler files = PushingFiles.create(PushThinkTimeTest.HERALD.scratch().resolve("root"), HeraldConfig.builder().build(),
-                ForkJoinPool.commonPool());
+        // The budget auto makes of a 10-segment window: loopback's window would hold the whole manifest.
+        Handler files = PushingFiles.create(PushThinkTimeTest.HERALD.scratch().resolve("root"),
+                HeraldConfig.builder().pushMaxBytes(PushingFiles.DEFAULT_MAX_BYTES).build(), ForkJoinPool.commonPool());
         b.route("/think.html", exchange -> files.handle(new ForwardingExchange(exchange) {
             @Override
             public void respond(Response response) {

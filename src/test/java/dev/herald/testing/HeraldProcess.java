@@ -55,6 +55,14 @@ public final class HeraldProcess implements AutoCloseable {
                 "--regid=65534", "--clear-groups"), List.of(), readableJar(), args);
     }
 
+    /**
+     * Starts {@code prefix... java -jar herald.jar [args]}: a command that runs the JVM somewhere else, such as
+     * {@code ip netns exec NAME}.
+     */
+    public static HeraldProcess startWith(List<String> prefix, String... args) throws IOException {
+        return start(prefix, List.of(), jar(), args);
+    }
+
     private static Path readableJar;
 
     /** The jar, copied once to a folder every user may read (the build's folder may be under a private home). */
