@@ -109,7 +109,8 @@ final class ValueType<T> {
             return Integer.parseInt(s);
         } catch (NumberFormatException e) {
             if (INT_SYNTAX.matcher(s).matches()) {
-                throw new OutOfRange("an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE);
+                throw new OutOfRange("an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE,
+                        s.startsWith("-") ? Integer.MIN_VALUE : Integer.MAX_VALUE);
             }
             throw e;
         }
@@ -293,9 +294,12 @@ final class ValueType<T> {
     /** A number of the right kind but too large (or small) for the type; the message is the range expected. */
     static final class OutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
+        /** The value of the type closest to the text (the largest int for a long run of digits). */
+        final transient Object nearest;
 
-        OutOfRange(String expected) {
+        OutOfRange(String expected, Object nearest) {
             super(expected);
+            this.nearest = nearest;
         }
     }
 }
