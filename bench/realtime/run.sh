@@ -66,6 +66,7 @@ HERALD_ARGS="${HERALD_ARGS:-}"
 HERALD_LAG_ARGS="${HERALD_LAG_ARGS---streams-max-lag-events 100000 --streams-max-lag-bytes 64MiB}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch}"
+export -n HERALD_JAR HERALD_JAVA_OPTS HERALD_ARGS HERALD_LAG_ARGS # the benchmark's own: Herald warns about HERALD_* names it does not know
 NODE="${NODE:-node}"
 NODE_OPTS="${NODE_OPTS:---expose-gc}"
 LOADGEN_JAVA_OPTS="${LOADGEN_JAVA_OPTS:--Xms1g -Xmx2g}"

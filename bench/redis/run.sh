@@ -49,6 +49,7 @@ REDIS_SERVER="${REDIS_SERVER:-redis-server}"
 REDIS_APPENDFSYNC="${REDIS_APPENDFSYNC:-everysec}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--XX:ActiveProcessorCount=1 -Xms1g -Xmx1g -XX:+AlwaysPreTouch}"
+export -n HERALD_JAR HERALD_JAVA_OPTS # the benchmark's own: Herald warns about HERALD_* names it does not know
 LOADGEN_JAVA_OPTS="${LOADGEN_JAVA_OPTS:--Xms1g -Xmx2g}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"

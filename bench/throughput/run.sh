@@ -44,7 +44,9 @@ SERVERS="${SERVERS:-nghttpd nginx h2o herald}"
 PROTOCOLS="${PROTOCOLS:-h2c tls}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:-}"
+export -n HERALD_JAR HERALD_JAVA_OPTS # the benchmark's own: Herald warns about HERALD_* names it does not know
 HERALD_WARMUP_N="${HERALD_WARMUP_N:-$((2 * N))}"
+export -n HERALD_WARMUP_N
 ANCHOR_WARMUP_N="${ANCHOR_WARMUP_N:-10000}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
