@@ -18,9 +18,11 @@
 #   RTTS ["100 20"]         round-trip times in ms (netdelay one-way delay = RTT/2)
 #   THINKS ["0 200"]        server think times in ms
 #   ROUNDS [2] RUNS [5]     measured loads per condition = ROUNDS x RUNS; rounds interleave the conditions
-#   WARMUP [4]              unmeasured loads per condition first (client JIT and caches); one client JVM per RTT
-#                           runs every condition
-#   SERVER_WARMUP [1000]    before those, loads per condition from inside hd-srv (no added latency), SERVER_WARMUP_PARALLEL
+#   CLIENT_WARMUP [200]     unmeasured loads per condition by the measuring client JVM first, 16 at a time, across
+#                           the delay: its JIT, so that a load's end is not its interpreter's (one client JVM per RTT
+#                           runs every condition)
+#   WARMUP [4]              then unmeasured loads per condition, one at a time
+#   SERVER_WARMUP [3000]    before those, loads per condition from inside hd-srv (no added latency), SERVER_WARMUP_PARALLEL
 #   SERVER_WARMUP_PARALLEL [16]   at a time, so every server is measured in the steady state a long-running one is
 #                           in (Herald's JIT); every server gets them alike; 0 turns it off
 #   CONDITIONS ["herald-push herald-nopush herald-hints herald-pushall herald-pushall-before herald-pushall-after
@@ -48,7 +50,8 @@
 #                           (net.ipv4.tcp_rmem in hd-cli; the initial receive window is at most about half of it,
 #                           and INITRWND can only lower it); empty keeps the kernel's 131072
 #   PCAP []                 a diagnostic: a folder where the measured loads of each RTT are captured (tcpdump on
-#                           tun-srv in hd-srv, first 128 bytes of each packet: pcap-<rtt>.pcap; one port per server)
+#                           tun-srv in hd-srv and tun-cli in hd-cli, first 128 bytes of each packet:
+#                           pcap-<rtt>.pcap, pcap-<rtt>-client.pcap; one port per server)
 #   SERVER_CC [cubic]       the congestion control of every server's sockets (net.ipv4.tcp_congestion_control in
 #                           hd-srv): Linux's and Debian's default, pinned so a run does not depend on the host's
 #                           setting, which a new namespace inherits (bbr on this machine class, which paces each round
@@ -67,7 +70,7 @@ NETDELAY="${NETDELAY:-$(cd "$REPO_ROOT/../.." && pwd)/shared/tools/netdelay/netd
 [ -x "$NETDELAY" ] || NETDELAY=/work/shared/tools/netdelay/netdelay
 
 ENV_PREFIX=""
-for v in RTTS THINKS ROUNDS RUNS WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_IDENTITY CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM PCAP; do
+for v in RTTS THINKS ROUNDS RUNS CLIENT_WARMUP WARMUP SERVER_WARMUP SERVER_WARMUP_PARALLEL CONDITIONS CHROMIUM CHROMIUM_RUNS CHROMIUM_ROUNDS CHROMIUM_IDENTITY CHROMIUM_RTT CHROMIUM_THINK BANDWIDTH_MBIT SERVER_CC INITCWND INITRWND CLIENT_RMEM PCAP; do
   if [ -n "${!v+x}" ]; then ENV_PREFIX+="$v=$(printf '%q' "${!v}") "; fi
 done
 RTTS="${RTTS:-100 20}"
@@ -75,7 +78,8 @@ THINKS="${THINKS:-0 200}"
 ROUNDS="${ROUNDS:-2}"
 RUNS="${RUNS:-5}"
 WARMUP="${WARMUP:-4}"
-SERVER_WARMUP="${SERVER_WARMUP:-1000}"
+CLIENT_WARMUP="${CLIENT_WARMUP:-200}"
+SERVER_WARMUP="${SERVER_WARMUP:-3000}"
 SERVER_WARMUP_PARALLEL="${SERVER_WARMUP_PARALLEL:-16}"
 CONDITIONS="${CONDITIONS:-herald-push herald-nopush herald-hints herald-pushall herald-pushall-before herald-pushall-after herald-pushall-auto herald-push-gzip nghttpd nginx h2o}"
 PRIORITIES="before after auto" # push.priority of the herald-pushall-* conditions
@@ -95,6 +99,7 @@ PCAP="${PCAP:-}"
 CACHE_CONTROL="${CACHE_CONTROL:-public, max-age=3600}"
 HERALD_JAR="${HERALD_JAR:-$REPO_ROOT/target/herald.jar}"
 HERALD_JAVA_OPTS="${HERALD_JAVA_OPTS:--Xmx512m}"
+export -n HERALD_JAR HERALD_JAVA_OPTS # the benchmark's own: Herald warns about HERALD_* names it does not know
 OFFLINE="${OFFLINE:-0}"
 RESULTS_DIR="${RESULTS_DIR:-$REPO_ROOT/bench/results}"
 BENCHMARKS_MD="${BENCHMARKS_MD:-$REPO_ROOT/BENCHMARKS.md}"
@@ -361,9 +366,9 @@ flags_of() {
   esac
 }
 
-pageload() { # plan-file rounds runs warmup out
+pageload() { # plan-file rounds runs warmup out [client-warmup]
   in_cli java -Xmx256m -cp "$CLIENT_JAR" dev.herald.bench.push.PageLoad --plan "$1" --path /index.html \
-      --rounds "$2" --runs "$3" --warmup "$4" --out "$5" 2>>"$TMP/pageload.log"
+      --rounds "$2" --runs "$3" --warmup "$4" --out "$5" --client-warmup "${6:-0}" --parallel 16 2>>"$TMP/pageload.log"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -433,7 +438,7 @@ for rtt in $RTTS; do
     proto="$(in_cli openssl s_client -connect "$SRV:$port" -alpn h2 </dev/null 2>/dev/null | grep -a -o 'New, TLSv1\.[0-9]' || true)"
     [ "$proto" = "New, TLSv1.3" ] || die "port $port negotiated '${proto:-nothing}', not TLS 1.3"
   done
-  log "RTT $rtt ms: every server answers; measuring ($ROUNDS rounds x $RUNS loads per condition, $WARMUP warm-up loads each)"
+  log "RTT $rtt ms: every server answers; measuring ($ROUNDS rounds x $RUNS loads per condition, after $CLIENT_WARMUP client warm-up loads and $WARMUP warm-up loads each)"
   if [ ! -s "$TMP/encoded.txt" ]; then
     # what Herald as shipped sends a client that accepts gzip (Chromium and nghttp do), per file: body bytes on the
     # wire (the report checks herald-push-gzip's loads against them, and prints them under the Chromium table)
@@ -446,12 +451,14 @@ for rtt in $RTTS; do
     mkdir -p "$PCAP"
     ip netns exec hd-srv tcpdump -i tun-srv -s 128 -w "$PCAP/pcap-$rtt.pcap" 2>"$TMP/tcpdump-$rtt.log" &
     PCAP_PID=$!
+    ip netns exec hd-cli tcpdump -i tun-cli -s 128 -w "$PCAP/pcap-$rtt-client.pcap" 2>"$TMP/tcpdump-$rtt-client.log" &
+    PCAP_CLI_PID=$!
     sleep 1
   fi
-  pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" || log "RTT $rtt: some loads failed (see the JSON)"
+  pageload "$TMP/plan-$rtt.txt" "$ROUNDS" "$RUNS" "$WARMUP" "$TMP/out/loads.jsonl" "$CLIENT_WARMUP" || log "RTT $rtt: some loads failed (see the JSON)"
   if [ -n "$PCAP" ]; then
-    kill "$PCAP_PID"; wait "$PCAP_PID" || true
-    log "captured $(tail -1 "$TMP/tcpdump-$rtt.log") in $PCAP/pcap-$rtt.pcap"
+    kill "$PCAP_PID" "$PCAP_CLI_PID"; wait "$PCAP_PID" "$PCAP_CLI_PID" || true
+    log "captured $(tail -1 "$TMP/tcpdump-$rtt.log") in $PCAP/pcap-$rtt.pcap, $(tail -1 "$TMP/tcpdump-$rtt-client.log") in $PCAP/pcap-$rtt-client.pcap"
   fi
   grep -c "run [0-9]* [0-9.]* ms" "$TMP/pageload.log" | sed 's/^/[push] loads so far: /' >&2
   if [ "$CHROMIUM" = "1" ] && [ "$rtt" = "$CHROMIUM_RTT" ]; then
@@ -499,7 +506,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "java": $(jstr "$(java -version 2>&1 | head -1)"), "nghttpd": $(jstr "$(nghttpd --version 2>&1 | head -1)"),
                "nginx": $(jstr "$(nginx -v 2>&1)"), "h2o": $(jstr "$(h2o --version 2>&1 | head -1)"),
                "chromium": $(jstr "$(chromium --version 2>/dev/null || echo none)"), "openssl": $(jstr "$(openssl version)")},
-  "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP, "serverWarmup": $SERVER_WARMUP, "serverWarmupParallel": $SERVER_WARMUP_PARALLEL,
+  "settings": {"rtts": "$RTTS", "thinks": "$THINKS", "rounds": $ROUNDS, "runsPerRound": $RUNS, "warmup": $WARMUP, "clientWarmup": $CLIENT_WARMUP, "serverWarmup": $SERVER_WARMUP, "serverWarmupParallel": $SERVER_WARMUP_PARALLEL,
                "conditions": "$CONDITIONS", "chromium": $CHROMIUM, "chromiumRuns": $CHROMIUM_RUNS, "chromiumRounds": $CHROMIUM_ROUNDS, "chromiumRtt": $CHROMIUM_RTT,
                "chromiumThink": $CHROMIUM_THINK, "bandwidthMbit": $BANDWIDTH_MBIT, "initcwnd": "${INITCWND:-kernel default (10)}",
                "serverCongestionControl": "$SERVER_CC_USED${SERVER_CC:+ (SERVER_CC)}",
@@ -513,7 +520,7 @@ cat >"$TMP/out/meta.json" <<JSON
                "herald think > 0": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push|plain '$CACHE_CONTROL'",
                "herald-pushall": "java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push '$CACHE_CONTROL' $PUSHALL_BYTES",
                "herald-pushall-ORDER": "HERALD_PUSH_PRIORITY=ORDER java $HERALD_JAVA_OPTS -cp herald.jar:. BenchHerald SITE $SRV PORT CERT KEY DATA THINK push '$CACHE_CONTROL' $PUSHALL_BYTES",
-               "pageload": "ip netns exec hd-cli java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN --rounds $ROUNDS --runs $RUNS --warmup $WARMUP",
+               "pageload": "ip netns exec hd-cli java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN --rounds $ROUNDS --runs $RUNS --warmup $WARMUP --client-warmup $CLIENT_WARMUP --parallel 16",
                "server warm-up": "ip netns exec hd-srv java -cp push-client.jar dev.herald.bench.push.PageLoad --plan PLAN (+ herald-plain with Chromium) --server-warmup $SERVER_WARMUP --parallel $SERVER_WARMUP_PARALLEL",
                "plans": $(python3 -c 'import json,sys; print(json.dumps({f.rsplit("/", 1)[1]: open(f).read() for f in sys.argv[1:]}))' "$TMP"/plan-*.txt)}
 }
