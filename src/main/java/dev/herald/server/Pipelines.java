@@ -103,7 +103,8 @@ final class Pipelines {
                 ch.pipeline()
                         .addLast(server.limits)
                         .addLast(idle(server.config))
-                        .addLast(new HandshakeFlushHolder(sslHandler.handshakeFuture()))
+                        .addLast(new HandshakeFlushHolder(sslHandler.handshakeFuture(),
+                                server.config.sendBuffer() > 0 ? 0 : HandshakeFlushHolder.FIRST_FLIGHT_BYTES))
                         .addLast(sslHandler)
                         .addLast(new TlsRecordSizer(sslHandler))
                         .addLast(new Alpn(server));

@@ -44,7 +44,7 @@ class HandshakeFlushHolderTest {
                 ctx.flush();
             }
         };
-        return new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake), upper);
+        return new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake, HandshakeFlushHolder.FIRST_FLIGHT_BYTES), upper);
     }
 
     /** Stands for the socket: records writes, flushes and closes in {@link #wire}. */
@@ -99,7 +99,7 @@ class HandshakeFlushHolderTest {
     void theReadThatCompletesTheHandshakeHoldsUntilTheTasksQueuedDuringItHaveRun() {
         // Like Http2Pusher with a page that answers later: the promises are written in the read, and the pushes
         // start in a task queued during it. Their first bytes must leave in the same write as the promises.
-        EmbeddedChannel ch = new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake),
+        EmbeddedChannel ch = new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake, HandshakeFlushHolder.FIRST_FLIGHT_BYTES),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -145,7 +145,8 @@ class HandshakeFlushHolderTest {
                 wire.add("flush");
                 ctx.flush();
             }
-        }, new HandshakeFlushHolder(handshake), new ChannelInboundHandlerAdapter() {
+        }, new HandshakeFlushHolder(handshake, HandshakeFlushHolder.FIRST_FLIGHT_BYTES),
+                new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ctx.writeAndFlush(msg);
@@ -156,6 +157,56 @@ class HandshakeFlushHolderTest {
         ch.writeInbound("tickets");
         assertThat(wire).containsExactly("flush");
         assertThat(ch.<Object>readOutbound()).isEqualTo("tickets");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aHeldReadRaisesTheHighWaterMarkSoTheFlowControllerWritesTheFirstFlightInOnePass() {
+        List<Integer> seen = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake, 1 << 20),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        seen.add(ctx.channel().config().getWriteBufferHighWaterMark());
+                    }
+
+                    @Override
+                    public void channelReadComplete(ChannelHandlerContext ctx) {
+                        // Netty's HTTP/2 flow controller writes what the channel takes before it turns unwritable
+                        seen.add((int) ctx.channel().bytesBeforeUnwritable());
+                        ctx.write("response");
+                        ctx.flush();
+                    }
+                });
+        int defaultHigh = ch.config().getWriteBufferHighWaterMark();
+        int defaultLow = ch.config().getWriteBufferLowWaterMark();
+        assertThat(defaultHigh).isLessThan(1 << 20);
+        handshake.setSuccess(null);
+        ch.writeInbound("finished-and-request");
+
+        assertThat(seen.get(0)).as("the high-water mark in the read").isEqualTo(1 << 20);
+        assertThat(seen.get(1)).as("what the flow controller may write").isGreaterThanOrEqualTo(1 << 20);
+        assertThat(wire).containsExactly("w:response", "flush");
+        assertThat(ch.config().getWriteBufferHighWaterMark()).as("put back after the flush").isEqualTo(defaultHigh);
+        assertThat(ch.config().getWriteBufferLowWaterMark()).isEqualTo(defaultLow);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void withoutAFirstFlightSizeTheMarksStay() {
+        List<Integer> seen = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(socket(), new HandshakeFlushHolder(handshake, 0),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        seen.add(ctx.channel().config().getWriteBufferHighWaterMark());
+                        ctx.writeAndFlush(msg);
+                    }
+                });
+        int defaultHigh = ch.config().getWriteBufferHighWaterMark();
+        ch.writeInbound("tickets");
+        assertThat(seen).containsExactly(defaultHigh);
+        assertThat(wire).containsExactly("w:tickets", "flush");
         ch.finishAndReleaseAll();
     }
 }
