@@ -1,6 +1,7 @@
 package dev.herald.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.store.redis.RedisEventLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +45,9 @@ public final class ConfigLoader {
 
     /**
      * {@code HERALD_*} variables read elsewhere than {@link Settings}: the Redis password and CA file, which
-     * {@code RedisEventLog} takes from the environment so that they stay out of files and command lines.
+     * {@link RedisEventLog} takes from the environment so that they stay out of files and command lines.
      */
-    static final Set<String> OTHER_VARIABLES = Set.of("HERALD_REDIS_PASSWORD", "HERALD_REDIS_CA_FILE");
+    static final Set<String> OTHER_VARIABLES = Set.of(RedisEventLog.PASSWORD_ENV, RedisEventLog.CA_FILE_ENV);
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
 

@@ -13,8 +13,6 @@ import java.util.function.Function;
  * variable {@code HERALD_HTTP2_MAX_CONCURRENT_STREAMS}. All of them are listed in {@link Settings#all()}.
  */
 public final class Setting {
-    /** How builder errors introduce what a setting accepts: {@code key: value (expected: ...)}. */
-    private static final String EXPECTED = "(expected: ";
     private final String key;
     private final List<String> flags;
     private final String paramLabel;
@@ -43,11 +41,16 @@ public final class Setting {
         T def = getter.apply(defaults);
         BiConsumer<HeraldConfig.Builder, String> apply = (builder, text) -> {
             T value;
+            ValueType.OutOfRange outOfRange = null;
             try {
                 value = type.parse(text);
             } catch (ValueType.OutOfRange e) {
-                throw new ConfigException(key + ": " + oneLine(text) + " is out of range (expected: "
-                        + range(builder, setter, e) + ")");
+                // The builder's own check of the nearest value the type holds names the setting's range, if it
+                // has one narrower than the type's (port: 1..65535); the load fails either way.
+                @SuppressWarnings("unchecked")
+                T nearest = (T) e.nearest;
+                value = nearest;
+                outOfRange = e;
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(key + ": " + oneLine(text) + " (expected: " + type.expected() + ")");
             }
@@ -62,29 +65,13 @@ public final class Setting {
                 }
                 throw new ConfigException(key + ": " + oneLine(text) + message.substring(parsed.length() - 2));
             }
+            if (outOfRange != null) {
+                throw new ConfigException(key + ": " + oneLine(text) + " is out of range (expected: "
+                        + outOfRange.getMessage() + ")");
+            }
         };
         return new Setting(key, List.of("--" + key.replace('.', '-')), type.label(), type == ValueType.BOOLEAN,
                 description, def == null ? null : type.format(def), apply);
-    }
-
-    /**
-     * What the setting accepts, for a number its type cannot even hold: the builder's own range, found by offering
-     * it the nearest value the type holds ({@code 0..100} for {@code push.max-resources}); the type's range when the
-     * builder takes that value too. The load fails either way, so the builder's state no longer matters.
-     */
-    @SuppressWarnings("unchecked")
-    private static <T> String range(HeraldConfig.Builder builder, BiConsumer<HeraldConfig.Builder, T> setter,
-            ValueType.OutOfRange e) {
-        try {
-            setter.accept(builder, (T) e.nearest);
-        } catch (ConfigException refused) {
-            String message = refused.getMessage();
-            int at = message.lastIndexOf(EXPECTED);
-            if (at >= 0 && message.endsWith(")")) {
-                return message.substring(at + EXPECTED.length(), message.length() - 1);
-            }
-        }
-        return e.getMessage();
     }
 
     /** This setting with one more flag, such as {@code --cert} for {@code tls.cert}. */

@@ -290,10 +290,10 @@ class SettingsTest {
                         + "integer from -2147483648 to 2147483647)");
         // A setting with a narrower range than int's names its own.
         assertThatThrownBy(() -> Settings.byKey("port").orElseThrow().apply(HeraldConfig.builder(), "-3000000000"))
-                .hasMessage("port: -3000000000 is out of range (expected: -1 (off), 0 (any) or 1..65535)");
+                .hasMessage("port: -3000000000 (expected: -1 (off), 0 (any) or 1..65535)");
         assertThatThrownBy(() -> Settings.byKey("push.max-resources").orElseThrow()
                 .apply(HeraldConfig.builder(), "99999999999"))
-                .hasMessage("push.max-resources: 99999999999 is out of range (expected: 0..100 (0 hints only))");
+                .hasMessage("push.max-resources: 99999999999 (expected: 0..100 (0 hints only))");
         assertThatThrownBy(() -> Settings.byKey("port").orElseThrow().apply(HeraldConfig.builder(), "12ab"))
                 .hasMessage("port: 12ab (expected: an integer)");
     }
