@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * One WARN line per exceeded limit, naming the peer and the limit, at most once per {@code limits.log-interval}
@@ -47,7 +48,7 @@ public final class LimitLog {
      * @param detail what happened, such as {@code 257 connections (limit 256)}
      */
     public void exceeded(String limit, Object peer, String detail) {
-        log(limit, "limit " + limit + " exceeded by " + peer(peer) + ": " + detail);
+        log(limit, () -> "limit " + limit + " exceeded by " + peer(peer) + ": " + detail);
     }
 
     /**
@@ -59,16 +60,19 @@ public final class LimitLog {
      * @param what the request, such as {@code POST /topics/news from 10.0.0.1:5000}
      */
     public void failed(String kind, String what, Throwable cause) {
-        StringBuilder causes = new StringBuilder();
-        for (Throwable t = cause; t != null && causes.length() < 1_000; t = t.getCause()) {
-            causes.append(causes.length() == 0 ? "" : "; caused by ")
-                    .append(t.getMessage() != null ? t.getMessage() : t.getClass().getName());
-        }
         LOG.debug("{} failed: {}", kind, what, cause);
-        log(kind, kind + " failed: " + what + ": " + causes);
+        log(kind, () -> {
+            StringBuilder causes = new StringBuilder();
+            for (Throwable t = cause; t != null && causes.length() < 1_000; t = t.getCause()) {
+                causes.append(causes.length() == 0 ? "" : "; caused by ")
+                        .append(t.getMessage() != null ? t.getMessage() : t.getClass().getName());
+            }
+            return kind + " failed: " + what + ": " + causes;
+        });
     }
 
-    private void log(String kind, String line) {
+    /** Writes the line {@code line} makes, unless the window of {@code kind} suppresses it: only then is it made. */
+    private void log(String kind, Supplier<String> line) {
         Window w = windows.computeIfAbsent(kind, k -> new Window());
         long now = clock.getAsLong();
         long suppressed;
@@ -82,7 +86,7 @@ public final class LimitLog {
             w.lastNanos = now;
             w.suppressed = 0;
         }
-        sink.accept(line + (suppressed > 0 ? " (" + suppressed + " similar suppressed before this one)" : ""));
+        sink.accept(line.get() + (suppressed > 0 ? " (" + suppressed + " similar suppressed before this one)" : ""));
     }
 
     private static String peer(Object peer) {
