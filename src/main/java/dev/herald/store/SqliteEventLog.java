@@ -154,9 +154,8 @@ public final class SqliteEventLog implements EventLog {
                         + " trimmed_ms INTEGER NOT NULL DEFAULT 0, trimmed_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
                 st.execute("PRAGMA user_version=" + SCHEMA_VERSION);
             }
-            writer.setAutoCommit(false);
-            loadTopics();
             prepareWriter();
+            loadTopics();
             trim();
 
             readerConnections = new ArrayBlockingQueue<>(readerCount);
