@@ -31,11 +31,28 @@ final class HttpDates {
                     .toFormatter(Locale.ENGLISH),
             DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ENGLISH));
 
+    /**
+     * The last values formatted, by second: a file's {@code last-modified} is formatted for every response, and
+     * through {@link DateTimeFormatter} that costs about 11 us (profiled, a page load with three pushes: four).
+     * Direct-mapped; an entry is immutable, so a racy read sees a whole one or null.
+     */
+    private static final Formatted[] RECENT = new Formatted[64];
+
+    private record Formatted(long second, String text) {
+    }
+
     private HttpDates() {
     }
 
     static String format(long epochMillis) {
-        return IMF_FIXDATE.format(Instant.ofEpochMilli(epochMillis));
+        long second = Math.floorDiv(epochMillis, 1000);
+        int slot = (int) (second ^ (second >>> 32)) & (RECENT.length - 1);
+        Formatted f = RECENT[slot];
+        if (f == null || f.second() != second) {
+            f = new Formatted(second, IMF_FIXDATE.format(Instant.ofEpochSecond(second)));
+            RECENT[slot] = f;
+        }
+        return f.text();
     }
 
     /** Seconds since the epoch, or {@link #INVALID}. */

@@ -103,6 +103,9 @@ final class Http2Pusher {
     private int reserved;
     private int open;
     private boolean drainQueued;
+    /** The last {@code :authority} {@link #whyNoPromise} checked, and whether Herald serves it. */
+    private String checkedAuthority;
+    private boolean authorityServed;
 
     private Http2Pusher(Channel parent) {
         this.parent = parent;
@@ -161,7 +164,11 @@ final class Http2Pusher {
         if (reserved >= MAX_RESERVED) {
             return "too-many-promises";
         }
-        return servedAuthority(authority) ? null : "authority";
+        if (!java.util.Objects.equals(authority, checkedAuthority)) {
+            authorityServed = servedAuthority(authority); // a connection's requests name one authority, usually
+            checkedAuthority = authority;
+        }
+        return authorityServed ? null : "authority";
     }
 
     /**

@@ -82,6 +82,8 @@ import java.util.function.Supplier;
  */
 final class Pipelines {
     private static final Logger LOG = LoggerFactory.getLogger(Pipelines.class);
+    /** HTTP/2 frames at TRACE; stateless, so one for every connection (each made its own logger). */
+    private static final Http2FrameLogger FRAMES = new Http2FrameLogger(LogLevel.TRACE, Http2FrameLogger.class);
     static final String AGGREGATOR = "http1-aggregator";
     static final String CHUNKED = "http1-chunked";
     /** How long a connection refused with 413 waits for the client to read the answer and close (nginx: 5 s). */
@@ -296,9 +298,8 @@ final class Pipelines {
                 .encoderEnforceMaxRstFramesPerWindow(c.maxRstFramesPerWindow(), c.rstWindowSeconds())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(c.maxConsecutiveEmptyDataFrames());
-        Http2FrameLogger frames = new Http2FrameLogger(LogLevel.TRACE, Http2FrameLogger.class);
-        if (frames.isEnabled()) {
-            b.frameLogger(frames);
+        if (FRAMES.isEnabled()) {
+            b.frameLogger(FRAMES);
         }
         return b.build();
     }

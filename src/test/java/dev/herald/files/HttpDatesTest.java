@@ -15,6 +15,20 @@ class HttpDatesTest {
         assertThat(HttpDates.format(0)).isEqualTo("Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
+    @Test
+    void remembersFormattedSecondsWithoutMixingThemUp() {
+        long s = NOV_6_1994;
+        for (int round = 0; round < 2; round++) { // the second round reads what the first remembered
+            assertThat(HttpDates.format(s * 1000)).isEqualTo("Sun, 06 Nov 1994 08:49:37 GMT");
+            assertThat(HttpDates.format(s * 1000 + 500)).isEqualTo("Sun, 06 Nov 1994 08:49:37 GMT");
+            assertThat(HttpDates.format((s + 1) * 1000)).isEqualTo("Sun, 06 Nov 1994 08:49:38 GMT");
+            // 64 and 4096 seconds on: the same slot of the table, other values
+            assertThat(HttpDates.format((s + 64) * 1000)).isEqualTo("Sun, 06 Nov 1994 08:50:41 GMT");
+            assertThat(HttpDates.format((s + 4096) * 1000)).isEqualTo("Sun, 06 Nov 1994 09:57:53 GMT");
+            assertThat(HttpDates.format(-1)).isEqualTo("Wed, 31 Dec 1969 23:59:59 GMT");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "Sun, 06 Nov 1994 08:49:37 GMT",
