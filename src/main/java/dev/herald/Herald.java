@@ -1,5 +1,6 @@
 package dev.herald;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.herald.chat.ChatHandler;
 import dev.herald.chat.ChatSettings;
 import dev.herald.config.ConfigException;
@@ -221,7 +222,7 @@ public final class Herald implements AutoCloseable {
             resources.add(0, chat);
             TopicsHandler topics = new TopicsHandler(log, streamSettings(config), metrics.registry(), limitLog);
             resources.add(0, topics);
-            Router.Builder router = Router.builder().exact("/healthz", Builder::health);
+            Router.Builder router = Router.builder().exact("/healthz", ex -> health(ex, log));
             if (!config.metricsPath().isEmpty()) {
                 router.exact(config.metricsPath(), ex -> metrics(ex, metrics));
             }
@@ -340,11 +341,20 @@ public final class Herald implements AutoCloseable {
             return pool;
         }
 
-        private static void health(Exchange ex) {
+        /**
+         * 200 {@code {"status":"ok"}}, or 503 {@code {"status":"unavailable","store":"..."}} while the event log
+         * knows appends fail ({@link EventLog#unavailable}): a load balancer then takes the node out, as it would
+         * for a Mercure hub that lost its transport. Not logged per request: the store logs the outage once.
+         */
+        private static void health(Exchange ex, EventLog log) {
             if (!getOrHead(ex)) {
                 return;
             }
-            ex.respond(Response.json(200, "{\"status\":\"ok\"}").header("cache-control", "no-store"));
+            String problem = log.unavailable();
+            Response r = problem == null ? Response.json(200, "{\"status\":\"ok\"}")
+                    : Response.json(503, JsonNodeFactory.instance.objectNode().put("status", "unavailable")
+                            .put("store", problem).toString()).header("retry-after", "5");
+            ex.respond(r.header("cache-control", "no-store"));
         }
 
         private static void metrics(Exchange ex, ServerMetrics metrics) {

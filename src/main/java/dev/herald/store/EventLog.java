@@ -102,6 +102,15 @@ public interface EventLog extends AutoCloseable {
         void close();
     }
 
+    /**
+     * Why appends fail now, as far as the store has seen, for {@code /healthz}: null while it works. Never blocks and
+     * sends nothing: it reports what the store's own commands last met (Redis: the reader's loop, at least every
+     * few seconds; SQLite: the last write transaction, see the implementations).
+     */
+    default String unavailable() {
+        return null;
+    }
+
     /** Stops accepting work, commits the appends already queued, then releases the database. Idempotent. */
     @Override
     void close();

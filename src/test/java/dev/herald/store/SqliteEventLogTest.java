@@ -362,6 +362,7 @@ class SqliteEventLogTest {
         List<Event> tailed = Collections.synchronizedList(new ArrayList<>());
         log.tail(tailed::add);
         Event before = get(log.append("t", "{\"before\":1}"));
+        assertThat(log.unavailable()).isNull();
         get(log.maxPageCount(1)); // SQLite keeps the current size: the file may not grow by a page any more
         String big = "{\"p\":\"" + "x".repeat(60_000) + "\"}";
         List<CompletableFuture<Event>> failed = new ArrayList<>();
@@ -381,6 +382,7 @@ class SqliteEventLogTest {
             failed.addAll(batch);
         }
         assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before);
+        assertThat(log.unavailable()).contains("SQLITE_FULL"); // what /healthz answers 503 with
 
         get(log.maxPageCount(1_000_000)); // room again
         Event after = get(log.append("t", big));
@@ -389,7 +391,9 @@ class SqliteEventLogTest {
         assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before, after);
         assertThat(get(log.readAfter("u0", EventId.ZERO, 100)).events()).containsExactly(other);
         assertThat(tailed).containsExactly(before, after, other); // the failed appends were never announced
+        assertThat(log.unavailable()).isNull();
         log.close();
+        assertThat(log.unavailable()).contains("closed");
         SqliteEventLog reopened = open(KEEP_ALL);
         assertThat(get(reopened.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before, after);
     }

@@ -844,6 +844,15 @@ public final class RedisEventLog implements EventLog {
         return new RedisUnavailableException("redis at " + where + " is unreachable; retry later", t);
     }
 
+    /** Redis unreachable since a command or the reader's loop (which runs at least every {@link #BLOCK}) failed. */
+    @Override
+    public String unavailable() {
+        if (closed) {
+            return "redis at " + where + ": the store is closed";
+        }
+        return down.get() ? "redis at " + where + " is unreachable" : null;
+    }
+
     private void markDown(Throwable cause) {
         if (!closed && down.compareAndSet(false, true)) {
             downSince = System.nanoTime();
