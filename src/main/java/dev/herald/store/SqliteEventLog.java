@@ -106,18 +106,19 @@ public final class SqliteEventLog implements EventLog {
     private PreparedStatement upsertTopic;
     /** Failed write transactions since the last one that committed: the first is logged, the rest counted. */
     private long failedWrites;
-    /** The last failed write transaction and when (nanoTime), while no later one committed; for other threads. */
+    /** The last failed write transaction and when (the log's clock), while no later one committed; any thread. */
     private volatile WriteFailure lastFailure;
 
-    private record WriteFailure(String cause, long atNanos) {
+    private record WriteFailure(String cause, long atMs) {
     }
 
     /**
-     * How long a failed write transaction keeps {@link #unavailable} reporting it when nothing was written since.
+     * How long (ms) a failed write transaction keeps {@link #unavailable} reporting it when nothing was written
+     * since.
      * SQLite is only checked by writes: a full disk that was cleared is noticed by the next append, and a health
      * check that kept a node out of service on an old failure would keep those appends away.
      */
-    static final long FAILURE_REPORTED_NANOS = TimeUnit.SECONDS.toNanos(10);
+    static final long FAILURE_REPORTED_MS = 10_000;
     /** Per-topic state; only the writer thread touches it (after the constructor). */
     private final Map<String, TopicState> topics = new HashMap<>();
     private final Thread writerThread;
@@ -475,7 +476,7 @@ public final class SqliteEventLog implements EventLog {
      * the following ones only counted, so that a full disk under load does not fill the log as well.
      */
     private void writeFailed(String what, Exception e) {
-        lastFailure = new WriteFailure(what + " failed: " + e.getMessage(), System.nanoTime());
+        lastFailure = new WriteFailure(what + " failed: " + e.getMessage(), clock.getAsLong());
         if (failedWrites++ == 0) {
             log.error("event log {}: {} failed: {}; appends fail with 503 until a write succeeds", file, what,
                     e.toString());
@@ -494,7 +495,8 @@ public final class SqliteEventLog implements EventLog {
 
     /**
      * The last write transaction's failure (a full disk, an I/O error) while none committed since, for the
-     * {@link #FAILURE_REPORTED_NANOS} after it; null otherwise, and once closed the log says so.
+     * {@link #FAILURE_REPORTED_MS} after it (a clock that went back ends the report); null otherwise, and once
+     * closed the log says so.
      */
     @Override
     public String unavailable() {
@@ -502,8 +504,8 @@ public final class SqliteEventLog implements EventLog {
             return "event log " + file + " is closed";
         }
         WriteFailure f = lastFailure;
-        return f != null && System.nanoTime() - f.atNanos() < FAILURE_REPORTED_NANOS
-                ? "event log " + file + ": " + f.cause() : null;
+        long age = f == null ? -1 : clock.getAsLong() - f.atMs();
+        return age >= 0 && age < FAILURE_REPORTED_MS ? "event log " + file + ": " + f.cause() : null;
     }
 
     private void loadTopics() throws SQLException {

@@ -383,6 +383,10 @@ class SqliteEventLogTest {
         }
         assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before);
         assertThat(log.unavailable()).contains("SQLITE_FULL"); // what /healthz answers 503 with
+        clock.advance(SqliteEventLog.FAILURE_REPORTED_MS - 1);
+        assertThat(log.unavailable()).contains("SQLITE_FULL");
+        clock.advance(1); // nothing written since: the old failure no longer keeps the node out
+        assertThat(log.unavailable()).isNull();
 
         get(log.maxPageCount(1_000_000)); // room again
         Event after = get(log.append("t", big));
