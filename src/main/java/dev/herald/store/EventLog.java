@@ -104,8 +104,8 @@ public interface EventLog extends AutoCloseable {
 
     /**
      * Why appends fail now, as far as the store has seen, for {@code /healthz}: null while it works. Never blocks and
-     * sends nothing: it reports what the store's own commands last met (Redis: the reader's loop, at least every
-     * few seconds; SQLite: the last write transaction, see the implementations).
+     * sends nothing: it reports the state of its connections and what its recent writes met (see the
+     * implementations). Short and public: no host names or paths, which the store's own log lines carry.
      */
     default String unavailable() {
         return null;

@@ -106,19 +106,8 @@ public final class SqliteEventLog implements EventLog {
     private PreparedStatement upsertTopic;
     /** Failed write transactions since the last one that committed: the first is logged, the rest counted. */
     private long failedWrites;
-    /** The last failed write transaction and when (the log's clock), while no later one committed; any thread. */
-    private volatile WriteFailure lastFailure;
-
-    private record WriteFailure(String cause, long atMs) {
-    }
-
-    /**
-     * How long (ms) a failed write transaction keeps {@link #unavailable} reporting it when nothing was written
-     * since.
-     * SQLite is only checked by writes: a full disk that was cleared is noticed by the next append, and a health
-     * check that kept a node out of service on an old failure would keep those appends away.
-     */
-    static final long FAILURE_REPORTED_MS = 10_000;
+    /** The last failed write transaction while none committed since, for {@link #unavailable}; any thread. */
+    private final RecentFailure recentFailure = new RecentFailure();
     /** Per-topic state; only the writer thread touches it (after the constructor). */
     private final Map<String, TopicState> topics = new HashMap<>();
     private final Thread writerThread;
@@ -476,7 +465,7 @@ public final class SqliteEventLog implements EventLog {
      * the following ones only counted, so that a full disk under load does not fill the log as well.
      */
     private void writeFailed(String what, Exception e) {
-        lastFailure = new WriteFailure(what + " failed: " + e.getMessage(), clock.getAsLong());
+        recentFailure.failed("sqlite writes fail (" + errorCode(e) + ")", clock.getAsLong());
         if (failedWrites++ == 0) {
             log.error("event log {}: {} failed: {}; appends fail with 503 until a write succeeds", file, what,
                     e.toString());
@@ -486,7 +475,7 @@ public final class SqliteEventLog implements EventLog {
     }
 
     private void writeSucceeded() {
-        lastFailure = null;
+        recentFailure.succeeded();
         if (failedWrites > 0) {
             log.info("event log {}: writes succeed again after {} failed transactions", file, failedWrites);
             failedWrites = 0;
@@ -494,18 +483,23 @@ public final class SqliteEventLog implements EventLog {
     }
 
     /**
-     * The last write transaction's failure (a full disk, an I/O error) while none committed since, for the
-     * {@link #FAILURE_REPORTED_MS} after it (a clock that went back ends the report); null otherwise, and once
-     * closed the log says so.
+     * A write transaction that failed (a full disk, an I/O error) in the last {@link RecentFailure#REPORTED_MS} by the
+     * log's clock, while none committed since; null otherwise, and once closed the log says so. SQLite is only
+     * checked by writes. Short and public (no path): the failure itself is logged.
      */
     @Override
     public String unavailable() {
-        if (closed) {
-            return "event log " + file + " is closed";
+        return closed ? "sqlite store closed" : recentFailure.reason(clock.getAsLong());
+    }
+
+    /** SQLite's result code ({@code SQLITE_FULL}, {@code SQLITE_IOERR}), else the exception's kind. */
+    private static String errorCode(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.sqlite.SQLiteException se) {
+                return se.getResultCode().name();
+            }
         }
-        WriteFailure f = lastFailure;
-        long age = f == null ? -1 : clock.getAsLong() - f.atMs();
-        return age >= 0 && age < FAILURE_REPORTED_MS ? "event log " + file + ": " + f.cause() : null;
+        return e.getClass().getSimpleName();
     }
 
     private void loadTopics() throws SQLException {

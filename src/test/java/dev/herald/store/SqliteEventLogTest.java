@@ -383,7 +383,8 @@ class SqliteEventLogTest {
         }
         assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before);
         assertThat(log.unavailable()).contains("SQLITE_FULL"); // what /healthz answers 503 with
-        clock.advance(SqliteEventLog.FAILURE_REPORTED_MS - 1);
+        assertThat(log.unavailable()).isEqualTo("sqlite writes fail (SQLITE_FULL)");
+        clock.advance(RecentFailure.REPORTED_MS - 1);
         assertThat(log.unavailable()).contains("SQLITE_FULL");
         clock.advance(1); // nothing written since: the old failure no longer keeps the node out
         assertThat(log.unavailable()).isNull();
@@ -397,7 +398,7 @@ class SqliteEventLogTest {
         assertThat(tailed).containsExactly(before, after, other); // the failed appends were never announced
         assertThat(log.unavailable()).isNull();
         log.close();
-        assertThat(log.unavailable()).contains("closed");
+        assertThat(log.unavailable()).isEqualTo("sqlite store closed");
         SqliteEventLog reopened = open(KEEP_ALL);
         assertThat(get(reopened.readAfter("t", EventId.ZERO, 100)).events()).containsExactly(before, after);
     }

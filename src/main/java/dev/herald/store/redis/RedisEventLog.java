@@ -3,6 +3,7 @@ package dev.herald.store.redis;
 import dev.herald.store.Event;
 import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
+import dev.herald.store.RecentFailure;
 import dev.herald.store.Replay;
 import dev.herald.store.Retention;
 import dev.herald.store.StoreClosedException;
@@ -147,6 +148,8 @@ public final class RedisEventLog implements EventLog {
     private final CopyOnWriteArrayList<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicBoolean down = new AtomicBoolean();
+    /** The last append that failed while none succeeded since, for {@link #unavailable}. */
+    private final RecentFailure recentFailure = new RecentFailure();
     private volatile long downSince;
     private volatile boolean closed;
 
@@ -294,9 +297,14 @@ public final class RedisEventLog implements EventLog {
         return sent.handle((id, err) -> {
             pending.decrementAndGet();
             if (err != null) {
-                throw failure("append to " + topic, err);
+                StoreException e = failure("append to " + topic, err);
+                if (!(e instanceof RedisUnavailableException)) { // that one shows in the connection's state
+                    recentFailure.failed(appendFailure(e), System.currentTimeMillis());
+                }
+                throw e;
             }
             markUp();
+            recentFailure.succeeded();
             EventId eid = EventId.parse(id);
             return new Event(eid, topic, data, eid.ms());
         });
@@ -844,14 +852,38 @@ public final class RedisEventLog implements EventLog {
         return new RedisUnavailableException("redis at " + where + " is unreachable; retry later", t);
     }
 
-    /** Redis unreachable since a command or the reader's loop (which runs at least every {@link #BLOCK}) failed. */
+    /**
+     * Either connection down (Lettuce marks it while it reconnects, in the background, so this clears by itself), or
+     * an append that failed in the last {@link RecentFailure#REPORTED_MS} while none succeeded since: Redis refusing
+     * writes ({@code MISCONF}, {@code OOM}, {@code READONLY} after a failover) while it still answers reads, or not
+     * answering. Short and public (no host): the outage itself is logged.
+     */
     @Override
     public String unavailable() {
         if (closed) {
-            return "redis at " + where + ": the store is closed";
+            return "redis store closed";
         }
-        return down.get() ? "redis at " + where + " is unreachable" : null;
+        if (!commands.isOpen() || !reader.isOpen()) {
+            return "redis unreachable";
+        }
+        return recentFailure.reason(System.currentTimeMillis());
     }
+
+    /** The public reason of a failed append: unanswered, or refused with Redis's error code. */
+    private static String appendFailure(StoreException e) {
+        if (e instanceof StoreTimeoutException) {
+            return "redis does not answer";
+        }
+        Throwable cause = e.getCause();
+        String reply = cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+                ? cause.getMessage() : "";
+        java.util.regex.Matcher code = ERROR_CODE.matcher(reply);
+        return "redis refuses writes" + (code.find() ? " (" + code.group(1) + ")" : "");
+    }
+
+    /** The error code of a Redis error reply; a script's reply carries the code of the call that failed in it. */
+    private static final java.util.regex.Pattern ERROR_CODE =
+            java.util.regex.Pattern.compile("\\b(OOM|MISCONF|READONLY|LOADING|BUSY|NOPERM)\\b");
 
     private void markDown(Throwable cause) {
         if (!closed && down.compareAndSet(false, true)) {
