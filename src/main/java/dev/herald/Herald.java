@@ -142,8 +142,10 @@ public final class Herald implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closed.countDown();
+        // Logged before the release: Main's thread returns from awaitClosed and exits the JVM, which could
+        // otherwise end it before this line is written (seen in LifecycleJarIT: exit 0, no "stopped").
         LOG.info("stopped");
+        closed.countDown();
     }
 
     private static void closeAll(List<AutoCloseable> resources) {
