@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 /**
  * Static files that announce their pages' dependencies: for a GET of an HTML page, what it needs goes to
@@ -336,7 +337,12 @@ public final class PushingFiles implements Handler {
 
     /** The byte budget of a round for this exchange's page: {@code push.max-bytes}, or what auto makes of it. */
     private long budgetBytes(Exchange exchange) {
-        return maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? autoBudget(exchange.congestionWindowBytes()) : maxBytes;
+        return budgetBytes(exchange::congestionWindowBytes);
+    }
+
+    /** The byte budget of a round on a connection whose window {@code cwndBytes} tells, asked for only under auto. */
+    private long budgetBytes(LongSupplier cwndBytes) {
+        return maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? autoBudget(cwndBytes.getAsLong()) : maxBytes;
     }
 
     /**
@@ -363,8 +369,8 @@ public final class PushingFiles implements Handler {
         if (cached == null) {
             return;
         }
-        // auto: the budget from a 10-segment window; a larger one reads the rest when it is first pushed.
-        long left = READ_AHEAD_BUDGETS * (maxBytes == HeraldConfig.PUSH_BYTES_AUTO ? DEFAULT_MAX_BYTES : maxBytes);
+        // auto: the budget of an unknown window (a 10-segment one); a larger one reads the rest when it is pushed.
+        long left = READ_AHEAD_BUDGETS * budgetBytes(() -> -1);
         for (Preload p : resources) {
             if (p.size() >= 0 && p.size() <= left) {
                 left -= p.size();

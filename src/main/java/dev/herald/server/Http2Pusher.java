@@ -25,6 +25,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -164,7 +165,7 @@ final class Http2Pusher {
         if (reserved >= MAX_RESERVED) {
             return "too-many-promises";
         }
-        if (!java.util.Objects.equals(authority, checkedAuthority)) {
+        if (!Objects.equals(authority, checkedAuthority)) {
             authorityServed = servedAuthority(authority); // a connection's requests name one authority, usually
             checkedAuthority = authority;
         }

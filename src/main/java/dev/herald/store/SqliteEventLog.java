@@ -30,6 +30,7 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteException;
 
 /**
  * The default {@link EventLog}: one SQLite file in WAL mode.
@@ -495,7 +496,7 @@ public final class SqliteEventLog implements EventLog {
     /** SQLite's result code ({@code SQLITE_FULL}, {@code SQLITE_IOERR}), else the exception's kind. */
     private static String errorCode(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.sqlite.SQLiteException se) {
+            if (t instanceof SQLiteException se) {
                 return se.getResultCode().name();
             }
         }

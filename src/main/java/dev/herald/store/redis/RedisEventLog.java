@@ -56,6 +56,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,6 +102,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisEventLog implements EventLog {
     private static final Logger LOG = LoggerFactory.getLogger(RedisEventLog.class);
+    /** The error code of a Redis error reply; a script's reply carries the code of the call that failed in it. */
+    private static final Pattern ERROR_CODE = Pattern.compile("\\b(OOM|MISCONF|READONLY|LOADING|BUSY|NOPERM)\\b");
 
     /** The environment variable read for the password when the URL has none. */
     public static final String PASSWORD_ENV = "HERALD_REDIS_PASSWORD";
@@ -877,13 +881,9 @@ public final class RedisEventLog implements EventLog {
         Throwable cause = e.getCause();
         String reply = cause instanceof RedisCommandExecutionException && cause.getMessage() != null
                 ? cause.getMessage() : "";
-        java.util.regex.Matcher code = ERROR_CODE.matcher(reply);
+        Matcher code = ERROR_CODE.matcher(reply);
         return "redis refuses writes" + (code.find() ? " (" + code.group(1) + ")" : "");
     }
-
-    /** The error code of a Redis error reply; a script's reply carries the code of the call that failed in it. */
-    private static final java.util.regex.Pattern ERROR_CODE =
-            java.util.regex.Pattern.compile("\\b(OOM|MISCONF|READONLY|LOADING|BUSY|NOPERM)\\b");
 
     private void markDown(Throwable cause) {
         if (!closed && down.compareAndSet(false, true)) {
