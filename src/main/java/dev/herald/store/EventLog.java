@@ -31,7 +31,9 @@ public interface EventLog extends AutoCloseable {
     /**
      * Replays for resume: the events of {@code topic} with an id greater than {@code afterId}, ascending, at most
      * {@code limit}; see {@link Replay.Status} for how a trimmed, unknown or too new {@code afterId} is answered.
-     * {@link EventId#ZERO} means "from the start of the history".
+     * {@link EventId#ZERO} means "from the start of the history". Fewer than {@code limit} events means there are no
+     * more. The readers of every implementation skip an event whose stored data is not one JSON value (a damaged file,
+     * another program writing to the store) and log it ({@link StoredData}); they read on in its place.
      */
     CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit);
 

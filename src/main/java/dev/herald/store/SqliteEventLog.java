@@ -89,6 +89,7 @@ public final class SqliteEventLog implements EventLog {
     private static final long TRIM_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Path file;
+    private final StoredData storedData = new StoredData();
     private final Retention retention;
     private final LongSupplier clock;
     private final BlockingQueue<Job> queue;
@@ -254,8 +255,7 @@ public final class SqliteEventLog implements EventLog {
             return CompletableFuture.completedFuture(List.of());
         }
         return read(c -> {
-            List<Event> events = select(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
-                    + " ORDER BY ms DESC, seq DESC LIMIT ?", n);
+            List<Event> events = usable(c, topic, null, n, false);
             Collections.reverse(events);
             return List.copyOf(events);
         });
@@ -267,8 +267,7 @@ public final class SqliteEventLog implements EventLog {
         Objects.requireNonNull(beforeId, "beforeId");
         requirePositive("n", n);
         return read(c -> {
-            List<Event> events = selectBy(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
-                    + " AND (ms < ? OR (ms = ? AND seq < ?)) ORDER BY ms DESC, seq DESC LIMIT ?", beforeId, n);
+            List<Event> events = usable(c, topic, beforeId, n, false);
             Collections.reverse(events);
             return List.copyOf(events);
         });
@@ -810,8 +809,7 @@ public final class SqliteEventLog implements EventLog {
             return new Replay(Replay.Status.UNKNOWN, List.of());
         }
         if (after.compareTo(trimmed) < 0) {
-            return new Replay(Replay.Status.RESET, select(c, topic,
-                    "SELECT ms, seq, time, data FROM events WHERE topic = ? ORDER BY ms, seq LIMIT ?", limit));
+            return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, true));
         }
         // trimmed <= after <= last: every event after it is retained; after must be a real position.
         boolean known = after.equals(EventId.ZERO) || after.equals(trimmed) || after.equals(last)
@@ -819,25 +817,53 @@ public final class SqliteEventLog implements EventLog {
         if (!known) {
             if (after.ms() >= 0 && after.ms() < cutoffMs(clock.getAsLong())) {
                 // Older than the retention: its history expired (perhaps the topic was forgotten and began anew).
-                return new Replay(Replay.Status.RESET, select(c, topic,
-                        "SELECT ms, seq, time, data FROM events WHERE topic = ? ORDER BY ms, seq LIMIT ?", limit));
+                return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, true));
             }
             return new Replay(Replay.Status.UNKNOWN, List.of());
         }
-        return new Replay(Replay.Status.OK, selectBy(c, topic, "SELECT ms, seq, time, data FROM events WHERE topic = ?"
-                + " AND (ms > ? OR (ms = ? AND seq > ?)) ORDER BY ms, seq LIMIT ?", after, limit));
+        return new Replay(Replay.Status.OK, usable(c, topic, after, limit, true));
     }
 
-    /** Runs {@code sql}, whose parameters are the topic, {@code id}'s ms twice, its seq and the limit. */
-    private static List<Event> selectBy(Connection c, String topic, String sql, EventId id, int limit)
+    /**
+     * Up to {@code limit} events of {@code topic} that can be streamed, after {@code from} ascending or before it
+     * descending, from the oldest or the newest when it is null. Damaged ones ({@link StoredData}) are skipped and
+     * more rows read in their place: fewer than {@code limit} events still means there are no more, which replay
+     * paging relies on (a short page ends the replay).
+     */
+    private List<Event> usable(Connection c, String topic, EventId from, int limit, boolean ascending)
             throws SQLException {
-        try (PreparedStatement st = c.prepareStatement(sql)) {
-            st.setString(1, topic);
-            st.setLong(2, id.ms());
-            st.setLong(3, id.ms());
-            st.setLong(4, id.seq());
-            st.setInt(5, limit);
-            return events(st, topic);
+        List<Event> out = new ArrayList<>(Math.min(limit, 1_024));
+        EventId at = from;
+        while (true) {
+            int want = limit - out.size();
+            String order = ascending ? " ORDER BY ms, seq LIMIT ?" : " ORDER BY ms DESC, seq DESC LIMIT ?";
+            String where = at == null ? "" : ascending ? " AND (ms > ? OR (ms = ? AND seq > ?))"
+                    : " AND (ms < ? OR (ms = ? AND seq < ?))";
+            try (PreparedStatement st = c.prepareStatement(
+                    "SELECT ms, seq, time, data FROM events WHERE topic = ?" + where + order)) {
+                int i = 1;
+                st.setString(i++, topic);
+                if (at != null) {
+                    st.setLong(i++, at.ms());
+                    st.setLong(i++, at.ms());
+                    st.setLong(i++, at.seq());
+                }
+                st.setInt(i, want);
+                int rows = 0;
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        rows++;
+                        at = EventId.of(rs.getLong(1), rs.getLong(2));
+                        String data = rs.getString(4);
+                        if (data != null && storedData.usable(log, "event log " + file, topic, at, data)) {
+                            out.add(new Event(at, topic, data, rs.getLong(3)));
+                        }
+                    }
+                }
+                if (rows < want || out.size() == limit) {
+                    return out;
+                }
+            }
         }
     }
 
@@ -850,24 +876,6 @@ public final class SqliteEventLog implements EventLog {
                 return rs.next();
             }
         }
-    }
-
-    private static List<Event> select(Connection c, String topic, String sql, int limit) throws SQLException {
-        try (PreparedStatement st = c.prepareStatement(sql)) {
-            st.setString(1, topic);
-            st.setInt(2, limit);
-            return events(st, topic);
-        }
-    }
-
-    private static List<Event> events(PreparedStatement st, String topic) throws SQLException {
-        List<Event> events = new ArrayList<>();
-        try (ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-                events.add(new Event(EventId.of(rs.getLong(1), rs.getLong(2)), topic, rs.getString(4), rs.getLong(3)));
-            }
-        }
-        return events;
     }
 
     // ---- tail and lifecycle helpers ----

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+
+import dev.herald.store.StoredData;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -52,34 +53,20 @@ public final class JsonCheck {
             return "a byte order mark is not allowed";
         }
         try (JsonParser p = FACTORY.createParser(body)) {
-            JsonToken t = p.nextToken();
-            if (t == null) {
-                return "the body is empty (expected: a JSON value)";
-            }
-            int depth = 0;
-            do {
-                if (t.isStructStart()) {
-                    depth++;
-                } else if (t.isStructEnd()) {
-                    depth--;
-                } else if (t == JsonToken.VALUE_STRING) {
-                    // An escape such as \ud800 is well-formed JSON but no Unicode: strict consumers refuse the
-                    // event (Rust's serde_json) or silently change it (Go: U+FFFD), so it is never stored. (In a
-                    // name, Jackson refuses it itself.)
-                    int at = unpairedSurrogate(CharBuffer.wrap(p.getTextCharacters(), p.getTextOffset(),
-                            p.getTextLength()));
-                    if (at >= 0) {
-                        JsonLocation l = p.currentTokenLocation();
-                        return String.format(Locale.ROOT, "the string at line %d column %d contains an unpaired"
-                                        + " surrogate U+%04X at %d (expected: valid Unicode)", l.getLineNr(),
-                                l.getColumnNr(), (int) p.getTextCharacters()[p.getTextOffset() + at], at);
-                    }
+            return StoredData.oneValue(p, s -> {
+                // An escape such as \ud800 is well-formed JSON but no Unicode: strict consumers refuse the event
+                // (Rust's serde_json) or silently change it (Go: U+FFFD), so it is never stored. (In a name,
+                // Jackson refuses it itself.)
+                int at = unpairedSurrogate(CharBuffer.wrap(s.getTextCharacters(), s.getTextOffset(),
+                        s.getTextLength()));
+                if (at < 0) {
+                    return null;
                 }
-            } while (depth > 0 && (t = p.nextToken()) != null);
-            if (p.nextToken() != null) {
-                return "unexpected content after the JSON value at offset " + p.currentTokenLocation().getByteOffset();
-            }
-            return null;
+                JsonLocation l = s.currentTokenLocation();
+                return String.format(Locale.ROOT, "the string at line %d column %d contains an unpaired"
+                                + " surrogate U+%04X at %d (expected: valid Unicode)", l.getLineNr(),
+                        l.getColumnNr(), (int) s.getTextCharacters()[s.getTextOffset() + at], at);
+            });
         } catch (JsonProcessingException e) {
             return describe(e);
         } catch (IOException e) {

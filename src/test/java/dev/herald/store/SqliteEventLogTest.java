@@ -113,7 +113,7 @@ class SqliteEventLogTest {
                 .containsExactly("2000-0", "2000-1", "2000-2", "3000-0");
         assertThat(second.time()).as("time is the wall clock, the id keeps the order").isEqualTo(1_000);
         // a topic of its own starts from its own clock reading
-        assertThat(get(log.append("other", "x")).id()).hasToString("3000-0");
+        assertThat(get(log.append("other", "\"x\"")).id()).hasToString("3000-0");
     }
 
     @Test
@@ -146,7 +146,7 @@ class SqliteEventLogTest {
             assertThat(f).isCompleted(); // close drained the queue before returning
             assertThat(f.get().data()).isNotEmpty();
         }
-        assertThat(log.append("t", "late")).failsWithin(WAIT).withThrowableOfType(Exception.class)
+        assertThat(log.append("t", "\"late\"")).failsWithin(WAIT).withThrowableOfType(Exception.class)
                 .withCauseInstanceOf(StoreClosedException.class).withMessageContaining("is closed");
         assertThat(log.latest("t", 1)).failsWithin(WAIT).withThrowableOfType(Exception.class)
                 .withCauseInstanceOf(StoreClosedException.class);
@@ -183,10 +183,10 @@ class SqliteEventLogTest {
     void retentionByAgeTrimsOnTheWriterAndOnOpen() throws Exception {
         Retention tenSeconds = new Retention(1_000, Duration.ofSeconds(10));
         SqliteEventLog log = open(tenSeconds);
-        Event old = get(log.append("t", "old"));
+        Event old = get(log.append("t", "\"old\""));
         clock.advance(5_000);
-        Event middle = get(log.append("t", "middle"));
-        Event gone = get(log.append("gone", "x"));
+        Event middle = get(log.append("t", "\"middle\""));
+        Event gone = get(log.append("gone", "\"x\""));
         clock.advance(6_000); // old is 11 s old, middle 6 s
         get(log.trimNow());
         assertThat(get(log.latest("t", 10))).containsExactly(middle);
@@ -204,7 +204,7 @@ class SqliteEventLogTest {
         // everything expired: the ids are older than the retention, so RESET with nothing, not UNKNOWN
         assertThat(get(reopened.readAfter("t", middle.id(), 10))).isEqualTo(new Replay(Replay.Status.RESET, List.of()));
         assertThat(get(reopened.readAfter("gone", gone.id(), 10))).isEqualTo(new Replay(Replay.Status.RESET, List.of()));
-        Event fresh = get(reopened.append("t", "fresh"));
+        Event fresh = get(reopened.append("t", "\"fresh\""));
         assertThat(fresh.id()).isGreaterThan(middle.id());
         // the topic began anew: from the start is everything there is; an expired id still gets RESET
         assertThat(get(reopened.readAfter("t", EventId.ZERO, 10)))
@@ -218,10 +218,10 @@ class SqliteEventLogTest {
     @Test
     void unknownIdsAreReported() throws Exception {
         SqliteEventLog log = open(KEEP_ALL);
-        Event a = get(log.append("t", "a"));
-        Event b = get(log.append("t", "b"));
+        Event a = get(log.append("t", "\"a\""));
+        Event b = get(log.append("t", "\"b\""));
         clock.advance(10);
-        Event c = get(log.append("t", "c"));
+        Event c = get(log.append("t", "\"c\""));
 
         Replay unknown = new Replay(Replay.Status.UNKNOWN, List.of());
         // newer than the newest
@@ -404,9 +404,55 @@ class SqliteEventLogTest {
     }
 
     @Test
+    void damagedRowsAreSkippedOnceLoggedAndReadPagesStayFull() throws Exception {
+        SqliteEventLog log = open(KEEP_ALL);
+        List<Event> good = new ArrayList<>();
+        List<Event> damaged = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Event e = get(log.append("t", "{\"i\":" + i + "}"));
+            (i == 2 || i == 3 || i == 6 ? damaged : good).add(e);
+        }
+        // What a damaged page or an edit leaves: text that is no JSON value (SQLite checks no data page).
+        String[] junk = {"{\"i\":", "{\"i\":3}\n{", "{\"i\":\"a\u0001b\"}"};
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(
+                "jdbc:sqlite:" + dir.resolve("data/nested/events.db"))) {
+            for (int i = 0; i < damaged.size(); i++) {
+                try (java.sql.PreparedStatement st = c.prepareStatement(
+                        "UPDATE events SET data = ? WHERE topic = 't' AND ms = ? AND seq = ?")) {
+                    st.setString(1, junk[i]);
+                    st.setLong(2, damaged.get(i).id().ms());
+                    st.setLong(3, damaged.get(i).id().seq());
+                    assertThat(st.executeUpdate()).isEqualTo(1);
+                }
+            }
+        }
+        try (dev.herald.testing.LogCapture lines = dev.herald.testing.LogCapture.of(SqliteEventLog.class)) {
+            // good = events 0 1 4 5 7. A page with damaged rows reads on: a short page still means the end.
+            assertThat(get(log.readAfter("t", EventId.ZERO, 2)).events()).containsExactly(good.get(0), good.get(1));
+            assertThat(get(log.readAfter("t", good.get(1).id(), 2)).events()).containsExactly(good.get(2),
+                    good.get(3));
+            assertThat(get(log.readAfter("t", good.get(1).id(), 3)).events()).containsExactly(good.get(2),
+                    good.get(3), good.get(4));
+            assertThat(get(log.readAfter("t", damaged.get(0).id(), 100)).status()).isEqualTo(Replay.Status.OK);
+            assertThat(get(log.readAfter("t", EventId.ZERO, 100)).events()).containsExactlyElementsOf(good);
+            assertThat(get(log.latest("t", 2))).containsExactly(good.get(3), good.get(4));
+            assertThat(get(log.latest("t", 3))).containsExactly(good.get(2), good.get(3), good.get(4));
+            assertThat(get(log.latestBefore("t", good.get(2).id(), 2))).containsExactly(good.get(0), good.get(1));
+            assertThat(get(log.latest("t", 100))).containsExactlyElementsOf(good);
+            List<String> warned = lines.messages(ch.qos.logback.classic.Level.WARN);
+            for (Event d : damaged) {
+                assertThat(warned).as("one line for %s though it was read many times", d.id())
+                        .filteredOn(m -> m.contains("event " + d.id() + " of topic t is damaged")).hasSize(1);
+            }
+            assertThat(warned).hasSize(damaged.size()).allMatch(m -> m.contains("events.db") && m.contains("skipped"));
+            assertThat(warned.get(0)).contains("not JSON");
+        }
+    }
+
+    @Test
     void rejectsInvalidArgumentsAtOnce() {
         SqliteEventLog log = open(KEEP_ALL);
-        assertThatThrownBy(() -> log.append("", "x")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> log.append("", "\"x\"")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("topic");
         assertThatThrownBy(() -> log.append("t", null)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> log.readAfter("t", EventId.ZERO, 0)).isInstanceOf(IllegalArgumentException.class)

@@ -8,6 +8,7 @@ import dev.herald.store.Replay;
 import dev.herald.store.Retention;
 import dev.herald.store.StoreClosedException;
 import dev.herald.store.StoreException;
+import dev.herald.store.StoredData;
 import dev.herald.store.StoreOverloadedException;
 import dev.herald.store.StoreTimeoutException;
 import io.lettuce.core.ClientOptions;
@@ -144,6 +145,7 @@ public final class RedisEventLog implements EventLog {
 
     private final Retention retention;
     private final String where;
+    private final StoredData storedData = new StoredData();
     private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
@@ -362,15 +364,15 @@ public final class RedisEventLog implements EventLog {
             return fromStart(c, key, topic, limit);
         }
         if (after.equals(EventId.ZERO) || after.equals(info.last)) {
-            return call(() -> c.xrange(key, Range.create(after.equals(EventId.ZERO) ? "-" : next(after), "+"),
-                    Limit.from(limit))).thenApply(list -> new Replay(Replay.Status.OK, events(topic, list)));
+            return forward(c, key, topic, after.equals(EventId.ZERO) ? "-" : next(after), limit, new ArrayList<>())
+                    .thenApply(events -> new Replay(Replay.Status.OK, events));
         }
         // Inside the retained range: after must be a real id. Read it with the events after it in one round trip.
         return call(() -> c.xrange(key, Range.create(after.toString(), "+"), Limit.from(limit + 1L)))
                 .thenCompose(list -> {
                     if (!list.isEmpty() && list.get(0).getId().equals(after.toString())) {
-                        return CompletableFuture.completedFuture(
-                                new Replay(Replay.Status.OK, events(topic, list.subList(1, list.size()))));
+                        return onward(c, key, topic, list.subList(1, list.size()), limit, new ArrayList<>())
+                                .thenApply(events -> new Replay(Replay.Status.OK, events));
                     }
                     if (old) { // its history expired (perhaps the topic was recreated)
                         return fromStart(c, key, topic, limit);
@@ -381,8 +383,31 @@ public final class RedisEventLog implements EventLog {
 
     private CompletableFuture<Replay> fromStart(RedisAsyncCommands<String, String> c, String key, String topic,
             int limit) {
-        return call(() -> c.xrange(key, Range.create("-", "+"), Limit.from(limit)))
-                .thenApply(list -> new Replay(Replay.Status.RESET, events(topic, list)));
+        return forward(c, key, topic, "-", limit, new ArrayList<>())
+                .thenApply(events -> new Replay(Replay.Status.RESET, events));
+    }
+
+    /**
+     * Adds to {@code got} the events from the id {@code start} on (inclusive, or "-") until it holds {@code limit}
+     * or the stream ends. Entries that cannot be streamed ({@link #event}) are skipped and more read in their
+     * place: fewer than {@code limit} events still means there are no more, which replay paging relies on (a short
+     * page ends the replay).
+     */
+    private CompletableFuture<List<Event>> forward(RedisAsyncCommands<String, String> c, String key, String topic,
+            String start, int limit, List<Event> got) {
+        return call(() -> c.xrange(key, Range.create(start, "+"), Limit.from(limit - got.size())))
+                .thenCompose(list -> onward(c, key, topic, list, limit, got));
+    }
+
+    /** Adds the entries {@code list} read for {@link #forward}, and reads on when some were skipped. */
+    private CompletableFuture<List<Event>> onward(RedisAsyncCommands<String, String> c, String key, String topic,
+            List<StreamMessage<String, String>> list, int limit, List<Event> got) {
+        int wanted = limit - got.size();
+        got.addAll(events(topic, list));
+        if (list.size() < wanted || got.size() >= limit) {
+            return CompletableFuture.completedFuture(got);
+        }
+        return forward(c, key, topic, next(EventId.parse(list.get(list.size() - 1).getId())), limit, got);
     }
 
     @Override
@@ -405,21 +430,29 @@ public final class RedisEventLog implements EventLog {
             return CompletableFuture.failedFuture(new StoreClosedException("the redis event log is closed"));
         }
         String key = TOPIC_PREFIX + topic;
-        // XREVRANGE's bounds are inclusive ("(" needs Redis 6.2): one more below beforeId, which is then dropped.
-        Range<String> range = Range.create("-", beforeId == null ? "+" : beforeId.toString());
-        int count = beforeId == null || n == Integer.MAX_VALUE ? n : n + 1;
-        return call(() -> commands.async().xrevrange(key, range, Limit.from(count))).handle((list, err) -> {
+        String end = beforeId == null ? "+" : previous(beforeId);
+        if (end == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return backward(commands.async(), key, topic, end, n, new ArrayList<>()).handle((events, err) -> {
             if (err != null) {
                 throw failure("read " + topic, err);
             }
             markUp();
-            List<Event> events = new ArrayList<>(events(topic, list));
-            if (beforeId != null) {
-                events.removeIf(e -> e.id().compareTo(beforeId) >= 0);
-            }
-            List<Event> page = events.subList(0, Math.min(n, events.size()));
-            Collections.reverse(page);
-            return List.copyOf(page);
+            Collections.reverse(events);
+            return List.copyOf(events);
+        });
+    }
+
+    /** As {@link #forward}, newest first, from the id {@code end} (inclusive, or "+") down. */
+    private CompletableFuture<List<Event>> backward(RedisAsyncCommands<String, String> c, String key, String topic,
+            String end, int limit, List<Event> got) {
+        int wanted = limit - got.size();
+        return call(() -> c.xrevrange(key, Range.create("-", end), Limit.from(wanted))).thenCompose(list -> {
+            got.addAll(events(topic, list));
+            String below = list.size() < wanted || got.size() >= limit ? null
+                    : previous(EventId.parse(list.get(list.size() - 1).getId()));
+            return below == null ? CompletableFuture.completedFuture(got) : backward(c, key, topic, below, limit, got);
         });
     }
 
@@ -802,13 +835,24 @@ public final class RedisEventLog implements EventLog {
         return age >= now ? 0 : now - age;
     }
 
+    /**
+     * The id right before {@code id}, for an exclusive end (XREVRANGE's "(" needs Redis 6.2), or {@code null} when
+     * there is none. Seqs are unsigned: the one before {@code ms-0} is {@code (ms-1)-18446744073709551615}.
+     */
+    private static String previous(EventId id) {
+        if (id.seq() != 0) {
+            return Long.toUnsignedString(id.ms()) + "-" + Long.toUnsignedString(id.seq() - 1);
+        }
+        return id.ms() == 0 ? null : Long.toUnsignedString(id.ms() - 1) + "-" + Long.toUnsignedString(-1L);
+    }
+
     /** The id right after {@code id}, for an exclusive start. */
     private static String next(EventId id) {
         return id.seq() == -1L ? Long.toUnsignedString(id.ms() + 1) + "-0"
                 : Long.toUnsignedString(id.ms()) + "-" + Long.toUnsignedString(id.seq() + 1);
     }
 
-    private static List<Event> events(String topic, List<StreamMessage<String, String>> list) {
+    private List<Event> events(String topic, List<StreamMessage<String, String>> list) {
         List<Event> out = new ArrayList<>(list.size());
         for (StreamMessage<String, String> m : list) {
             Event e = event(topic, m);
@@ -819,13 +863,18 @@ public final class RedisEventLog implements EventLog {
         return out;
     }
 
-    private static Event event(String topic, StreamMessage<String, String> m) {
+    /** The entry as an event, or {@code null} (logged) when it has no data or its data is damaged. */
+    private Event event(String topic, StreamMessage<String, String> m) {
         String data = m.getBody() == null ? null : m.getBody().get("d");
+        EventId id = EventId.parse(m.getId());
+        String where = "redis stream " + TOPIC_PREFIX + topic;
         if (data == null) {
-            LOG.warn("redis stream {}{} entry {} has no field d: skipped", TOPIC_PREFIX, topic, m.getId());
+            storedData.skipped(LOG, where, topic, id, "it has no field d");
             return null;
         }
-        EventId id = EventId.parse(m.getId());
+        if (!storedData.usable(LOG, where, topic, id, data)) {
+            return null;
+        }
         return new Event(id, topic, data, id.ms());
     }
 

@@ -183,6 +183,56 @@ class RedisEventLogTest {
     }
 
     @Test
+    void entriesOtherClientsWroteThatAreNoJsonAreSkippedAndPagesStayFull() throws Exception {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
+        try (RedisEventLog log = open(LONG);
+                io.lettuce.core.api.StatefulRedisConnection<String, String> other = client.connect();
+                dev.herald.testing.LogCapture lines = dev.herald.testing.LogCapture.of(RedisEventLog.class)) {
+            BlockingQueue<Event> tailed = new LinkedBlockingQueue<>();
+            log.tail(tailed::add);
+            follow(log, "foreign");
+            String key = RedisEventLog.TOPIC_PREFIX + "foreign";
+            List<Event> good = new ArrayList<>();
+            List<String> bad = new ArrayList<>();
+            good.add(log.append("foreign", "{\"i\":0}").get(5, TimeUnit.SECONDS));
+            good.add(log.append("foreign", "{\"i\":1}").get(5, TimeUnit.SECONDS));
+            bad.add(other.sync().xadd(key, "d", "{\"i\":"));
+            bad.add(other.sync().xadd(key, "e", "{}")); // no field d
+            good.add(log.append("foreign", "{\"i\":2}").get(5, TimeUnit.SECONDS));
+            good.add(log.append("foreign", "{\"i\":3}").get(5, TimeUnit.SECONDS));
+            bad.add(other.sync().xadd(key, "d", "{\"i\":4} trailing"));
+            good.add(log.append("foreign", "[5]").get(5, TimeUnit.SECONDS));
+
+            assertThat(take(tailed, "foreign", 5)).containsExactlyElementsOf(good); // the tail skips them too
+            assertThat(log.readAfter("foreign", EventId.ZERO, 2).get(5, TimeUnit.SECONDS).events())
+                    .containsExactly(good.get(0), good.get(1));
+            assertThat(log.readAfter("foreign", EventId.ZERO, 3).get(5, TimeUnit.SECONDS).events())
+                    .containsExactly(good.get(0), good.get(1), good.get(2));
+            assertThat(log.readAfter("foreign", good.get(1).id(), 2).get(5, TimeUnit.SECONDS))
+                    .isEqualTo(new Replay(Replay.Status.OK, good.subList(2, 4)));
+            assertThat(log.readAfter("foreign", good.get(3).id(), 1).get(5, TimeUnit.SECONDS).events())
+                    .containsExactly(good.get(4));
+            assertThat(log.readAfter("foreign", EventId.parse(bad.get(0)), 100).get(5, TimeUnit.SECONDS))
+                    .isEqualTo(new Replay(Replay.Status.OK, good.subList(2, 5)));
+            assertThat(log.latest("foreign", 2).get(5, TimeUnit.SECONDS)).containsExactly(good.get(3), good.get(4));
+            assertThat(log.latest("foreign", 100).get(5, TimeUnit.SECONDS)).containsExactlyElementsOf(good);
+            assertThat(log.latestBefore("foreign", good.get(2).id(), 2).get(5, TimeUnit.SECONDS))
+                    .containsExactly(good.get(0), good.get(1));
+            assertThat(log.latestBefore("foreign", good.get(0).id(), 2).get(5, TimeUnit.SECONDS)).isEmpty();
+            List<String> warned = lines.messages(ch.qos.logback.classic.Level.WARN);
+            assertThat(warned).filteredOn(m -> m.contains("event " + bad.get(0) + " of topic foreign is damaged"))
+                    .hasSize(1);
+            assertThat(warned).filteredOn(m -> m.contains("event " + bad.get(2) + " of topic foreign is damaged")
+                    && m.contains("content after the JSON value")).hasSize(1);
+            assertThat(warned).filteredOn(m -> m.contains("event " + bad.get(1) + " of topic foreign is damaged (it has"
+                    + " no field d)")).hasSize(1);
+            assertThat(warned).hasSize(3);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void invalidArgumentsThrowAndClosedLogFails() throws Exception {
         RedisEventLog log = open(LONG);
         assertThatThrownBy(() -> log.append("", "{}")).isInstanceOf(IllegalArgumentException.class);
