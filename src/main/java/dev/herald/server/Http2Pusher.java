@@ -53,7 +53,10 @@ import java.util.Set;
  *   <li>Open pushed streams never exceed the client's MAX_CONCURRENT_STREAMS: promised streams beyond it are
  *       <b>queued</b> (reserved, which RFC 9113 §5.1.2 does not count), and the next one starts when one closes.
  *       Queueing rather than skipping because the promise is already a commitment the client waits on; at most
- *       {@value #MAX_RESERVED} streams are reserved at once, beyond that nothing more is promised.</li>
+ *       {@value #MAX_RESERVED} streams are reserved at once, beyond that nothing more is promised. A queued
+ *       push does not hold its page's body. A push whose response comes after the client lowered the limit
+ *       below the open streams is <b>cancelled</b> (RST_STREAM CANCEL, counted as refused): its HEADERS would
+ *       exceed the new limit.</li>
  *   <li>The diary: a path pushed on this connection, or requested by the client on it, is never pushed again on
  *       it; it remembers the last {@value #DIARY_ENTRIES} paths (Apache's diary size).</li>
  *   <li>The {@code :authority} of a promise is the request's own, and only when it is well formed
@@ -316,13 +319,28 @@ final class Http2Pusher {
                 }
             }
             if (next == null) {
-                return;
+                break;
             }
             reserved--;
             open++;
             next.state = State.OPEN;
             next.startPush();
         }
+        // A BEFORE push that waits for a concurrent-stream slot does not hold its page: the slot may never come
+        // (MAX_CONCURRENT_STREAMS 1 and a client that does not read the open push, or lowered to 0).
+        for (Http2StreamHandler h : waiting) {
+            if (h.state == State.RESERVED) {
+                h.releasePageBody();
+            }
+        }
+    }
+
+    /**
+     * Whether a promised stream may open now (its HEADERS make it active): the client may have lowered
+     * MAX_CONCURRENT_STREAMS after the push started, and Netty makes exceeding it a connection error.
+     */
+    boolean mayOpen() {
+        return codec != null && codec.connection().local().canOpenStream();
     }
 
     /** A pushed stream's channel closed (finished, reset by the client, or the connection went). */

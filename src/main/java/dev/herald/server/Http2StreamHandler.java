@@ -148,6 +148,19 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 promise.setFailure(new java.nio.channels.ClosedChannelException());
                 return;
             }
+            if (msg instanceof Http2HeadersFrame && s.state() == Http2Stream.State.RESERVED_LOCAL
+                    && !pusher.mayOpen()) {
+                // The client lowered MAX_CONCURRENT_STREAMS after this push started: opening the stream now would
+                // break the limit (a connection error in Netty). Cancel it instead.
+                LOG.debug("stream {}: the client's MAX_CONCURRENT_STREAMS leaves no room, push cancelled",
+                        s.id());
+                resetCode = Http2Error.REFUSED_STREAM.code(); // counted as refused; later writes are dropped
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(new java.nio.channels.ClosedChannelException());
+                c.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL))
+                        .addListener(f -> c.channel().close());
+                return;
+            }
             if (msg instanceof Http2DataFrame d) {
                 int n = d.content().readableBytes();
                 promise = promise.unvoid();

@@ -172,6 +172,11 @@ final class H2FrameClient implements AutoCloseable {
         channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).sync();
     }
 
+    /** Sends a SETTINGS frame mid-connection, e.g. a lower MAX_CONCURRENT_STREAMS. */
+    void settings(Http2Settings settings) throws InterruptedException {
+        channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2SettingsFrame(settings)).sync();
+    }
+
     /** Writes raw bytes on the connection (below the codec), e.g. a frame a client must not send. */
     void writeRaw(byte[] bytes) throws InterruptedException {
         channel.pipeline().firstContext().writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes)).sync();

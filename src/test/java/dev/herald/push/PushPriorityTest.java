@@ -3,6 +3,7 @@ package dev.herald.push;
 import dev.herald.config.HeraldConfig.PushPriority;
 import dev.herald.config.PushRule;
 import dev.herald.testing.HeraldExtension;
+import io.netty.handler.codec.http2.Http2Settings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -186,8 +187,20 @@ class PushPriorityTest {
      */
     @Test
     void aBeforePushStalledByTheClientsWindowDoesNotHoldThePage() throws Exception {
-        try (H2FrameClient c = new H2FrameClient(BEFORE.httpPort(),
-                H2FrameClient.pushAllowed().initialWindowSize(1024))) {
+        pageGoesOnThoughThePushesStall(H2FrameClient.pushAllowed().initialWindowSize(1024));
+    }
+
+    /**
+     * One pushed stream at a time: the pushes waiting for the slot must not hold the page either, or the page waits
+     * for a push the client never reads.
+     */
+    @Test
+    void queuedBeforePushesDoNotHoldThePage() throws Exception {
+        pageGoesOnThoughThePushesStall(H2FrameClient.pushAllowed().initialWindowSize(1024).maxConcurrentStreams(1));
+    }
+
+    private static void pageGoesOnThoughThePushesStall(Http2Settings settings) throws Exception {
+        try (H2FrameClient c = new H2FrameClient(BEFORE.httpPort(), settings)) {
             c.consumeData = true;
             c.consumeStreams = id -> id % 2 == 1; // the page's window only
             int page = c.get("/page.html", Map.of());
