@@ -4,6 +4,8 @@ import dev.herald.server.Preload;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -31,6 +33,7 @@ import java.util.regex.Pattern;
  * is waste). Runs on a blocking executor: it reads files.
  */
 final class Discovery {
+    private static final Logger LOG = LoggerFactory.getLogger(Discovery.class);
     /** CSS nesting followed at most this deep; also the cycle guard together with the visited set. */
     static final int MAX_DEPTH = 4;
     /** Dependencies recorded per page at most, whatever the page says (bounds a hostile or generated page). */
@@ -97,7 +100,13 @@ final class Discovery {
         long bytes = 0;
         for (Map.Entry<String, Preload.Type> e : ordered) {
             long size = d.sizes.get(e.getKey());
-            Preload p = Preload.of(e.getKey(), e.getValue()).size(size);
+            Preload p;
+            try {
+                p = Preload.of(e.getKey(), e.getValue()).size(size);
+            } catch (IllegalArgumentException bad) {
+                LOG.debug("{}: {} cannot be announced: {}", pagePath, e.getKey(), bad.getMessage());
+                continue; // one odd reference must not cost the page its whole manifest
+            }
             if (pushes < maxPushes && bytes + size <= maxBytes) {
                 pushes++;
                 bytes += size;
@@ -215,7 +224,8 @@ final class Discovery {
             if (u.getScheme() != null || u.getRawAuthority() != null) {
                 return null;
             }
-            URI resolved = new URI("http", "h", basePath, null).resolve(u);
+            // ASCII: a non-ASCII character (which URI lets through) percent-encoded as UTF-8, as a browser does.
+            URI resolved = URI.create(new URI("http", "h", basePath, null).resolve(u).toASCIIString());
             String p = resolved.getRawPath();
             if (p == null || !p.startsWith("/") || p.contains("/../") || p.endsWith("/..")) {
                 return null;

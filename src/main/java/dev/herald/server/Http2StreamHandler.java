@@ -349,7 +349,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         Request request = toRequest(ctx, headers, bytes);
         headers = EmptyHttp2Headers.INSTANCE; // copied: a long-running stream need not keep the client's fields
         if ("GET".equals(request.method()) || request.isHead()) {
-            Http2Pusher.of(ctx.channel()).requested(request.path());
+            Http2Pusher.of(ctx.channel()).requested(request.target()); // push paths keep their query
         }
         exchange = new Exchange2(ctx, request, false);
         exchange.dispatch();

@@ -47,6 +47,11 @@ public final class Request {
         return path;
     }
 
+    /** The raw path and query as received: the URL a client's cache knows the response by. */
+    public String target() {
+        return query == null ? path : path + '?' + query;
+    }
+
     /** The raw query string without '?', or {@code null} when there is none. */
     public String query() {
         return query;

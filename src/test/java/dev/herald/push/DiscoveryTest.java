@@ -83,6 +83,21 @@ class DiscoveryTest {
         assertThat(Discovery.sameOriginPath("/", "https://cdn.example.com/x.js")).isNull();
         assertThat(Discovery.sameOriginPath("/", "//cdn.example.com/x.js")).isNull();
         assertThat(Discovery.sameOriginPath("/", "data:font/woff2;base64,AAAA")).isNull();
+        // Non-ASCII as a browser requests it: percent-encoded UTF-8 (java.net.URI would keep it raw).
+        assertThat(Discovery.sameOriginPath("/", "/\u00fc.css?q=\u00e9")).isEqualTo("/%C3%BC.css?q=%C3%A9");
+        assertThat(Discovery.sameOriginPath("/d/", "caf\u00e9 x.js")).isNull(); // a space: no URL
+    }
+
+    @Test
+    void aNonAsciiReferenceIsAnnouncedEncodedAndTheRestOfThePageStill() throws Exception {
+        Path root = copySite();
+        Files.writeString(root.resolve("\u00fc.css"), "body{}");
+        Files.writeString(root.resolve("u.html"), "<!doctype html><link rel=stylesheet href=\"/\u00fc.css\">"
+                + "<link rel=stylesheet href=\"/css/base.css\">");
+
+        Discovery.Manifest m = Discovery.scan(root, root.resolve("u.html"), "/u.html", 10, 1 << 20);
+
+        assertThat(m.resources()).extracting(Preload::path).containsExactly("/%C3%BC.css", "/css/base.css");
     }
 
     @Test
