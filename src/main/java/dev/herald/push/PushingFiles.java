@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 
@@ -111,6 +112,8 @@ public final class PushingFiles implements Handler {
     private final Handler files;
     /** {@code files} when it is the static files (encoded sizes, identity ETags, reading ahead); else null. */
     private final StaticFiles cached;
+    /** Rule resources read ahead once already ({@link #serveWarm}); bounded by the rules in the config. */
+    private final Set<String> warmedRulePaths = ConcurrentHashMap.newKeySet();
     private final Path root;
     private final Executor blocking;
     private final int maxPushes;
@@ -261,7 +264,7 @@ public final class PushingFiles implements Handler {
                 // No rule, or no file to serve (a 404 needs nothing): promises cannot wait for the status.
                 files.handle(forward);
             } else {
-                serve(forward, null, rule, page != null);
+                serveWarm(forward, null, rule, page != null);
             }
             return;
         }
@@ -270,7 +273,7 @@ public final class PushingFiles implements Handler {
             m = manifests.get(page);
         }
         if (m != null && m.fresh()) {
-            serve(exchange, m, rule, true);
+            serveWarm(exchange, m, rule, true);
             return;
         }
         String pagePath = request.path();
@@ -283,19 +286,63 @@ public final class PushingFiles implements Handler {
                 }
                 LOG.debug("{}: manifest {}", pagePath, built.resources());
                 readAhead(built.resources());
+                coldRuleFiles(rule, request).forEach(cached::warm);
             } catch (IOException | RuntimeException e) {
                 LOG.debug("{}: no manifest: {}", pagePath, e.toString());
             }
-            Discovery.Manifest found = built;
-            exchange.eventLoop().execute(() -> {
-                try {
-                    serve(exchange, found, rule, true);
-                } catch (Exception e) {
-                    LOG.error("{}: handler failed", request, e);
-                    exchange.respond(dev.herald.server.Response.error(500, "internal",
-                            "the page failed; see the server's log"));
-                }
-            });
+            serveOnLoop(exchange, built, rule, true);
+        });
+    }
+
+    /**
+     * {@link #serve}, after reading the rule's resources into the file cache on the blocking executor the first
+     * time they are needed: their digest keys come from the ETags it holds, so that the first page's cookie names
+     * them too. Each path is read ahead once (one too large for the cache would otherwise be read every time).
+     */
+    private void serveWarm(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
+        List<String> cold = coldRuleFiles(rule, exchange.request());
+        if (cold.isEmpty()) {
+            serve(exchange, m, rule, isPage);
+            return;
+        }
+        blocking.execute(() -> {
+            cold.forEach(cached::warm);
+            serveOnLoop(exchange, m, rule, isPage);
+        });
+    }
+
+    /**
+     * The files of the rule's resources and same-origin Link targets that the file cache holds no ETag for and that
+     * were not read ahead before (each is taken off that list now).
+     */
+    private List<String> coldRuleFiles(PushRule rule, Request request) {
+        if (!digest || cached == null || rule == null) {
+            return List.of();
+        }
+        List<String> paths = new ArrayList<>(rule.resources());
+        for (String value : rule.links()) {
+            LinkHeader.preloads(value, request.scheme(), request.authority()).forEach(p -> paths.add(p.path()));
+        }
+        List<String> cold = new ArrayList<>();
+        for (String path : paths) {
+            String file = withoutQuery(path);
+            if (cached.cachedEtag(file) == null && warmedRulePaths.add(file)) {
+                cold.add(file);
+            }
+        }
+        return cold;
+    }
+
+    /** {@link #serve} on the exchange's event loop, from the blocking executor. */
+    private void serveOnLoop(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) {
+        exchange.eventLoop().execute(() -> {
+            try {
+                serve(exchange, m, rule, isPage);
+            } catch (Exception e) {
+                LOG.error("{}: handler failed", exchange.request(), e);
+                exchange.respond(dev.herald.server.Response.error(500, "internal",
+                        "the page failed; see the server's log"));
+            }
         });
     }
 
@@ -307,9 +354,16 @@ public final class PushingFiles implements Handler {
     private void serve(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
         Request request = exchange.request();
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
-        List<Preload> all = encodedSizes(merge(ruleResources(rule), m == null ? List.of() : pushable(m.resources()),
-                ruleLinks(rule, request), learned(isPage ? request.path() : null, keys)), request);
+        List<Preload> fromRule = ruleResources(rule);
+        List<Preload> ruleLinks = ruleLinks(rule, request);
+        List<Preload> all = encodedSizes(merge(fromRule, m == null ? List.of() : pushable(m.resources()),
+                ruleLinks, learned(isPage ? request.path() : null, keys)), request);
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
+        if (digest) {
+            // A rule's resources count like discovered ones, by the ETag the file cache holds (serveWarm).
+            addCachedKeys(fromRule, keys);
+            addCachedKeys(ruleLinks, keys);
+        }
         List<Preload> announce = new ArrayList<>(all.size());
         List<String> skipped = new ArrayList<>();
         for (Preload p : all) {
@@ -468,6 +522,24 @@ public final class PushingFiles implements Handler {
         return out;
     }
 
+    /** Adds the digest keys of {@code resources} the file cache knows an ETag for, unless they have one. */
+    private void addCachedKeys(List<Preload> resources, Map<String, Long> keys) {
+        for (Preload p : resources) {
+            if (!keys.containsKey(p.path())) {
+                Long key = cachedKey(p.path());
+                if (key != null) {
+                    keys.put(p.path(), key);
+                }
+            }
+        }
+    }
+
+    /** The digest key of {@code path} by the identity ETag the file cache holds (no I/O), or null. */
+    private Long cachedKey(String path) {
+        String etag = cached == null ? null : cached.cachedEtag(withoutQuery(path));
+        return etag == null ? null : CacheDigest.key(path, etag);
+    }
+
     /** The page's learned dependencies that still exist and have a known type; adds their digest keys. */
     private List<Preload> learned(String pagePath, Map<String, Long> keys) {
         if (learning == null || pagePath == null) {
@@ -573,14 +645,14 @@ public final class PushingFiles implements Handler {
         }
         String page = refererPage(request);
         if (page == null || page.equals(request.path()) || pageFile(request.path()) != null
-                || !RefererLearning.plainPath(target(request))) {
+                || !RefererLearning.plainPath(request.target())) {
             return exchange;
         }
         return new ForwardingExchange(exchange) {
             @Override
             public void respond(dev.herald.server.Response response) {
                 if (response.status() == 200) {
-                    learning.requested(request.connectionId(), page, target(request),
+                    learning.requested(request.connectionId(), page, request.target(),
                             identityEtag(request.path(), response), response.contentLength(), System.nanoTime());
                 }
                 super.respond(response);
@@ -601,9 +673,6 @@ public final class PushingFiles implements Handler {
         return cached == null ? null : cached.cachedEtag(path);
     }
 
-    private static String target(Request r) {
-        return r.query() == null ? r.path() : r.path() + '?' + r.query();
-    }
 
     /** Conditional or partial (as {@code AbstractExchange} judges it): the client holds a copy already. */
     static boolean isConditional(Request r) {

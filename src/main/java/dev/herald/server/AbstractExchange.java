@@ -71,6 +71,7 @@ abstract class AbstractExchange implements Exchange {
         }
         pushes = new PagePushes();
         pushes.skippedDigest.addAll(heldByClient);
+        heldByClient.forEach(this::noteAnnounced); // nor pushed from the response's own Link lines later
         if (!"GET".equals(request.method())) {
             pushes.reason = "not-get";
             return;
@@ -96,13 +97,18 @@ abstract class AbstractExchange implements Exchange {
         }
     }
 
+    /** Notes that {@code path} is dealt with: announced, or left out as held by the client. */
+    private void noteAnnounced(String path) {
+        if (announced == null) {
+            announced = new java.util.HashSet<>();
+        }
+        announced.add(path);
+    }
+
     /** Pushes what it can of {@code resources} (if push is on) and returns what is left to hint, noted as hinted. */
     private List<Preload> announce(List<Preload> resources) {
         for (Preload p : resources) {
-            if (announced == null) {
-                announced = new java.util.HashSet<>();
-            }
-            announced.add(p.path());
+            noteAnnounced(p.path());
         }
         List<Preload> rest;
         if (server.config.pushEnabled()) {

@@ -1,6 +1,7 @@
 package dev.herald.push;
 
 import dev.herald.config.HeraldConfig;
+import dev.herald.config.PushRule;
 import dev.herald.testing.HeraldExtension;
 import io.netty.handler.codec.http2.Http2Settings;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,14 @@ class PushDigestTest {
                     dir.resolve("root")))
             .routes(b -> b.routePrefix("/", PushingFiles.create(PushDigestTest.HERALD.scratch().resolve("root"),
                     HeraldConfig.builder().build(), ForkJoinPool.commonPool())));
+
+    /** A page announcing nothing itself: a rule pushes one asset and adds a Link line for another. */
+    @RegisterExtension
+    static final HeraldExtension RULES = HeraldExtension.folder(dir -> {
+        copy(HeraldExtension.sitePath("push"), dir.resolve("root"));
+        Files.writeString(dir.resolve("root/r.html"), "<!doctype html><title>r</title>\n");
+    }).configure(b -> b.pushRules(List.of(new PushRule("/r.html", List.of("/img/logo.svg"), true, -1, true,
+            List.of("</js/app.js>; rel=preload; as=script")))));
 
     /** What other.html needs, in push order. */
     static final List<String> OTHER_ASSETS = List.of("/css/site.css", "/css/base.css", "/fonts/test.woff2",
@@ -124,6 +133,24 @@ class PushDigestTest {
             List<H2FrameClient.Frame> again = c.load("/index.html", Map.of("cookie", all));
             assertThat(again).as("every resource held: no 103").noneMatch(H2FrameClient.Frame::informational);
             assertThat(pageHeaders(again).all("link")).isEmpty();
+        }
+    }
+
+    @Test
+    void whatARulePushesIsRecordedAndSkippedLikeDiscoveredAssets() throws Exception {
+        String cookie;
+        try (H2FrameClient c = new H2FrameClient(RULES.httpPort(), H2FrameClient.pushAllowed())) {
+            List<H2FrameClient.Frame> first = c.load("/r.html", Map.of());
+            assertThat(promisedPaths(first)).containsExactly("/img/logo.svg", "/js/app.js");
+            cookie = digestCookie(first);
+        }
+        try (H2FrameClient c = new H2FrameClient(RULES.httpPort(), H2FrameClient.pushAllowed())) {
+            List<H2FrameClient.Frame> again = c.load("/r.html", Map.of("cookie", cookie));
+            assertThat(promisedPaths(again)).as("held per the digest").isEmpty();
+        }
+        try (H2FrameClient c = new H2FrameClient(RULES.httpPort(), Http2Settings.defaultSettings().pushEnabled(false))) {
+            List<H2FrameClient.Frame> hinted = c.load("/r.html", Map.of("cookie", cookie));
+            assertThat(hinted).as("nothing left to hint").noneMatch(H2FrameClient.Frame::informational);
         }
     }
 
