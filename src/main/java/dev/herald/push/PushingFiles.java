@@ -349,7 +349,8 @@ public final class PushingFiles implements Handler {
     /**
      * Announces what the path needs, minus what the digest says is held, and serves it. The sources combine in
      * this order, each path once (its first place wins): the rule's resources, the discovered manifest, the
-     * rule's Link headers, the learned dependencies. The budget then marks the first ones pushable.
+     * rule's Link headers, the learned dependencies; then by type ({@link #merge}). The budget then marks the first
+     * ones pushable.
      */
     private void serve(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
         Request request = exchange.request();
@@ -465,7 +466,11 @@ public final class PushingFiles implements Handler {
         return out;
     }
 
-    /** The sources in order, each path once, at its first place. */
+    /**
+     * The sources in order, each path once, at its first place; then CSS and fonts first, scripts next, the rest
+     * last ({@link Preload.Type#rank()}), keeping that order within each (a learned stylesheet still goes before
+     * a discovered script).
+     */
     @SafeVarargs
     static List<Preload> merge(List<Preload>... sources) {
         Set<String> seen = new HashSet<>();
@@ -477,6 +482,7 @@ public final class PushingFiles implements Handler {
                 }
             }
         }
+        out.sort(java.util.Comparator.comparingInt(p -> p.type().rank())); // stable
         return out;
     }
 

@@ -141,7 +141,7 @@ class PushDigestTest {
         String cookie;
         try (H2FrameClient c = new H2FrameClient(RULES.httpPort(), H2FrameClient.pushAllowed())) {
             List<H2FrameClient.Frame> first = c.load("/r.html", Map.of());
-            assertThat(promisedPaths(first)).containsExactly("/img/logo.svg", "/js/app.js");
+            assertThat(promisedPaths(first)).containsExactly("/js/app.js", "/img/logo.svg");
             cookie = digestCookie(first);
         }
         try (H2FrameClient c = new H2FrameClient(RULES.httpPort(), H2FrameClient.pushAllowed())) {

@@ -50,12 +50,13 @@ class PushRulesTest {
     }
 
     @Test
-    void ruleResourcesComeFirstThenDiscoveryThenTheRulesLinksEachOnce() throws Exception {
+    void theSourcesCombineEachPathOnceCssFirstThenScriptsThenTheRest() throws Exception {
         try (H2FrameClient c = client(H2FrameClient.pushAllowed())) {
             List<H2FrameClient.Frame> frames = c.load("/rules/a.html", Map.of());
 
-            // /missing.css is no file: never announced. /js/app.js is nopush: hinted only.
-            assertThat(promisedPaths(frames)).containsExactly("/img/logo.svg", "/css/base.css", "/js/other.js",
+            // /missing.css is no file: never announced. /js/app.js is nopush: hinted only. The rule names
+            // /img/logo.svg first, but an image goes after the page's CSS and scripts.
+            assertThat(promisedPaths(frames)).containsExactly("/css/base.css", "/js/other.js", "/img/logo.svg",
                     "/data.json");
             assertThat(finalHeaders(frames).all("link")).containsExactly(
                     "</data.json>; rel=preload; as=fetch; crossorigin", "</js/app.js>; rel=modulepreload; nopush");
@@ -69,9 +70,9 @@ class PushRulesTest {
 
             H2FrameClient.Frame hints = frames.stream().filter(H2FrameClient.Frame::informational).findFirst()
                     .orElseThrow(() -> new AssertionError("no 103: " + frames));
-            assertThat(hints.all("link")).containsExactly("</img/logo.svg>; rel=preload; as=image",
-                    "</css/base.css>; rel=preload; as=style", "</js/other.js>; rel=preload; as=script",
-                    "</data.json>; rel=preload; as=fetch; crossorigin", "</js/app.js>; rel=modulepreload");
+            assertThat(hints.all("link")).containsExactly("</css/base.css>; rel=preload; as=style",
+                    "</js/other.js>; rel=preload; as=script", "</js/app.js>; rel=modulepreload",
+                    "</img/logo.svg>; rel=preload; as=image", "</data.json>; rel=preload; as=fetch; crossorigin");
         }
     }
 
@@ -108,8 +109,9 @@ class PushRulesTest {
     @Test
     void aGlobRuleAddsToDiscoveryAndARuleMayNameANonPagePath() throws Exception {
         try (H2FrameClient c = client(H2FrameClient.pushAllowed())) {
-            assertThat(promisedPaths(c.load("/rules/e.html", Map.of()))).containsExactly("/img/logo.svg",
-                    "/css/site.css", "/css/base.css", "/fonts/test.woff2");
+            // CSS and fonts first, whichever source named them: the rule's image goes last.
+            assertThat(promisedPaths(c.load("/rules/e.html", Map.of()))).containsExactly("/css/site.css",
+                    "/css/base.css", "/fonts/test.woff2", "/img/logo.svg");
             assertThat(promisedPaths(c.load("/rules/f.html", Map.of()))).as("404").isEmpty();
             assertThat(promisedPaths(c.load("/data.json", Map.of()))).containsExactly("/js/other.js");
         }
@@ -122,8 +124,8 @@ class PushRulesTest {
                 List.of(pre("/d.css", 10), pre("/shared.js", 10)),
                 List.of(pre("/l.js", 10).noPush(), pre("/d.css", 10)),
                 List.of(pre("/learned.png", 10), pre("/r.css", 10)));
-        assertThat(merged).extracting(dev.herald.server.Preload::path)
-                .containsExactly("/r.css", "/shared.js", "/d.css", "/l.js", "/learned.png");
+        assertThat(merged).as("first places, then CSS, scripts, the rest").extracting(dev.herald.server.Preload::path)
+                .containsExactly("/r.css", "/d.css", "/shared.js", "/l.js", "/learned.png");
 
         List<dev.herald.server.Preload> budgeted = PushingFiles.budget(List.of(pre("/a.css", 100),
                 pre("/b.js", 10).noPush(), dev.herald.server.Preload.of("/unknown.js"), pre("/c.css", 200),
