@@ -49,13 +49,15 @@ public final class StaticFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
 
     private final int maxUriLength;
+    private final CachePolicy policy;
     private final DiskSource disk;
     private final ClasspathSource bundled;
     private final Executor blocking;
     private final FileCache cache;
 
     private StaticFiles(int maxUriLength, DiskSource disk, ClasspathSource bundled, Executor blocking,
-                        FileCache cache) {
+                        FileCache cache, CachePolicy policy) {
+        this.policy = policy;
         this.maxUriLength = maxUriLength;
         this.disk = disk;
         this.bundled = bundled;
@@ -90,9 +92,10 @@ public final class StaticFiles implements Handler {
             throw new ConfigException("root: " + root + " (expected: an existing folder)");
         }
         FileCache cache = new FileCache(config.fileCacheBytes());
-        DiskSource disk = new DiskSource(realRoot, new CachePolicy(config), config.fileCacheMaxFile(), cache,
+        CachePolicy policy = new CachePolicy(config);
+        DiskSource disk = new DiskSource(realRoot, policy, config.fileCacheMaxFile(), cache,
                 new EtagCache(etagEntries), nanoClock, config.filesCompress());
-        return new StaticFiles(config.maxUriLength(), disk, null, blockingExecutor, cache);
+        return new StaticFiles(config.maxUriLength(), disk, null, blockingExecutor, cache, policy);
     }
 
     /**
@@ -104,16 +107,17 @@ public final class StaticFiles implements Handler {
      */
     public static StaticFiles classpath(String resourceFolder, HeraldConfig config) {
         ClassLoader loader = StaticFiles.class.getClassLoader();
+        CachePolicy policy = new CachePolicy(config);
         ClasspathSource source;
         try {
-            source = ClasspathSource.load(loader, resourceFolder, new CachePolicy(config), System.currentTimeMillis(),
+            source = ClasspathSource.load(loader, resourceFolder, policy, System.currentTimeMillis(),
                     config.filesCompress());
         } catch (IOException e) {
             throw new ConfigException("bundled folder: " + resourceFolder + " (expected: a readable classpath "
                     + "folder; " + e.getMessage() + ")", e);
         }
         LOG.debug("serving {} bundled files from classpath:{}", source.size(), resourceFolder);
-        return new StaticFiles(config.maxUriLength(), null, source, Runnable::run, null);
+        return new StaticFiles(config.maxUriLength(), null, source, Runnable::run, null, policy);
     }
 
     @Override
@@ -175,6 +179,23 @@ public final class StaticFiles implements Handler {
     public long cachedLength(String urlPath, Request like) {
         Resource r = held(urlPath);
         return r == null ? -1 : Responder.variantFor(like, r).length();
+    }
+
+    /**
+     * Whether a client may store the response for {@code urlPath}: its {@code cache-control} has no
+     * {@code no-store}. Only such a response may be pushed (RFC 9113 §8.4: a promised request is cacheable).
+     */
+    public boolean storable(String urlPath) {
+        if (!(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path)) {
+            return true; // not a file: nothing to say
+        }
+        for (String directive : policy.forPath(path.path()).split(",")) {
+            String d = directive.strip();
+            if (d.regionMatches(true, 0, "no-store", 0, 8) && (d.length() == 8 || d.charAt(8) == '=')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The strong ETag of the identity bytes the file cache holds for {@code urlPath} (no I/O), or null. */

@@ -357,8 +357,8 @@ public final class PushingFiles implements Handler {
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
         List<Preload> fromRule = ruleResources(rule);
         List<Preload> ruleLinks = ruleLinks(rule, request);
-        List<Preload> all = encodedSizes(merge(fromRule, m == null ? List.of() : pushable(m.resources()),
-                ruleLinks, learned(isPage ? request.path() : null, keys)), request);
+        List<Preload> all = storableOnly(encodedSizes(merge(fromRule, m == null ? List.of() : pushable(m.resources()),
+                ruleLinks, learned(isPage ? request.path() : null, keys)), request));
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
         if (digest) {
             // A rule's resources count like discovered ones, by the ETag the file cache holds (serveWarm).
@@ -448,6 +448,21 @@ public final class PushingFiles implements Handler {
         for (Preload p : resources) {
             long n = cached.cachedLength(withoutQuery(p.path()), page);
             out.add(n >= 0 && p.size() >= 0 ? p.size(n) : p);
+        }
+        return out;
+    }
+
+    /**
+     * The resources, those whose responses a client may not store ({@code cache-control: no-store}) hint-only:
+     * a promised request must be cacheable (RFC 9113 §8.4), and a push nobody may keep is waste.
+     */
+    private List<Preload> storableOnly(List<Preload> resources) {
+        if (cached == null) {
+            return resources;
+        }
+        List<Preload> out = new ArrayList<>(resources.size());
+        for (Preload p : resources) {
+            out.add(p.push() && !cached.storable(withoutQuery(p.path())) ? p.noPush() : p);
         }
         return out;
     }
