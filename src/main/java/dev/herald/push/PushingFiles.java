@@ -467,7 +467,7 @@ public final class PushingFiles implements Handler {
         return out;
     }
 
-    private static String withoutQuery(String path) {
+    static String withoutQuery(String path) {
         int q = path.indexOf('?');
         return q < 0 ? path : path.substring(0, q);
     }

@@ -26,7 +26,9 @@ import java.util.Map;
  *   <li>No cycles: a page is never its own dependency, and a learned resource is never a page (pages push; a page
  *       pushing a page would chain).</li>
  *   <li>Bounded: {@link #MAX_PER_PAGE} dependencies per page, {@link #MAX_PAGES} pages (least recently used out),
- *       {@link #MAX_RECENT} recently served (connection, page) pairs.</li>
+ *       {@link #MAX_RECENT} recently served (connection, page) pairs; one query per file and page, the latest
+ *       (what one client requests cannot make every other visitor get pushed {@code /a.css?x1}, {@code ?x2}...).
+ *       </li>
  *   <li>Decay: each page counts its learning events; a dependency not confirmed in the last {@link #DECAY_EVENTS}
  *       events of its page is forgotten, and when a page is full the least recently confirmed goes first. (A
  *       pushed resource is not requested again, so it is confirmed only by clients that did not get it pushed;
@@ -136,6 +138,10 @@ final class RefererLearning {
             return;
         }
         p.decay();
+        // One URL per file: a new query replaces the old one (a cache buster changed), so one client cannot fill
+        // the page's list with variants of a file (?a, ?b...) that every other visitor would then be pushed.
+        String file = PushingFiles.withoutQuery(path);
+        p.deps.keySet().removeIf(known -> PushingFiles.withoutQuery(known).equals(file));
         if (p.deps.size() >= MAX_PER_PAGE) {
             String oldest = null;
             long when = Long.MAX_VALUE;

@@ -35,6 +35,20 @@ class RefererLearningTest {
     }
 
     @Test
+    void oneQueryPerFileTheLatest() {
+        RefererLearning l = new RefererLearning(2 * S);
+        l.pageServed(1, "/", 10 * S);
+        assertThat(l.requested(1, "/", "/a.css?v=1", "\"1\"", 10, 10 * S + 1)).isTrue();
+        assertThat(l.requested(1, "/", "/b.js", "\"b\"", 10, 10 * S + 2)).isTrue();
+        for (int i = 0; i < 40; i++) { // a client cannot fill the page's list with variants of one file
+            assertThat(l.requested(1, "/", "/a.css?evil" + i, "\"1\"", 10, 10 * S + 3 + i)).isTrue();
+        }
+        assertThat(paths(l, "/")).containsExactly("/b.js", "/a.css?evil39");
+        assertThat(l.requested(1, "/", "/a.css?v=2", "\"2\"", 10, 10 * S + 50)).isTrue(); // a new cache buster
+        assertThat(paths(l, "/")).containsExactly("/b.js", "/a.css?v=2");
+    }
+
+    @Test
     void learningGoesOnForTheLifeOfTheServer() {
         RefererLearning l = new RefererLearning(2 * S);
         long late = 3L * 24 * 3600 * S; // three days in
