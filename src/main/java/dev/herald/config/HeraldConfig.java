@@ -13,6 +13,9 @@ import java.util.Optional;
  * form {@code key: value (expected: ...)}.
  */
 public final class HeraldConfig {
+    /** The largest {@code max-uri-length}: 1 MiB (nginx's whole request line fits in 8 KiB by default). */
+    static final int MAX_URI_LENGTH_LIMIT = 1 << 20;
+
     /** {@link #pushMaxBytes()} when it follows each connection's congestion window ({@code push.max-bytes: auto}). */
     public static final long PUSH_BYTES_AUTO = -1;
     private static final String CACHE_CONTROL_VALUE =
@@ -730,7 +733,9 @@ public final class HeraldConfig {
         }
 
         public Builder maxUriLength(int n) {
-            require("max-uri-length", n, n >= 256, "an integer >= 256");
+            // At most 1 MiB: the HTTP/1.1 line limit adds room for the method and version to it.
+            require("max-uri-length", n, n >= 256 && n <= MAX_URI_LENGTH_LIMIT, "an integer from 256 to "
+                    + MAX_URI_LENGTH_LIMIT);
             this.maxUriLength = n;
             return this;
         }

@@ -42,7 +42,7 @@ final class AccessLog {
         sb.append(Instant.now()).append(" conn=").append(req.connectionId())
                 .append(" stream=").append(req.streamId())
                 .append(' ').append(req.protocol())
-                .append(' ').append(req.method())
+                .append(' ').append(sanitize(req.method()))
                 .append(' ').append(sanitize(req.path()))
                 .append(' ').append(status)
                 .append(' ').append(bytes < 0 ? "-" : Long.toString(bytes))

@@ -14,6 +14,24 @@ import java.util.function.BiConsumer;
 public final class Headers {
     private final ArrayList<String> entries; // name, value, name, value...
 
+    /** Whether {@code c} is a {@code tchar} (RFC 9110 §5.6.2): a visible ASCII character but a delimiter. */
+    static boolean isTokenChar(char c) {
+        return c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
+    }
+
+    /** Whether {@code s} is a non-empty {@code token} (RFC 9110 §5.6.2), as a method must be (§9.1). */
+    static boolean isToken(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (!isTokenChar(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public Headers() {
         entries = new ArrayList<>(16);
     }

@@ -46,7 +46,10 @@ import java.util.Map;
  */
 final class Http1Handler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Handler.class);
+    /** Pipelined requests queued behind the one being answered before reading stops until they are answered. */
     private static final int MAX_PIPELINED = 16;
+    /** Queued at most: what one read buffer can still hold once reading stopped; more closes the connection. */
+    private static final int MAX_QUEUED = 1024;
 
     private final ServerContext server;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
@@ -76,11 +79,17 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                             + " bytes: connection closed");
             req.release();
             ctx.close();
-        } else if (queued.size() < MAX_PIPELINED) {
+        } else if (queued.size() < MAX_QUEUED) {
             queued.add(req);
             queuedBytes += req.content().readableBytes();
+            if (queued.size() >= MAX_PIPELINED && ctx.channel().config().isAutoRead()) {
+                // Backpressure, as nginx does: the client waits in TCP for the answers to catch up.
+                ctx.channel().config().setAutoRead(false);
+            }
         } else {
-            LOG.debug("{}: too many pipelined requests, closing", ctx.channel());
+            // Only requests already in the last read buffer can get here: reading stopped at MAX_PIPELINED.
+            server.limitLog.exceeded("http1 pipelined requests", ConnectionInfo.of(ctx.channel()).remote,
+                    MAX_QUEUED + " pipelined requests waiting in one read: connection closed");
             req.release();
             ctx.close();
         }
@@ -173,7 +182,7 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                 current.respond(Response.error(503, "too many connections", conn.refusal)
                         .header("retry-after", ConnectionLimits.RETRY_AFTER_SECONDS));
             } else if (!req.decoderResult().isSuccess()) {
-                current.respond(decodeError(req.decoderResult().cause()));
+                current.respond(decodeError(req.decoderResult().cause(), !req.headers().isEmpty()));
             } else if (req.uri().length() > server.config.maxUriLength()) {
                 current.respond(Response.error(414, "uri too long", "the request target has " + req.uri().length()
                         + " characters, more than max-uri-length " + server.config.maxUriLength()));
@@ -194,8 +203,12 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private Response decodeError(Throwable cause) {
+    private Response decodeError(Throwable cause, boolean headersRead) {
         current.keepAlive = false;
+        if (cause instanceof TooLongHttpLineException && headersRead) {
+            // after the head: a chunk-size line (with a long extension), not the request line
+            return Response.error(400, "bad request", "a chunk-size line of the body is too long");
+        }
         if (cause instanceof TooLongHttpLineException) {
             return Response.error(414, "uri too long", "the request line is over max-uri-length "
                     + server.config.maxUriLength());
@@ -340,6 +353,9 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         stream = null;
         server.metrics.openStreams.decrementAndGet();
         FullHttpRequest req = queued.poll();
+        if (queued.size() < MAX_PIPELINED / 2 && !ctx.channel().config().isAutoRead() && !closeWhenIdle) {
+            ctx.channel().config().setAutoRead(true); // room again: read the client's next requests
+        }
         if (req != null) {
             queuedBytes -= req.content().readableBytes();
             start(ctx, req);
@@ -414,6 +430,9 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             }
             if (!keepAlive) {
                 head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (http10) {
+                // An HTTP/1.0 client keeps the connection only when told so (RFC 9112 Appendix C.2.2), as ab -k does
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
             ChannelFuture last = ctx.write(head);
             if (body && response.file() != null) {

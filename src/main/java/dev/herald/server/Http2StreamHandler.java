@@ -348,10 +348,16 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         release();
         Request request = toRequest(ctx, headers, bytes);
         headers = EmptyHttp2Headers.INSTANCE; // copied: a long-running stream need not keep the client's fields
+        exchange = new Exchange2(ctx, request, false);
+        if (!Headers.isToken(request.method())) {
+            // Netty lets any :method through; RFC 9110 §9.1 makes it a token (HTTP/1.1's decoder checks that)
+            LOG.debug("stream {}: refused with 400: :method is not a token", streamId(ctx));
+            exchange.respond(Response.error(400, "bad request", ":method is not a token (RFC 9110 §9.1)"));
+            return;
+        }
         if ("GET".equals(request.method()) || request.isHead()) {
             Http2Pusher.of(ctx.channel()).requested(request.target()); // push paths keep their query
         }
-        exchange = new Exchange2(ctx, request, false);
         exchange.dispatch();
     }
 

@@ -104,7 +104,7 @@ public final class LinkHeader {
             pos++;
             skipSpaces();
             int start = pos;
-            while (pos < value.length() && isTokenChar(value.charAt(pos))) {
+            while (pos < value.length() && Headers.isTokenChar(value.charAt(pos))) {
                 pos++;
             }
             String name = value.substring(start, pos).toLowerCase(Locale.ROOT);
@@ -142,7 +142,7 @@ public final class LinkHeader {
 
     private String token() {
         int start = pos;
-        while (pos < value.length() && isTokenChar(value.charAt(pos))) {
+        while (pos < value.length() && Headers.isTokenChar(value.charAt(pos))) {
             pos++;
         }
         return value.substring(start, pos);
@@ -178,9 +178,6 @@ public final class LinkHeader {
         }
     }
 
-    private static boolean isTokenChar(char c) {
-        return c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
-    }
 
     /** The target as an absolute path on the request's origin, or null. */
     static String sameOriginPath(String target, String scheme, String authority) {

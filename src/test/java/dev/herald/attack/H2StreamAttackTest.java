@@ -43,6 +43,20 @@ class H2StreamAttackTest {
     static final Duration ANSWER = Duration.ofSeconds(3);
     static final Duration FLOOD = AttackScenario.attackDuration(Duration.ofSeconds(2));
 
+    /** Netty lets any :method through; a method is a token (RFC 9110 §9.1): 400, and the connection goes on. */
+    @Test
+    void aMethodThatIsNoTokenIsABadRequest() throws Exception {
+        try (H2AttackClient a = H2AttackClient.connect(HERALD.httpPort())) {
+            a.headers(1, a.get("/hello.txt").method("G T"), true);
+            a.headers(3, a.get("/hello.txt"), true);
+            a.flush();
+            H2AttackClient.StreamRecord bad = a.awaitStream(1, r -> r.endStream || r.rstCode != null, ANSWER);
+            assertThat(bad.status).isEqualTo("400");
+            assertThat(bad.body()).contains(":method is not a token");
+            assertThat(a.awaitStream(3, r -> r.endStream, ANSWER).status).isEqualTo("200");
+        }
+    }
+
     /** Only servers push: a PUSH_PROMISE from a client is a connection error (RFC 9113 §8.4). */
     @Test
     void pushPromiseFromClientIsProtocolError() throws Exception {

@@ -183,6 +183,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aMaxUriLengthTooLargeForTheHttp1LineLimitIsRefused() {
+        // 2147483647 passed once, and every HTTP/1.1 connection then failed (the line limit overflowed).
+        assertThatThrownBy(() -> loader().flags(Map.of("max-uri-length", "2147483647")).load())
+                .hasMessage("max-uri-length: 2147483647 (expected: an integer from 256 to 1048576)");
+        assertThat(loader().flags(Map.of("max-uri-length", "1048576")).load().maxUriLength()).isEqualTo(1 << 20);
+    }
+
+    @Test
     void unknownFlagKeyIsAProgrammingError() {
         assertThatThrownBy(() -> loader().flags(Map.of("nope", "1")))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -36,6 +36,8 @@ class Http1RequestRulesTest {
                         ex.respond(Response.status(204));
                     })
                     .route("/hold", ex -> ex.stream(200, new Headers().add("content-type", "text/plain")))
+                    .route("/later", ex -> java.util.concurrent.CompletableFuture.delayedExecutor(10,
+                            java.util.concurrent.TimeUnit.MILLISECONDS).execute(() -> ex.respond(Response.status(204))))
                     .route("/stream", ex -> {
                         ResponseStream s = ex.stream(200, new Headers().add("content-type", "text/plain"));
                         s.write("one\n".getBytes(StandardCharsets.UTF_8));
@@ -45,6 +47,39 @@ class Http1RequestRulesTest {
 
     /** A complete request for /smuggled, sent as the body of the refused one. */
     static final String INNER = "GET /smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+    @Test
+    void anHttp10KeepAliveClientIsToldTheConnectionStaysOpen() throws Exception {
+        // ab -k waits for this header; without it each request waited for the idle timeout.
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                + "GET /healthz HTTP/1.0\r\n\r\n");
+        assertThat(statusLines(raw)).as(raw).isEqualTo(2);
+        String first = raw.substring(0, raw.indexOf("HTTP/1.1", 1));
+        assertThat(first.toLowerCase(java.util.Locale.ROOT)).as(raw).contains("connection: keep-alive");
+        assertThat(raw.substring(first.length()).toLowerCase(java.util.Locale.ROOT)).contains("connection: close");
+    }
+
+    @Test
+    void manyPipelinedRequestsAreAllAnsweredInOrder() throws Exception {
+        // More than the 16 queued at once, each answered later: reading pauses until answers catch up, nothing is
+        // cut off (the 17th closed the connection before).
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            requests.append("GET /later?n=").append(i).append(" HTTP/1.1\r\nHost: x\r\n")
+                    .append(i == 59 ? "Connection: close\r\n" : "").append("\r\n");
+        }
+        String raw = RawHttp1.exchange(HERALD.httpPort(), requests.toString());
+        assertThat(statusLines(raw)).as(raw).isEqualTo(60);
+        assertThat(raw).doesNotContain("HTTP/1.1 5");
+    }
+
+    @Test
+    void aTooLongChunkLineIsABadRequestNotATooLongUri() throws Exception {
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /smuggled HTTP/1.1\r\nHost: x\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5;" + "e".repeat(20_000) + "\r\nhello\r\n0\r\n\r\n");
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(400);
+        assertThat(raw).contains("chunk-size line");
+    }
 
     @Test
     void anUnsupportedExpectationIsRefusedWithJsonAndItsBodyIsNeverARequest() throws Exception {
