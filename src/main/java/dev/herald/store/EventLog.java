@@ -37,6 +37,16 @@ public interface EventLog extends AutoCloseable {
      */
     CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit);
 
+    /**
+     * {@link #readAfter(String, EventId, int)}, stopping early once the events read hold at least {@code maxChars}
+     * characters of data (so a page holds less than {@code maxChars} plus one event): a page with fewer than
+     * {@code limit} events that holds less than {@code maxChars} characters means there are no more. This bounds
+     * what a replay holds in memory whatever the events' sizes. The default ignores {@code maxChars}.
+     */
+    default CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit, long maxChars) {
+        return readAfter(topic, afterId, limit);
+    }
+
     /** The newest {@code n} events of {@code topic}, ascending by id (callers reverse for newest-first). */
     CompletableFuture<List<Event>> latest(String topic, int n);
 

@@ -239,10 +239,18 @@ public final class SqliteEventLog implements EventLog {
 
     @Override
     public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit) {
+        return readAfter(topic, afterId, limit, Long.MAX_VALUE);
+    }
+
+    @Override
+    public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit, long maxChars) {
         requireTopic(topic);
         Objects.requireNonNull(afterId, "afterId");
         requirePositive("limit", limit);
-        return read(c -> readAfter(c, topic, afterId, limit));
+        if (maxChars < 1) {
+            throw new IllegalArgumentException("maxChars: " + maxChars + " (expected: >= 1)");
+        }
+        return read(c -> readAfter(c, topic, afterId, limit, maxChars));
     }
 
     @Override
@@ -255,7 +263,7 @@ public final class SqliteEventLog implements EventLog {
             return CompletableFuture.completedFuture(List.of());
         }
         return read(c -> {
-            List<Event> events = usable(c, topic, null, n, false);
+            List<Event> events = usable(c, topic, null, n, Long.MAX_VALUE, false);
             Collections.reverse(events);
             return List.copyOf(events);
         });
@@ -267,7 +275,7 @@ public final class SqliteEventLog implements EventLog {
         Objects.requireNonNull(beforeId, "beforeId");
         requirePositive("n", n);
         return read(c -> {
-            List<Event> events = usable(c, topic, beforeId, n, false);
+            List<Event> events = usable(c, topic, beforeId, n, Long.MAX_VALUE, false);
             Collections.reverse(events);
             return List.copyOf(events);
         });
@@ -776,6 +784,10 @@ public final class SqliteEventLog implements EventLog {
                     log.error("event log {}: read failed", file, e);
                     future.completeExceptionally(new StoreException("event log " + file + ": read failed: "
                             + e.getMessage(), e));
+                } catch (Error e) {
+                    // OutOfMemoryError and the like: the caller must still hear of it, or its subscriber never ends
+                    future.completeExceptionally(new StoreException("event log " + file + ": read failed: " + e, e));
+                    throw e;
                 } finally {
                     readerConnections.add(c);
                 }
@@ -787,7 +799,8 @@ public final class SqliteEventLog implements EventLog {
         return future;
     }
 
-    private Replay readAfter(Connection c, String topic, EventId after, int limit) throws SQLException {
+    private Replay readAfter(Connection c, String topic, EventId after, int limit, long maxChars)
+            throws SQLException {
         EventId last;
         EventId trimmed;
         try (PreparedStatement st = c.prepareStatement(
@@ -809,7 +822,7 @@ public final class SqliteEventLog implements EventLog {
             return new Replay(Replay.Status.UNKNOWN, List.of());
         }
         if (after.compareTo(trimmed) < 0) {
-            return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, true));
+            return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, maxChars, true));
         }
         // trimmed <= after <= last: every event after it is retained; after must be a real position.
         boolean known = after.equals(EventId.ZERO) || after.equals(trimmed) || after.equals(last)
@@ -817,23 +830,25 @@ public final class SqliteEventLog implements EventLog {
         if (!known) {
             if (after.ms() >= 0 && after.ms() < cutoffMs(clock.getAsLong())) {
                 // Older than the retention: its history expired (perhaps the topic was forgotten and began anew).
-                return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, true));
+                return new Replay(Replay.Status.RESET, usable(c, topic, null, limit, maxChars, true));
             }
             return new Replay(Replay.Status.UNKNOWN, List.of());
         }
-        return new Replay(Replay.Status.OK, usable(c, topic, after, limit, true));
+        return new Replay(Replay.Status.OK, usable(c, topic, after, limit, maxChars, true));
     }
 
     /**
      * Up to {@code limit} events of {@code topic} that can be streamed, after {@code from} ascending or before it
      * descending, from the oldest or the newest when it is null. Damaged ones ({@link StoredData}) are skipped and
      * more rows read in their place: fewer than {@code limit} events still means there are no more, which replay
-     * paging relies on (a short page ends the replay).
+     * paging relies on (a short page ends the replay). Stops early, without reading further rows, once the events
+     * hold {@code maxChars} characters of data ({@link EventLog#readAfter(String, EventId, int, long)}).
      */
-    private List<Event> usable(Connection c, String topic, EventId from, int limit, boolean ascending)
+    private List<Event> usable(Connection c, String topic, EventId from, int limit, long maxChars, boolean ascending)
             throws SQLException {
         List<Event> out = new ArrayList<>(Math.min(limit, 1_024));
         EventId at = from;
+        long chars = 0;
         while (true) {
             int want = limit - out.size();
             String order = ascending ? " ORDER BY ms, seq LIMIT ?" : " ORDER BY ms DESC, seq DESC LIMIT ?";
@@ -851,16 +866,17 @@ public final class SqliteEventLog implements EventLog {
                 st.setInt(i, want);
                 int rows = 0;
                 try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
+                    while (chars < maxChars && rs.next()) { // rows are stepped one by one: the rest stay unread
                         rows++;
                         at = EventId.of(rs.getLong(1), rs.getLong(2));
                         String data = rs.getString(4);
                         if (data != null && storedData.usable(log, "event log " + file, topic, at, data)) {
                             out.add(new Event(at, topic, data, rs.getLong(3)));
+                            chars += data.length();
                         }
                     }
                 }
-                if (rows < want || out.size() == limit) {
+                if (rows < want || out.size() == limit || chars >= maxChars) {
                     return out;
                 }
             }

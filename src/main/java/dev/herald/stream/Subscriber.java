@@ -129,7 +129,7 @@ final class Subscriber {
         loop.execute(() -> {
             lastId = afterId;
             fetching = true;
-            join().thenCompose(v -> hub.log.readAfter(topic, afterId, hub.replayPage()))
+            join().thenCompose(v -> hub.readAfter(topic, afterId))
                     .whenComplete((r, err) -> loop.execute(() -> firstPage(afterId, r, err, false)));
         });
     }
@@ -179,7 +179,7 @@ final class Subscriber {
             LOG.info("resume of {} after {}: the store does not have that id; replaying from the oldest retained"
                     + " event", topic, afterId);
             lastId = EventId.ZERO;
-            hub.log.readAfter(topic, EventId.ZERO, hub.replayPage())
+            hub.readAfter(topic, EventId.ZERO)
                     .whenComplete((all, e) -> loop.execute(() -> firstPage(afterId, all, e, true)));
             return;
         }
@@ -237,7 +237,7 @@ final class Subscriber {
             page = new ArrayDeque<>(events.size());
         }
         page.addAll(events);
-        morePages = events.size() >= hub.replayPage();
+        morePages = hub.mayHaveMore(events);
         hub.delivered(drain());
     }
 
@@ -256,7 +256,7 @@ final class Subscriber {
         }
         fetching = true;
         EventId after = lastId;
-        hub.log.readAfter(topic, after, hub.replayPage()).whenComplete((r, err) -> loop.execute(() -> {
+        hub.readAfter(topic, after).whenComplete((r, err) -> loop.execute(() -> {
             if (state == DEAD) {
                 return;
             }

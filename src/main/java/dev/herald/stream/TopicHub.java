@@ -1,7 +1,9 @@
 package dev.herald.stream;
 
 import dev.herald.store.Event;
+import dev.herald.store.EventId;
 import dev.herald.store.EventLog;
+import dev.herald.store.Replay;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -206,6 +208,27 @@ public final class TopicHub implements AutoCloseable {
     /** Events per replay read; also bounds the events a resuming subscriber holds outside its queue. */
     int replayPage() {
         return Math.min(settings.maxLagEvents(), 512);
+    }
+
+    /**
+     * One replay read: at most {@link #replayPage()} events, and the store stops once they hold
+     * {@code max-lag-bytes} characters of data, so that a resuming subscriber whose stream does not drain holds
+     * about as much as a live one may (512 events of 64 KiB were 32 MiB each).
+     */
+    CompletableFuture<Replay> readAfter(String topic, EventId after) {
+        return log.readAfter(topic, after, replayPage(), settings.maxLagBytes());
+    }
+
+    /** Whether the store may hold events after this page of {@link #readAfter}: it was full by count or size. */
+    boolean mayHaveMore(List<Event> page) {
+        if (page.size() >= replayPage()) {
+            return true;
+        }
+        long chars = 0;
+        for (Event e : page) {
+            chars += e.data().length();
+        }
+        return chars >= settings.maxLagBytes();
     }
 
     /** Reserves a subscriber slot, or says why not. */

@@ -450,6 +450,24 @@ class SqliteEventLogTest {
     }
 
     @Test
+    void aReadStopsOnceItsEventsHoldMaxChars() throws Exception {
+        SqliteEventLog log = open(KEEP_ALL);
+        List<Event> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            all.add(get(log.append("t", "\"" + "x".repeat(98) + "\""))); // 100 characters each
+        }
+        assertThat(get(log.readAfter("t", EventId.ZERO, 100, 250)).events()).containsExactlyElementsOf(
+                all.subList(0, 3));
+        assertThat(get(log.readAfter("t", all.get(2).id(), 100, 250)).events()).containsExactlyElementsOf(
+                all.subList(3, 6));
+        assertThat(get(log.readAfter("t", all.get(8).id(), 100, 250)).events()).containsExactly(all.get(9));
+        assertThat(get(log.readAfter("t", EventId.ZERO, 2, 10_000)).events()).hasSize(2);
+        assertThat(get(log.readAfter("t", EventId.ZERO, 100, 1)).events()).as("at least one event")
+                .containsExactly(all.get(0));
+        assertThatThrownBy(() -> log.readAfter("t", EventId.ZERO, 1, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rejectsInvalidArgumentsAtOnce() {
         SqliteEventLog log = open(KEEP_ALL);
         assertThatThrownBy(() -> log.append("", "\"x\"")).isInstanceOf(IllegalArgumentException.class)

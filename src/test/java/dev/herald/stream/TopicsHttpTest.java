@@ -3,6 +3,7 @@ package dev.herald.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.store.Event;
+import dev.herald.store.EventId;
 import dev.herald.store.Retention;
 import dev.herald.store.SqliteEventLog;
 import dev.herald.testing.HeraldExtension;
@@ -225,6 +226,30 @@ class TopicsHttpTest {
             got.add(JSON.readTree(line).get("id").asText());
         }
         assertThat(got).containsExactlyElementsOf(ids.subList(100, 1800));
+        r.body().cancel();
+    }
+
+    @Test
+    void aResumeOverLargeEventsReadsPagesBoundedBySizeWithoutAGap() throws Exception {
+        // 160 events of 20,000 characters: max-lag-bytes (1 MiB) stops each replay read after about 52 of them.
+        JdkClient c = client("h2");
+        String t = topic();
+        String filler = "x".repeat(20_000);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ids.add(TOPICS.hub().publish(t, "{\"n\":" + i + ",\"f\":\"" + filler + "\"}").get(10, TimeUnit.SECONDS)
+                    .id().toString());
+        }
+        assertThat(TOPICS.hub().mayHaveMore(LOG.readAfter(t, EventId.ZERO, 512, 1 << 20).get(10, TimeUnit.SECONDS)
+                .events())).as("a page full by size").isTrue();
+        HttpResponse<Lines> r = Lines.open(c.client(), c.uri("/topics/" + t + "?since=" + ids.get(9)), Map.of(),
+                150);
+        assertThat(r.body().awaitExpected(Duration.ofSeconds(30))).isTrue();
+        List<String> got = new ArrayList<>();
+        for (String line : r.body().drainNonBlank()) {
+            got.add(JSON.readTree(line).get("id").asText());
+        }
+        assertThat(got).containsExactlyElementsOf(ids.subList(10, 160));
         r.body().cancel();
     }
 

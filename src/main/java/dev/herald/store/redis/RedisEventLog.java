@@ -320,7 +320,15 @@ public final class RedisEventLog implements EventLog {
 
     @Override
     public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit) {
+        return readAfter(topic, afterId, limit, Long.MAX_VALUE);
+    }
+
+    @Override
+    public CompletableFuture<Replay> readAfter(String topic, EventId afterId, int limit, long maxChars) {
         checkTopic(topic);
+        if (maxChars < 1) {
+            throw new IllegalArgumentException("maxChars: " + maxChars + " (expected: >= 1)");
+        }
         Objects.requireNonNull(afterId, "afterId");
         if (limit < 1) {
             throw new IllegalArgumentException("limit: " + limit + " (expected: >= 1)");
@@ -339,7 +347,7 @@ public final class RedisEventLog implements EventLog {
                 throw failure("read " + topic, t);
             }
             return StreamInfo.parse(info);
-        }).thenCompose(info -> replay(c, key, topic, info, afterId, limit)).handle((r, err) -> {
+        }).thenCompose(info -> replay(c, new Page(key, topic, limit, maxChars), info, afterId)).handle((r, err) -> {
             if (err != null) {
                 throw failure("read " + topic, err);
             }
@@ -348,8 +356,9 @@ public final class RedisEventLog implements EventLog {
         });
     }
 
-    private CompletableFuture<Replay> replay(RedisAsyncCommands<String, String> c, String key, String topic,
-            StreamInfo info, EventId after, int limit) {
+    private CompletableFuture<Replay> replay(RedisAsyncCommands<String, String> c, Page page, StreamInfo info,
+            EventId after) {
+        String key = page.key;
         boolean old = after.ms() >= 0 && after.ms() < cutoffMs(System.currentTimeMillis());
         if (info == null) { // never written
             Replay.Status status = after.equals(EventId.ZERO) ? Replay.Status.OK
@@ -361,30 +370,60 @@ public final class RedisEventLog implements EventLog {
         }
         boolean trimmedAny = info.added > info.length;
         if (trimmedAny && !after.equals(info.last) && (info.first == null || after.compareTo(info.first) < 0)) {
-            return fromStart(c, key, topic, limit);
+            return fromStart(c, page);
         }
         if (after.equals(EventId.ZERO) || after.equals(info.last)) {
-            return forward(c, key, topic, after.equals(EventId.ZERO) ? "-" : next(after), limit, new ArrayList<>())
+            return forward(c, page, after.equals(EventId.ZERO) ? "-" : next(after))
                     .thenApply(events -> new Replay(Replay.Status.OK, events));
         }
         // Inside the retained range: after must be a real id. Read it with the events after it in one round trip.
-        return call(() -> c.xrange(key, Range.create(after.toString(), "+"), Limit.from(limit + 1L)))
+        return call(() -> c.xrange(key, Range.create(after.toString(), "+"), Limit.from(page.chunk() + 1L)))
                 .thenCompose(list -> {
                     if (!list.isEmpty() && list.get(0).getId().equals(after.toString())) {
-                        return onward(c, key, topic, list.subList(1, list.size()), limit, new ArrayList<>())
+                        return onward(c, page, list.subList(1, list.size()), page.chunk())
                                 .thenApply(events -> new Replay(Replay.Status.OK, events));
                     }
                     if (old) { // its history expired (perhaps the topic was recreated)
-                        return fromStart(c, key, topic, limit);
+                        return fromStart(c, page);
                     }
                     return CompletableFuture.completedFuture(new Replay(Replay.Status.UNKNOWN, List.of()));
                 });
     }
 
-    private CompletableFuture<Replay> fromStart(RedisAsyncCommands<String, String> c, String key, String topic,
-            int limit) {
-        return forward(c, key, topic, "-", limit, new ArrayList<>())
-                .thenApply(events -> new Replay(Replay.Status.RESET, events));
+    private CompletableFuture<Replay> fromStart(RedisAsyncCommands<String, String> c, Page page) {
+        return forward(c, page, "-").thenApply(events -> new Replay(Replay.Status.RESET, events));
+    }
+
+    /**
+     * A replay read in progress: the stream, the bounds ({@link EventLog#readAfter(String, EventId, int, long)}) and
+     * the events so far. Read in chunks of {@value #CHUNK} entries when characters are bounded, so that what Lettuce
+     * holds at once stays small whatever the events' sizes.
+     */
+    private static final class Page {
+        static final int CHUNK = 64;
+        final String key;
+        final String topic;
+        final int limit;
+        final long maxChars;
+        final List<Event> events = new ArrayList<>();
+        long chars;
+
+        Page(String key, String topic, int limit, long maxChars) {
+            this.key = key;
+            this.topic = topic;
+            this.limit = limit;
+            this.maxChars = maxChars;
+        }
+
+        /** Entries to ask for next. */
+        int chunk() {
+            int left = limit - events.size();
+            return maxChars == Long.MAX_VALUE ? left : Math.min(left, CHUNK);
+        }
+
+        boolean full() {
+            return events.size() >= limit || chars >= maxChars;
+        }
     }
 
     /**
@@ -393,21 +432,32 @@ public final class RedisEventLog implements EventLog {
      * place: fewer than {@code limit} events still means there are no more, which replay paging relies on (a short
      * page ends the replay).
      */
-    private CompletableFuture<List<Event>> forward(RedisAsyncCommands<String, String> c, String key, String topic,
-            String start, int limit, List<Event> got) {
-        return call(() -> c.xrange(key, Range.create(start, "+"), Limit.from(limit - got.size())))
-                .thenCompose(list -> onward(c, key, topic, list, limit, got));
+    private CompletableFuture<List<Event>> forward(RedisAsyncCommands<String, String> c, Page page, String start) {
+        int wanted = page.chunk();
+        return call(() -> c.xrange(page.key, Range.create(start, "+"), Limit.from(wanted)))
+                .thenCompose(list -> onward(c, page, list, wanted));
     }
 
-    /** Adds the entries {@code list} read for {@link #forward}, and reads on when some were skipped. */
-    private CompletableFuture<List<Event>> onward(RedisAsyncCommands<String, String> c, String key, String topic,
-            List<StreamMessage<String, String>> list, int limit, List<Event> got) {
-        int wanted = limit - got.size();
-        got.addAll(events(topic, list));
-        if (list.size() < wanted || got.size() >= limit) {
-            return CompletableFuture.completedFuture(got);
+    /**
+     * Adds the entries {@code list} read for {@link #forward} ({@code wanted} asked for) until the page is full,
+     * and reads on when it is not and the stream has more.
+     */
+    private CompletableFuture<List<Event>> onward(RedisAsyncCommands<String, String> c, Page page,
+            List<StreamMessage<String, String>> list, int wanted) {
+        for (StreamMessage<String, String> m : list) {
+            if (page.full()) {
+                return CompletableFuture.completedFuture(page.events); // the rest is read by the next page
+            }
+            Event e = event(page.topic, m);
+            if (e != null) {
+                page.events.add(e);
+                page.chars += e.data().length();
+            }
         }
-        return forward(c, key, topic, next(EventId.parse(list.get(list.size() - 1).getId())), limit, got);
+        if (list.size() < wanted || page.full()) {
+            return CompletableFuture.completedFuture(page.events);
+        }
+        return forward(c, page, next(EventId.parse(list.get(list.size() - 1).getId())));
     }
 
     @Override

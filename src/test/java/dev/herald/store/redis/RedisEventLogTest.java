@@ -233,6 +233,27 @@ class RedisEventLogTest {
     }
 
     @Test
+    void aReadStopsOnceItsEventsHoldMaxChars() throws Exception {
+        try (RedisEventLog log = open(LONG)) {
+            List<Event> all = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                all.add(log.append("sized", "\"" + "x".repeat(98) + "\"").get(5, TimeUnit.SECONDS)); // 100 chars
+            }
+            assertThat(log.readAfter("sized", EventId.ZERO, 500, 250).get(5, TimeUnit.SECONDS))
+                    .isEqualTo(new Replay(Replay.Status.OK, all.subList(0, 3)));
+            assertThat(log.readAfter("sized", all.get(2).id(), 500, 250).get(5, TimeUnit.SECONDS).events())
+                    .containsExactlyElementsOf(all.subList(3, 6));
+            // Read in chunks of 64 entries when characters are bounded: a page spans chunks.
+            assertThat(log.readAfter("sized", EventId.ZERO, 500, 10_000).get(5, TimeUnit.SECONDS).events())
+                    .containsExactlyElementsOf(all.subList(0, 100));
+            assertThat(log.readAfter("sized", all.get(9).id(), 500, 1_000_000).get(5, TimeUnit.SECONDS).events())
+                    .containsExactlyElementsOf(all.subList(10, 150));
+            assertThat(log.readAfter("sized", all.get(9).id(), 70, 1_000_000).get(5, TimeUnit.SECONDS).events())
+                    .containsExactlyElementsOf(all.subList(10, 80));
+        }
+    }
+
+    @Test
     void invalidArgumentsThrowAndClosedLogFails() throws Exception {
         RedisEventLog log = open(LONG);
         assertThatThrownBy(() -> log.append("", "{}")).isInstanceOf(IllegalArgumentException.class);
