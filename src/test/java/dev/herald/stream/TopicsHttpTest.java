@@ -220,13 +220,7 @@ class TopicsHttpTest {
         for (Event e : more.get(20, TimeUnit.SECONDS)) {
             ids.add(e.id().toString());
         }
-        assertThat(r.body().awaitExpected(Duration.ofSeconds(30))).isTrue();
-        List<String> got = new ArrayList<>();
-        for (String line : r.body().drainNonBlank()) {
-            got.add(JSON.readTree(line).get("id").asText());
-        }
-        assertThat(got).containsExactlyElementsOf(ids.subList(100, 1800));
-        r.body().cancel();
+        assertThat(receivedIds(r)).containsExactlyElementsOf(ids.subList(100, 1800));
     }
 
     @Test
@@ -244,13 +238,18 @@ class TopicsHttpTest {
                 .events())).as("a page full by size").isTrue();
         HttpResponse<Lines> r = Lines.open(c.client(), c.uri("/topics/" + t + "?since=" + ids.get(9)), Map.of(),
                 150);
+        assertThat(receivedIds(r)).containsExactlyElementsOf(ids.subList(10, 160));
+    }
+
+    /** The ids of the events a stream expected to receive within 30 s; the stream is then cancelled. */
+    private static List<String> receivedIds(HttpResponse<Lines> r) throws Exception {
         assertThat(r.body().awaitExpected(Duration.ofSeconds(30))).isTrue();
         List<String> got = new ArrayList<>();
         for (String line : r.body().drainNonBlank()) {
             got.add(JSON.readTree(line).get("id").asText());
         }
-        assertThat(got).containsExactlyElementsOf(ids.subList(10, 160));
         r.body().cancel();
+        return got;
     }
 
     @Test
