@@ -226,7 +226,7 @@ public final class ChatHandler implements Handler, AutoCloseable {
                 Throwable cause = StoreException.unwrap(err);
                 limitLog.failed("chat post", "POST /msgs from " + exchange.request().remote(), cause);
                 exchange.respond(cause instanceof StoreTimeoutException
-                        ? error(504, "timeout", "the store did not answer in time; the message may have been stored:"
+                        ? error(504, "timeout", "the store did not answer; the message may have been stored:"
                                 + " read GET /msgs to check before posting it again")
                         : unavailable("the message could not be stored; retry later"));
                 return;

@@ -15,9 +15,9 @@ import java.util.function.Consumer;
  *
  * <p>Invalid arguments (null, empty topic, non-positive limits) throw at once. Conditions of the store complete the
  * future exceptionally: {@link StoreOverloadedException} when its queue is full (map to 503 with Retry-After),
- * {@link StoreClosedException} after {@link #close()}, {@link StoreTimeoutException} when the store did not answer in
- * time and the work may have been done all the same (map to 504: the client should check before it retries),
- * {@link StoreException} on an I/O or database error (the work was not done).
+ * {@link StoreClosedException} after {@link #close()}, {@link StoreTimeoutException} when the store did not answer (in
+ * time, or before the connection broke) and the work may have been done all the same (map to 504: the client should
+ * check before it retries), {@link StoreException} on an I/O or database error (the work was not done).
  */
 public interface EventLog extends AutoCloseable {
 

@@ -219,7 +219,7 @@ public final class TopicsHandler implements Handler, AutoCloseable {
                 }
                 limitLog.failed("topics publish", "POST " + r.path() + " from " + r.remote(), cause);
                 if (cause instanceof StoreTimeoutException) {
-                    exchange.respond(Response.error(504, "store timeout", "the store did not answer in time; the event"
+                    exchange.respond(Response.error(504, "store timeout", "the store did not answer; the event"
                             + " may have been stored: resume from your last id to check before publishing it again"));
                 } else {
                     exchange.respond(Response.error(503, "store unavailable", "the event could not be stored; retry")

@@ -17,6 +17,8 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
@@ -92,11 +94,12 @@ import org.slf4j.LoggerFactory;
  * and no duplicate.
  *
  * <h2>Faults</h2>
- * Commands are rejected at once while the connection is down (no buffering) and time out after
- * {@link #COMMAND_TIMEOUT}: appends then fail with {@link RedisUnavailableException} (not sent: not stored) or
- * {@link StoreTimeoutException} (sent, unanswered: perhaps stored, as Redis may run it later), a Redis error reply with
- * {@link StoreException}, and more than {@link #MAX_PENDING_APPENDS} appends in flight with
- * {@link StoreOverloadedException}. Lettuce reconnects by itself; the outage and the recovery are logged once each.
+ * Commands are rejected at once while the connection is down (no buffering, and none written again after a
+ * reconnect) and time out after {@link #COMMAND_TIMEOUT}: appends then fail with {@link RedisUnavailableException}
+ * (not sent: not stored) or {@link StoreTimeoutException} (sent, unanswered: perhaps stored, as Redis may run it later
+ * or may have run it before the connection broke), a Redis error reply with {@link StoreException}, and more than
+ * {@link #MAX_PENDING_APPENDS} appends in flight with {@link StoreOverloadedException}. Lettuce reconnects by
+ * itself; the outage and the recovery are logged once each.
  * The password (from the URL or {@code HERALD_REDIS_PASSWORD}) is never logged: logs name host and port only.
  *
  * <p>Requires Redis 7 or later ({@code XINFO STREAM}'s {@code entries-added}, exclusive ranges).
@@ -133,6 +136,10 @@ public final class RedisEventLog implements EventLog {
     /** How often a wake-up retries {@code CLIENT UNBLOCK} while the read it targets has not blocked yet. */
     private static final int UNBLOCK_TRIES = 20;
     private static final Duration UNBLOCK_AGAIN = Duration.ofMillis(5);
+    /** Lettuce's message for a command refused, not written, while the connection is down. */
+    private static final String REJECTED = "Currently not connected. Commands are rejected.";
+    /** Lettuce's message for a command refused, not written, on a closed connection. */
+    private static final String ENDPOINT_CLOSED = "Connection is closed";
     /** Pause of the reader loop after a failed read (Lettuce reconnects meanwhile). */
     private static final Duration RETRY = Duration.ofMillis(200);
 
@@ -186,6 +193,9 @@ public final class RedisEventLog implements EventLog {
         client.setOptions(ClientOptions.builder()
                 .sslOptions(ssl.build())
                 .autoReconnect(true)
+                // Not the default, which with autoReconnect queues commands while disconnected and writes the
+                // unanswered ones again after the reconnect: an append whose connection broke after Redis ran it
+                // would run twice. Rejected, a command never leaves, as a 503 "not stored" promises.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
                 .timeoutOptions(TimeoutOptions.builder().timeoutSource(new Timeouts()).build())
@@ -304,7 +314,7 @@ public final class RedisEventLog implements EventLog {
             pending.decrementAndGet();
             if (err != null) {
                 StoreException e = failure("append to " + topic, err);
-                if (!(e instanceof RedisUnavailableException)) { // that one shows in the connection's state
+                if (!connectionLost(e)) { // that shows in the connection's state
                     recentFailure.failed(appendFailure(e), System.currentTimeMillis());
                 }
                 throw e;
@@ -952,7 +962,29 @@ public final class RedisEventLog implements EventLog {
             return new StoreTimeoutException("redis at " + where + " did not answer within "
                     + COMMAND_TIMEOUT.toSeconds() + " s; the command may have been applied", t);
         }
-        return new RedisUnavailableException("redis at " + where + " is unreachable; retry later", t);
+        if (neverSent(t)) {
+            return new RedisUnavailableException("redis at " + where + " is unreachable; retry later", t);
+        }
+        // Written to the connection, which broke before the reply came: Redis may have run it all the same.
+        return new StoreTimeoutException("redis at " + where + " closed the connection before answering ("
+                + t + "); the command may have been applied", t);
+    }
+
+    /**
+     * Whether a command that failed with {@code t} provably never reached Redis, so that "not stored" is true. Lettuce
+     * (6.8, with {@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS}) fails a command it refuses to write with a
+     * plain {@link RedisException}: {@value #REJECTED} while disconnected, {@value #ENDPOINT_CLOSED} once closed; and
+     * with a {@link RedisConnectionException} while connecting or when Redis refuses the connection (protected mode,
+     * where it runs nothing). A command it wrote fails with {@code "Connection disconnected"} (or, the oldest one,
+     * with the I/O error) when the connection breaks before its reply: that one may have run, as may anything this
+     * method does not know.
+     */
+    static boolean neverSent(Throwable t) {
+        if (t instanceof RedisConnectionException) {
+            return true;
+        }
+        return t.getClass() == RedisException.class
+                && (REJECTED.equals(t.getMessage()) || ENDPOINT_CLOSED.equals(t.getMessage()));
     }
 
     /**
@@ -970,6 +1002,12 @@ public final class RedisEventLog implements EventLog {
             return "redis unreachable";
         }
         return recentFailure.reason(System.currentTimeMillis());
+    }
+
+    /** Whether {@code e} is a failure of the connection (down, or broken before the reply), not of Redis. */
+    private static boolean connectionLost(StoreException e) {
+        return e instanceof RedisUnavailableException
+                || e instanceof StoreTimeoutException && !(e.getCause() instanceof RedisCommandTimeoutException);
     }
 
     /** The public reason of a failed append: unanswered, or refused with Redis's error code. */

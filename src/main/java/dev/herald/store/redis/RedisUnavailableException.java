@@ -3,9 +3,9 @@ package dev.herald.store.redis;
 import dev.herald.store.StoreException;
 
 /**
- * Redis could not be reached (down, restarting, network cut): the command was not run. Transient; an HTTP layer
- * answers 503 with Retry-After. (A command sent but not answered in time fails with
- * {@link dev.herald.store.StoreTimeoutException} instead: it may have run.)
+ * Redis could not be reached (down, restarting, network cut): the command was not sent, so not run. Transient; an
+ * HTTP layer answers 503 with Retry-After. (A command sent but not answered, in time or before the connection broke,
+ * fails with {@link dev.herald.store.StoreTimeoutException} instead: it may have run.)
  */
 public final class RedisUnavailableException extends StoreException {
     private static final long serialVersionUID = 1L;

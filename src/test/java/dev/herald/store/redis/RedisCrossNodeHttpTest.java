@@ -219,7 +219,7 @@ class RedisCrossNodeHttpTest {
         try (Subscription sub = new Subscription(c, topic, Map.of())) {
             String before = publish(c, topic, "{\"n\":1}");
             assertThat(sub.next(1)).containsExactly(before);
-            redis.kill();
+            redis.killNoticedBy(c.log());
             HttpResponse<String> refused = http.send(HttpRequest.newBuilder(c.uri("/topics/" + topic))
                     .header("content-type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"n\":2}")).build(),

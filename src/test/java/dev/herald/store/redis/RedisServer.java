@@ -99,6 +99,28 @@ final class RedisServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills the process, then waits until every one of {@code logs} has seen its connections close: from then on
+     * what they send is refused, not written to a socket whose peer is gone (which may or may not have run it).
+     */
+    void killNoticedBy(RedisEventLog... logs) throws Exception {
+        kill();
+        for (RedisEventLog log : logs) {
+            awaitConnected(log, false);
+        }
+    }
+
+    /** Waits at most 15 s until both connections of {@code log} are up, or until one is down. */
+    static void awaitConnected(RedisEventLog log, boolean up) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while ("redis unreachable".equals(log.unavailable()) == up) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the log did not see redis " + (up ? "back" : "gone") + " within 15 s");
+            }
+            CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS)).get();
+        }
+    }
+
     /** Freezes ({@code SIGSTOP}) or thaws ({@code SIGCONT}) the process: connections stay open, nothing answers. */
     void signal(String signal) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();

@@ -38,6 +38,7 @@ class RedisStoreFailureHttpTest {
     @TempDir
     Path dir;
     RedisServer redis;
+    ReplyDroppingProxy proxy;
     RedisEventLog log;
     TopicsHandler topics;
     ChatHandler chat;
@@ -46,8 +47,16 @@ class RedisStoreFailureHttpTest {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     void start() throws Exception {
+        start(false);
+    }
+
+    /** With {@code viaProxy}, the node reaches Redis through a {@link ReplyDroppingProxy}. */
+    void start(boolean viaProxy) throws Exception {
         redis = RedisServer.start(dir, false);
-        log = RedisEventLog.open(redis.url(), RETENTION, Optional.empty());
+        if (viaProxy) {
+            proxy = ReplyDroppingProxy.start(redis.port());
+        }
+        log = RedisEventLog.open(viaProxy ? proxy.url() : redis.url(), RETENTION, Optional.empty());
         LimitLog limitLog = LimitLog.create(Duration.ofSeconds(10));
         topics = new TopicsHandler(log, StreamSettings.defaults(), new SimpleMeterRegistry(), limitLog);
         chat = new ChatHandler(log, ChatSettings.defaults(), limitLog);
@@ -63,6 +72,9 @@ class RedisStoreFailureHttpTest {
             chat.close();
             log.close();
             herald.afterAll(null);
+        }
+        if (proxy != null) {
+            proxy.close();
         }
         if (redis != null) {
             redis.close();
@@ -113,9 +125,36 @@ class RedisStoreFailureHttpTest {
     }
 
     @Test
+    void aPublishWhoseReplyIsLostGets504MayHaveBeenStoredAndTheEventIsStoredOnce() throws Exception {
+        start(true);
+        CompletableFuture<Void> dropped = proxy.dropReplyToNextEval();
+        HttpResponse<String> topic = post("/topics/lost", "{\"k\":\"reply-lost\"}").get(20, TimeUnit.SECONDS);
+        assertThat(dropped).as("the proxy dropped the reply").isCompleted();
+        assertThat(topic.statusCode()).as(topic.body()).isEqualTo(504);
+        assertThat(topic.body()).contains("\"error\":\"store timeout\"").contains("may have been stored")
+                .contains("resume from your last id").doesNotContain("retry");
+        assertThat(topic.headers().firstValue("retry-after")).isEmpty();
+
+        RedisServer.awaitConnected(log, true);
+        dropped = proxy.dropReplyToNextEval();
+        HttpResponse<String> msg = post("/msgs", "{\"user\":\"dup\",\"text\":\"reply-lost\"}")
+                .get(20, TimeUnit.SECONDS);
+        assertThat(dropped).as("the proxy dropped the reply").isCompleted();
+        assertThat(msg.statusCode()).as(msg.body()).isEqualTo(504);
+        assertThat(msg.body()).contains("may have been stored").contains("GET /msgs");
+
+        // Both were stored, once each: a client told 503 "retry" would have published them twice.
+        RedisServer.awaitConnected(log, true);
+        assertThat(log.readAfter("lost", dev.herald.store.EventId.ZERO, 10).get(10, TimeUnit.SECONDS).events())
+                .extracting(dev.herald.store.Event::data).containsExactly("{\"k\":\"reply-lost\"}");
+        assertThat(log.latest(ChatHandler.TOPIC, 10).get(10, TimeUnit.SECONDS))
+                .extracting(dev.herald.store.Event::data).singleElement().asString().contains("reply-lost");
+    }
+
+    @Test
     void aRedisThatIsGoneGets503WithRetryAfterAndTheOutageLogsOneLinePerInterval() throws Exception {
         start();
-        redis.kill();
+        redis.killNoticedBy(log);
         try (LogCapture lines = LogCapture.of(LimitLog.class)) {
             List<HttpResponse<String>> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
