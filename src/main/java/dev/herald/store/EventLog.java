@@ -68,6 +68,16 @@ public interface EventLog extends AutoCloseable {
     AutoCloseable tail(Consumer<Event> listener);
 
     /**
+     * {@link #tail(Consumer)}, also told when the tail missed events of a topic: {@code gap} gets the topic right
+     * before the first event after the gap, on the same thread. Events are missed when the store trimmed them
+     * (retention) before this node read them, as after a partition from Redis. The default never reports one:
+     * a store that hands over every commit has no gap.
+     */
+    default AutoCloseable tail(Consumer<Event> listener, Consumer<String> gap) {
+        return tail(listener);
+    }
+
+    /**
      * Declares that this node has a local reader of {@code topic} (a subscriber, the chat), so that {@link #tail}
      * listeners receive the topic's events. A log shared by several nodes only follows the topics some local reader
      * holds an interest in (Redis: one {@code XREAD} over those streams); a local log delivers every topic anyway,

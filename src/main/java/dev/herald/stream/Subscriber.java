@@ -338,6 +338,11 @@ final class Subscriber {
             parts.clear();
             int n = takeBatch(parts);
             if (n <= 0) {
+                if (n == LOST) {
+                    parts.clear();
+                    lost();
+                    return written;
+                }
                 if (n < 0) {
                     parts.clear();
                     slow();
@@ -380,13 +385,16 @@ final class Subscriber {
                 if (q == null) {
                     return parts.isEmpty() ? -1 : parts.size(); // the rest is found missing next time
                 }
-                cursor++;
-                if (replayedThrough != null) {
-                    if (q.event.id().compareTo(replayedThrough) <= 0) {
-                        continue; // the replay wrote it before the tail delivered it
-                    }
-                    replayedThrough = null;
+                if (replayedThrough != null && q.event.id().compareTo(replayedThrough) <= 0) {
+                    cursor++;
+                    continue; // the replay wrote it before the tail delivered it
                 }
+                replayedThrough = null;
+                if (q.lostBefore) {
+                    // The tail missed events before this one: written first, they would be lost for good.
+                    return parts.isEmpty() ? LOST : parts.size(); // found again by the next batch
+                }
+                cursor++;
                 lastId = q.event.id();
                 b = q.bytes(format);
             } else {
@@ -411,6 +419,28 @@ final class Subscriber {
         if (System.nanoTime() - lastWrite >= hub.settings.heartbeat().toNanos() / 2) {
             write(format.heartbeat());
         }
+    }
+
+    /** {@link #takeBatch}: the next live event follows events the log missed. */
+    private static final int LOST = -2;
+
+    /**
+     * The log missed events before the next live one (the store trimmed them before this node read them): the
+     * client resumes by id, and the store then tells it what was lost (a {@code reset}). Ended like a slow
+     * subscriber, with a {@code slow} control naming why, which clients already resume from.
+     */
+    private void lost() {
+        if (state == DEAD) {
+            return;
+        }
+        state = DEAD;
+        leave();
+        LOG.info("subscriber of {} on connection {}: the event log missed events before {}; ending it so that it"
+                + " resumes from the store", topic, connectionId, lastId);
+        String last = lastId == null ? "null" : "\"" + lastId + "\"";
+        stream.write(format.control("slow", "{\"reason\":\"events were trimmed from the store before this server"
+                + " read them; resume from lastId\",\"lastId\":" + last + "}"));
+        stream.end();
     }
 
     /** Too far behind: tell the client why (it can resume by id) and end the stream. */

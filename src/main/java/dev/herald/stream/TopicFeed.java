@@ -50,6 +50,8 @@ final class TopicFeed {
     private long tail = 1;
     /** Bytes of every event appended so far (writer only). */
     private long bytes;
+    /** Set by {@link #gap()}, taken by the next {@link #append}; notifier thread only. */
+    private boolean lostBeforeNext;
     final CopyOnWriteArrayList<LoopFeed> loops = new CopyOnWriteArrayList<>();
     private final Counter delivered;
 
@@ -91,12 +93,18 @@ final class TopicFeed {
         return next;
     }
 
+    /** Notifier thread: the log missed events before the next one ({@link TopicHub.Queued#lostBefore}). */
+    void gap() {
+        lostBeforeNext = true;
+    }
+
     /** Notifier thread: appends {@code e}, drops what no reader needs or the bounds do not allow, wakes the loops. */
     TopicHub.Queued append(Event e) {
         TopicHub.Queued q;
         synchronized (this) {
             long seq = head + 1;
-            q = new TopicHub.Queued(e, seq, bytes);
+            q = new TopicHub.Queued(e, seq, bytes, lostBeforeNext);
+            lostBeforeNext = false;
             bytes += q.size();
             long needed = seq; // every loop has read all before this
             for (LoopFeed l : loops) {

@@ -94,7 +94,7 @@ public final class TopicHub implements AutoCloseable {
         timer.scheduleAtFixedRate(this::heartbeats, hb / 2, hb / 2, TimeUnit.MILLISECONDS);
         long sweep = TOPIC_LINGER.toMillis() / 4;
         timer.scheduleAtFixedRate(() -> sweepTopics(System.nanoTime()), sweep, sweep, TimeUnit.MILLISECONDS);
-        tail = log.tail(this::onEvent);
+        tail = log.tail(this::onEvent, this::onGap);
     }
 
     /**
@@ -338,6 +338,14 @@ public final class TopicHub implements AutoCloseable {
         }
     }
 
+    /** Store notifier thread: the log missed events of {@code topic}; its next event is marked for subscribers. */
+    private void onGap(String topic) {
+        TopicFeed f = feeds.get(topic);
+        if (f != null) {
+            f.gap();
+        }
+    }
+
     private void heartbeats() {
         try {
             for (Subscriber s : all) {
@@ -362,13 +370,23 @@ public final class TopicHub implements AutoCloseable {
         final long seq;
         /** The bytes (by {@link #size()}) of every event appended to the feed before this one. */
         final long startBytes;
+        /**
+         * Whether the log missed events right before this one (trimmed from the store before this node read them):
+         * a subscriber that has not read past it from the store lost them, and must resume from the store.
+         */
+        final boolean lostBefore;
         private volatile byte[] sse;
 
         Queued(Event event, long seq, long startBytes) {
+            this(event, seq, startBytes, false);
+        }
+
+        Queued(Event event, long seq, long startBytes, boolean lostBefore) {
             this.event = event;
             this.ndjson = Format.ndjson(event);
             this.seq = seq;
             this.startBytes = startBytes;
+            this.lostBefore = lostBefore;
         }
 
         /** What this event counts towards the lag bounds: its NDJSON size (the SSE form differs by a few bytes). */

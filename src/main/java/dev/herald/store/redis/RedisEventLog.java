@@ -41,6 +41,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,12 @@ public final class RedisEventLog implements EventLog {
 
     static final String TOPIC_PREFIX = "herald:topic:";
     static final String TOPICS = "herald:topics";
+    /**
+     * A hash of per-topic append counts: each entry carries its count as field {@code n}, so that a reader sees
+     * when entries it never read were trimmed (a jump in {@code n}). Entries without it (older, or written by other
+     * programs) are not checked.
+     */
+    static final String COUNTS = "herald:counts";
 
     /** How long a command may take before the store counts Redis as unreachable: well above a healthy round trip. */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
@@ -144,7 +151,8 @@ public final class RedisEventLog implements EventLog {
     private static final Duration RETRY = Duration.ofMillis(200);
 
     private static final String APPEND = """
-            local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'd', ARGV[3])
+            local n = redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+            local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'd', ARGV[3], 'n', n)
             if ARGV[4] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4]) end
             redis.call('SADD', KEYS[2], ARGV[5])
             return id
@@ -159,6 +167,7 @@ public final class RedisEventLog implements EventLog {
     private final StatefulRedisConnection<String, String> reader;
     private final ScheduledExecutorService notifier;
     private final CopyOnWriteArrayList<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<Consumer<String>> gapListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicBoolean down = new AtomicBoolean();
     /** The last append that failed while none succeeded since, for {@link #unavailable}. */
@@ -174,6 +183,8 @@ public final class RedisEventLog implements EventLog {
     // Reader state, touched only on the notifier thread.
     /** The followed streams and the id of the last entry delivered from each. */
     private final Map<String, EventId> cursors = new LinkedHashMap<>();
+    /** The append count ({@link #COUNTS}) of the last entry delivered from each followed stream, when it had one. */
+    private final Map<String, Long> counts = new HashMap<>();
     /** Streams whose end is being fetched to start following them. */
     private final Set<String> placing = new HashSet<>();
     private boolean reading;
@@ -301,7 +312,7 @@ public final class RedisEventLog implements EventLog {
         String key = TOPIC_PREFIX + topic;
         int max = retention.maxEvents();
         long cutoff = cutoffMs(System.currentTimeMillis());
-        String[] keys = {key, TOPICS};
+        String[] keys = {key, TOPICS, COUNTS};
         CompletableFuture<String> sent;
         try {
             sent = commands.async().<String>eval(APPEND, ScriptOutputType.VALUE, keys,
@@ -520,9 +531,19 @@ public final class RedisEventLog implements EventLog {
 
     @Override
     public AutoCloseable tail(Consumer<Event> listener) {
+        return tail(listener, topic -> { });
+    }
+
+    @Override
+    public AutoCloseable tail(Consumer<Event> listener, Consumer<String> gap) {
         Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(gap, "gap");
         listeners.add(listener);
-        return () -> listeners.remove(listener);
+        gapListeners.add(gap);
+        return () -> {
+            listeners.remove(listener);
+            gapListeners.remove(gap);
+        };
     }
 
     @Override
@@ -587,6 +608,10 @@ public final class RedisEventLog implements EventLog {
                     }
                     if (!cursors.containsKey(key)) {
                         cursors.put(key, last.isEmpty() ? EventId.ZERO : EventId.parse(last.get(0).getId()));
+                        Long n = last.isEmpty() ? null : count(last.get(0));
+                        if (n != null) {
+                            counts.put(key, n);
+                        }
                         wake();
                     }
                     now.ready.complete(null);
@@ -596,6 +621,7 @@ public final class RedisEventLog implements EventLog {
     /** Notifier thread: stops reading {@code topic} unless it was taken again meanwhile. */
     private void unfollow(String topic) {
         if (!watches.containsKey(topic) && cursors.remove(TOPIC_PREFIX + topic) != null) {
+            counts.remove(TOPIC_PREFIX + topic);
             wake();
         }
     }
@@ -753,7 +779,21 @@ public final class RedisEventLog implements EventLog {
                 continue;
             }
             cursors.put(stream, id);
-            Event e = event(stream.substring(TOPIC_PREFIX.length()), m);
+            String topic = stream.substring(TOPIC_PREFIX.length());
+            Long n = count(m);
+            Long before = n == null ? counts.remove(stream) : counts.put(stream, n);
+            if (n != null && before != null && n > before + 1) {
+                LOG.warn("redis stream {}: {} entries were trimmed before this node read them (append count {} after"
+                        + " {}); the topic's subscribers resume from the store", stream, n - before - 1, n, before);
+                for (Consumer<String> g : gapListeners) {
+                    try {
+                        g.accept(topic);
+                    } catch (RuntimeException ex) {
+                        LOG.warn("event log gap listener failed on {}", topic, ex);
+                    }
+                }
+            }
+            Event e = event(topic, m);
             if (e == null) {
                 continue;
             }
@@ -764,6 +804,19 @@ public final class RedisEventLog implements EventLog {
                     LOG.warn("event log listener failed on {} {}", e.topic(), e.id(), ex);
                 }
             }
+        }
+    }
+
+    /** The entry's append count (field {@code n}), or null when it has none. */
+    private static Long count(StreamMessage<String, String> m) {
+        String n = m.getBody() == null ? null : m.getBody().get("n");
+        if (n == null) {
+            return null;
+        }
+        try {
+            return Long.parseLong(n);
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 

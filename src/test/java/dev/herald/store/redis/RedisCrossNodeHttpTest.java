@@ -296,4 +296,46 @@ class RedisCrossNodeHttpTest {
             stream.body().close();
         }
     }
+
+    /**
+     * Events trimmed from Redis before a node's reader got to them (a partition longer than the retention, or a
+     * reader lagging by more than max-events): the node's subscribers must not skip them silently. Here the gap is
+     * made by hand: the topic's append count jumps by 4 and the stream is trimmed, as retention would have.
+     */
+    @Test
+    void eventsTrimmedBeforeTheNodeReadThemEndItsSubscribersWhoResumeWithAReset() throws Exception {
+        Node a = Node.start();
+        String topic = "trimmed-gap";
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.url());
+        try (Subscription live = new Subscription(a, topic, Map.of());
+                io.lettuce.core.api.StatefulRedisConnection<String, String> other = client.connect()) {
+            List<String> before = List.of(publish(a, topic, "{\"n\":1}"), publish(a, topic, "{\"n\":2}"));
+            assertThat(live.next(2)).isEqualTo(before);
+            other.sync().hincrby(RedisEventLog.COUNTS, topic, 4); // four appends this node never read...
+            other.sync().xtrim(RedisEventLog.TOPIC_PREFIX + topic, 0); // ...trimmed with the older ones
+            String after = publish(a, topic, "{\"n\":7}");
+
+            String control = live.lines.poll(20, TimeUnit.SECONDS);
+            while (control != null && control.isBlank()) {
+                control = live.lines.poll(20, TimeUnit.SECONDS);
+            }
+            assertThat(control).as("the subscriber is told, not given n=7 as if nothing was missing")
+                    .contains("\"type\":\"slow\"").contains("trimmed from the store")
+                    .contains("\"lastId\":\"" + before.get(1).split(" ")[0] + "\"");
+            String end = live.lines.poll(20, TimeUnit.SECONDS);
+            while (end != null && end.isBlank()) {
+                end = live.lines.poll(20, TimeUnit.SECONDS);
+            }
+            assertThat(end).isEqualTo("<end>");
+
+            try (Subscription resumed = new Subscription(a, topic,
+                    Map.of("Last-Event-ID", before.get(1).split(" ")[0]))) {
+                String reset = resumed.lines.poll(20, TimeUnit.SECONDS);
+                assertThat(reset).contains("\"type\":\"reset\"");
+                assertThat(resumed.next(1)).containsExactly(after);
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
 }
