@@ -16,8 +16,10 @@ public final class HeraldConfig {
     /** The largest {@code max-uri-length}: 1 MiB (nginx's whole request line fits in 8 KiB by default). */
     static final int MAX_URI_LENGTH_LIMIT = 1 << 20;
 
+    /** A size option set to {@code auto}: Herald derives the value (each option says how). */
+    public static final long SIZE_AUTO = -1;
     /** {@link #pushMaxBytes()} when it follows each connection's congestion window ({@code push.max-bytes: auto}). */
-    public static final long PUSH_BYTES_AUTO = -1;
+    public static final long PUSH_BYTES_AUTO = SIZE_AUTO;
     private static final String CACHE_CONTROL_VALUE =
             "a Cache-Control value such as no-cache, without line breaks or other control characters";
 
@@ -40,6 +42,8 @@ public final class HeraldConfig {
     private final int rstWindowSeconds;
     private final int maxQueuedControlFrames;
     private final int maxConsecutiveEmptyDataFrames;
+    private final long maxBufferedBodyPerConnection;
+    private final long maxBufferedBody;
     private final int maxUriLength;
     private final int maxRequestBody;
     private final Duration shutdownTimeout;
@@ -106,6 +110,8 @@ public final class HeraldConfig {
         rstWindowSeconds = b.rstWindowSeconds;
         maxQueuedControlFrames = b.maxQueuedControlFrames;
         maxConsecutiveEmptyDataFrames = b.maxConsecutiveEmptyDataFrames;
+        maxBufferedBodyPerConnection = b.maxBufferedBodyPerConnection;
+        maxBufferedBody = b.maxBufferedBody;
         maxUriLength = b.maxUriLength;
         maxRequestBody = b.maxRequestBody;
         shutdownTimeout = b.shutdownTimeout;
@@ -177,6 +183,8 @@ public final class HeraldConfig {
         b.rstWindowSeconds = rstWindowSeconds;
         b.maxQueuedControlFrames = maxQueuedControlFrames;
         b.maxConsecutiveEmptyDataFrames = maxConsecutiveEmptyDataFrames;
+        b.maxBufferedBodyPerConnection = maxBufferedBodyPerConnection;
+        b.maxBufferedBody = maxBufferedBody;
         b.maxUriLength = maxUriLength;
         b.maxRequestBody = maxRequestBody;
         b.shutdownTimeout = shutdownTimeout;
@@ -312,6 +320,24 @@ public final class HeraldConfig {
 
     public int maxConsecutiveEmptyDataFrames() {
         return maxConsecutiveEmptyDataFrames;
+    }
+
+    /**
+     * Request body bytes the streams of one HTTP/2 connection may hold while their requests are incomplete (a body
+     * is handed to the application only whole); a stream whose DATA would go beyond is answered 503. Or
+     * {@link #SIZE_AUTO}: four times {@link #maxRequestBody()}. Never below {@code max-request-body}.
+     */
+    public long maxBufferedBodyPerConnection() {
+        return maxBufferedBodyPerConnection;
+    }
+
+    /**
+     * The same as {@link #maxBufferedBodyPerConnection()} for all HTTP/2 connections together. Or
+     * {@link #SIZE_AUTO}: a quarter of the JVM's maximum memory ({@code Runtime.maxMemory()}), at least
+     * {@link #maxRequestBody()}. Never below {@code max-request-body}.
+     */
+    public long maxBufferedBody() {
+        return maxBufferedBody;
     }
 
     public int maxUriLength() {
@@ -571,6 +597,8 @@ public final class HeraldConfig {
         private int rstWindowSeconds = 30;
         private int maxQueuedControlFrames = 10_000;
         private int maxConsecutiveEmptyDataFrames = 2;
+        private long maxBufferedBodyPerConnection = SIZE_AUTO;
+        private long maxBufferedBody = SIZE_AUTO;
         private int maxUriLength = 8192;
         private int maxRequestBody = 1 << 20;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
@@ -729,6 +757,18 @@ public final class HeraldConfig {
         public Builder maxConsecutiveEmptyDataFrames(int n) {
             require("http2.max-consecutive-empty-data-frames", n, n >= 1, "an integer >= 1");
             this.maxConsecutiveEmptyDataFrames = n;
+            return this;
+        }
+
+        public Builder maxBufferedBodyPerConnection(long n) {
+            require(BUFFERED_PER_CONNECTION, n, n >= 0 || n == SIZE_AUTO, BUFFERED_EXPECTED);
+            this.maxBufferedBodyPerConnection = n;
+            return this;
+        }
+
+        public Builder maxBufferedBody(long n) {
+            require(BUFFERED_TOTAL, n, n >= 0 || n == SIZE_AUTO, BUFFERED_EXPECTED);
+            this.maxBufferedBody = n;
             return this;
         }
 
@@ -1013,8 +1053,17 @@ public final class HeraldConfig {
             if ((tlsCert == null) != (tlsKey == null)) {
                 throw new ConfigException("tls.cert: " + tlsCert + " (expected: tls.cert and tls.key together)");
             }
+            // Below max-request-body, a body the limit allows could never be taken whole.
+            require(BUFFERED_PER_CONNECTION, maxBufferedBodyPerConnection, maxBufferedBodyPerConnection == SIZE_AUTO
+                    || maxBufferedBodyPerConnection >= maxRequestBody, BUFFERED_EXPECTED + ", " + maxRequestBody);
+            require(BUFFERED_TOTAL, maxBufferedBody, maxBufferedBody == SIZE_AUTO
+                    || maxBufferedBody >= maxRequestBody, BUFFERED_EXPECTED + ", " + maxRequestBody);
             return new HeraldConfig(this);
         }
+
+        private static final String BUFFERED_PER_CONNECTION = "http2.max-buffered-body-per-connection";
+        private static final String BUFFERED_TOTAL = "http2.max-buffered-body";
+        private static final String BUFFERED_EXPECTED = "auto or a size >= max-request-body";
 
         private static boolean validRegex(String regex) {
             try {

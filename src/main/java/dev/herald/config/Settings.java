@@ -69,8 +69,9 @@ public final class Settings {
                             + "over high-latency links, where the protocol's 64KiB would throttle them."),
             of("http2.connection-window-size", INT_SIZE, Builder::connectionWindowSize,
                     HeraldConfig::connectionWindowSize,
-                    "Flow-control window shared by all streams of a connection; 4MiB lets several streams "
-                            + "progress at once while bounding what a connection buffers."),
+                    "Flow-control window shared by all streams of a connection; 4MiB lets several uploads "
+                            + "progress at once. Netty returns it as each frame is read, so what a connection "
+                            + "buffers is bounded by http2.max-buffered-body-per-connection instead."),
             of("http2.send-buffer", INT_SIZE, Builder::sendBuffer, HeraldConfig::sendBuffer,
                     "Output of an HTTP/2 connection allowed to wait below the priority scheduler: in the kernel "
                             + "(TCP_NOTSENT_LOWAT, epoll) and in Netty's outbound buffer (its high water mark). "
@@ -108,6 +109,16 @@ public final class Settings {
                     HeraldConfig::maxConsecutiveEmptyDataFrames,
                     "Empty DATA frames in a row before the connection is closed; 2 stops empty-frame floods "
                             + "(CVE-2019-9518)."),
+            of("http2.max-buffered-body-per-connection", SIZE_OR_AUTO, Builder::maxBufferedBodyPerConnection,
+                    HeraldConfig::maxBufferedBodyPerConnection,
+                    "Request body bytes the streams of one connection may hold before their requests end (a body "
+                            + "reaches the application whole); a stream whose DATA would go beyond gets 503 and "
+                            + "the others go on. auto: 4 x max-request-body (4MiB), four of the largest uploads at "
+                            + "once, as HTTP/1.1 gets on four connections; at least max-request-body."),
+            of("http2.max-buffered-body", SIZE_OR_AUTO, Builder::maxBufferedBody, HeraldConfig::maxBufferedBody,
+                    "The same for all HTTP/2 connections together, so that many connections cannot exhaust "
+                            + "memory. auto: a quarter of the JVM's maximum memory (-Xmx, also Netty's default "
+                            + "direct-memory limit), 256MiB with -Xmx1g; at least max-request-body."),
 
             // Requests and connections
             of("max-uri-length", INT, Builder::maxUriLength, HeraldConfig::maxUriLength,

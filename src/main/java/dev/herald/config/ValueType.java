@@ -32,10 +32,10 @@ final class ValueType<T> {
             "a size below 2GiB such as 16KiB or 1MiB", s -> Math.toIntExact(parseSize(s)), ValueType::formatSize);
     static final ValueType<Long> SIZE = new ValueType<>("<size>", "a size such as 256KiB, 32MiB or 1GiB",
             ValueType::parseSize, ValueType::formatSize);
-    /** {@link #SIZE} or {@code auto}, which is {@link HeraldConfig#PUSH_BYTES_AUTO}. */
+    /** {@link #SIZE} or {@code auto}, which is {@link HeraldConfig#SIZE_AUTO}. */
     static final ValueType<Long> SIZE_OR_AUTO = new ValueType<>("<size|auto>", "auto or a size such as 64KiB",
-            s -> "auto".equalsIgnoreCase(s) ? HeraldConfig.PUSH_BYTES_AUTO : parseSize(s),
-            n -> n == HeraldConfig.PUSH_BYTES_AUTO ? "auto" : formatSize(n));
+            s -> "auto".equalsIgnoreCase(s) ? HeraldConfig.SIZE_AUTO : parseSize(s),
+            n -> n == HeraldConfig.SIZE_AUTO ? "auto" : formatSize(n));
     static final ValueType<Duration> DURATION = new ValueType<>("<duration>",
             "a duration such as 500ms, 10s or 2m", ValueType::parseDuration, ValueType::formatDuration);
     static final ValueType<Path> PATH = new ValueType<>("<path>", "a path", ValueType::parsePath, Path::toString);

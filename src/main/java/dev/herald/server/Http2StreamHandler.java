@@ -2,7 +2,6 @@ package dev.herald.server;
 
 import dev.herald.config.HeraldConfig;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -36,7 +35,8 @@ import java.util.Map;
 
 /**
  * Handles one HTTP/2 stream, in its own child channel of {@code Http2MultiplexHandler}: collects the request
- * (headers, a body bounded by {@code max-request-body}), hands it to the application, and writes the response
+ * (headers, a body bounded by {@code max-request-body}, and with the connection's other incomplete bodies by its
+ * {@link BodyBudget}), hands it to the application, and writes the response
  * as HEADERS and DATA frames. The child channel's writability follows the stream's flow-control window, so file
  * bodies go through {@link ChunkedWriteHandler} and never sit in memory beyond one chunk.
  *
@@ -50,7 +50,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     final ServerContext server;
     private Http2Headers headers;
-    private CompositeByteBuf body;
+    /** The request body so far: a copy, since a frame's content is a slice that would pin the connection's reads. */
+    private ByteBuf body;
+    /** What this connection's incomplete request bodies may hold; null on a pushed stream, which has no body. */
+    private final BodyBudget bodies;
     private boolean requestComplete;
     private Exchange2 exchange;
     private Stream2 stream;
@@ -75,13 +78,19 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private io.netty.util.concurrent.Future<?> requestTimer;
     private boolean requestTimedOut;
 
-    Http2StreamHandler(ServerContext server) {
-        this(server, null);
+    /** The handler of a stream the client opened, on a connection whose request bodies share {@code bodies}. */
+    Http2StreamHandler(ServerContext server, BodyBudget bodies) {
+        this(server, bodies, null);
     }
 
     /** The handler of a stream the server promised ({@code pusher} non-null). */
     Http2StreamHandler(ServerContext server, Http2Pusher pusher) {
+        this(server, null, pusher);
+    }
+
+    private Http2StreamHandler(ServerContext server, BodyBudget bodies, Http2Pusher pusher) {
         this.server = server;
+        this.bodies = bodies;
         this.pusher = pusher;
     }
 
@@ -281,25 +290,34 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         requestTimedOut = true;
         release();
         long ms = server.config.idleTimeout().toMillis();
+        String what = "HTTP/2 request incomplete, no frame for " + ms + " ms";
         if (exchange == null) {
-            exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
-            headers = EmptyHttp2Headers.INSTANCE;
-            logTimeout(ctx, "408");
-            exchange.respond(Response.error(408, "request timeout", "no part of the request arrived for " + ms
-                    + " ms"));
+            answerEarly(ctx, "idle-timeout", what, Response.error(408, "request timeout",
+                    "no part of the request arrived for " + ms + " ms"));
             watchRequest(ctx, server.config.idleTimeout().toNanos());
             return;
         }
         if (first) {
-            logTimeout(ctx, "reset");
+            logLimit(ctx, "idle-timeout", what, "reset");
         }
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private void logTimeout(ChannelHandlerContext ctx, String outcome) {
+    /**
+     * Answers {@code response} before the request is complete, once {@code limit} is logged: the body so far is
+     * dropped, and so is any that follows (the exchange resets the stream with NO_ERROR once the answer is written).
+     */
+    private void answerEarly(ChannelHandlerContext ctx, String limit, String what, Response response) {
+        release();
+        exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
+        headers = EmptyHttp2Headers.INSTANCE;
+        logLimit(ctx, limit, what, Integer.toString(response.status()));
+        exchange.respond(response);
+    }
+
+    private void logLimit(ChannelHandlerContext ctx, String limit, String what, String outcome) {
         Request r = exchange.request();
-        server.limitLog.exceeded("idle-timeout", r.remote(), "HTTP/2 request incomplete, no frame for "
-                + server.config.idleTimeout().toMillis() + " ms, connection " + r.connectionId() + " stream "
+        server.limitLog.exceeded(limit, r.remote(), what + ", connection " + r.connectionId() + " stream "
                 + streamId(ctx) + " " + r.method() + " " + r.path() + ": " + outcome);
     }
 
@@ -320,18 +338,24 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     private void onData(ChannelHandlerContext ctx, Http2DataFrame frame) {
         if (exchange != null || headers == null) {
-            return; // body after an early answer (413): dropped, the window is still returned by the multiplexer
+            return; // body after an early answer (413, 503): dropped, the window is still returned by the multiplexer
         }
         ByteBuf content = frame.content();
-        if (content.isReadable()) {
-            if (body == null) {
-                body = ctx.alloc().compositeBuffer(64);
-            }
-            if (body.readableBytes() + content.readableBytes() > server.config.maxRequestBody()) {
+        int n = content.readableBytes();
+        if (n > 0) {
+            if ((body == null ? 0 : body.readableBytes()) + n > server.config.maxRequestBody()) {
                 tooLarge(ctx);
                 return;
             }
-            body.addComponent(true, content.retain());
+            String limit = bodies.take(n);
+            if (limit != null) {
+                overBudget(ctx, limit);
+                return;
+            }
+            if (body == null) {
+                body = ctx.alloc().buffer(n);
+            }
+            body.writeBytes(content);
         }
         if (frame.isEndStream()) {
             endOfRequest(ctx);
@@ -362,13 +386,24 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void tooLarge(ChannelHandlerContext ctx) {
-        release();
-        exchange = new Exchange2(ctx, toRequest(ctx, headers, EMPTY), false);
-        headers = EmptyHttp2Headers.INSTANCE;
-        server.limitLog.exceeded("max-request-body", exchange.request().remote(),
-                "HTTP/2 body over " + server.config.maxRequestBody() + " bytes: 413");
-        exchange.respond(Response.error(413, "payload too large", "the request body exceeds max-request-body, "
-                + server.config.maxRequestBody() + " bytes"));
+        int max = server.config.maxRequestBody();
+        answerEarly(ctx, "max-request-body", "HTTP/2 body over " + max + " bytes", Response.error(413,
+                "payload too large", "the request body exceeds max-request-body, " + max + " bytes"));
+    }
+
+    /**
+     * 503 for a request whose next DATA would take the incomplete request bodies of its connection, or of the
+     * server, over {@code limit}: the request was not processed, so the client may send it again once others ended.
+     */
+    private void overBudget(ChannelHandlerContext ctx, String limit) {
+        long max = bodies.limit(limit);
+        String detail = BodyBudget.PER_CONNECTION.equals(limit)
+                ? "the requests on this connection hold up to " + limit + " (" + max + " bytes) of bodies still "
+                        + "arriving; send this one again once some of them have ended"
+                : "the server holds up to " + limit + " of request bodies still arriving; try again shortly";
+        answerEarly(ctx, limit, "HTTP/2 request bodies still arriving over " + max + " bytes",
+                Response.error(503, "too many request bodies", detail)
+                        .header("retry-after", ConnectionLimits.RETRY_AFTER_SECONDS));
     }
 
     private Request toRequest(ChannelHandlerContext ctx, Http2Headers h, byte[] bytes) {
@@ -406,6 +441,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
 
     private void release() {
         if (body != null) {
+            bodies.giveBack(body.readableBytes());
             body.release();
             body = null;
         }

@@ -128,7 +128,7 @@ final class Pipelines {
                 HttpServerUpgradeHandler.UpgradeCodecFactory upgrades = protocol ->
                         info.refusal == null
                                 && AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                                ? new Http2ServerUpgradeCodec(frameCodec(server, ch), multiplexer(server),
+                                ? new Http2ServerUpgradeCodec(frameCodec(server, ch), multiplexer(server, ch),
                                         new Http2ConnectionObserver(server))
                                 : null;
                 HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, upgrades,
@@ -394,12 +394,14 @@ final class Pipelines {
         }
     };
 
-    static Http2MultiplexHandler multiplexer(ServerContext server) {
+    /** The stream multiplexer of {@code connection}, whose streams share one {@link BodyBudget}. */
+    static Http2MultiplexHandler multiplexer(ServerContext server, Channel connection) {
+        BodyBudget bodies = BodyBudget.of(server, connection);
         return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 ch.config().setRecvByteBufAllocator(STREAM_READS);
-                ch.pipeline().addLast(new Http2StreamHandler(server));
+                ch.pipeline().addLast(new Http2StreamHandler(server, bodies));
             }
         });
     }
@@ -414,7 +416,7 @@ final class Pipelines {
             p.addAfter(codec, "h2-refuse", new ConnectionLimits.RefuseHttp2(refusal));
             return;
         }
-        p.addAfter(codec, mux, multiplexer(server));
+        p.addAfter(codec, mux, multiplexer(server, p.channel()));
         p.addAfter(mux, "h2-observer", new Http2ConnectionObserver(server));
     }
 

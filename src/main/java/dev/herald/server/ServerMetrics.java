@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Herald's Prometheus metrics: requests by status, bytes sent, open connections and streams, server push
+ * Herald's Prometheus metrics: requests by status, bytes sent, open connections and streams, HTTP/2 request body
+ * bytes buffered, server push
  * (promised, completed, cancelled, refused, bytes pushed and wasted) and early hints sent.
  */
 public final class ServerMetrics {
@@ -20,6 +21,8 @@ public final class ServerMetrics {
     private final Counter bytes;
     final AtomicLong openConnections = new AtomicLong();
     final AtomicLong openStreams = new AtomicLong();
+    /** HTTP/2 request body bytes held for requests not yet complete, on every connection ({@link BodyBudget}). */
+    final AtomicLong bufferedRequestBodies = new AtomicLong();
     // Server push and early hints (herald_push_*_total, herald_early_hints_sent_total in Prometheus)
     final Counter pushPromised;
     final Counter pushCompleted;
@@ -36,6 +39,9 @@ public final class ServerMetrics {
                 .description("Open client connections").register(registry);
         Gauge.builder("herald.streams.open", openStreams, AtomicLong::get)
                 .description("Open HTTP/2 streams and in-flight HTTP/1.1 requests").register(registry);
+        Gauge.builder("herald.request.body.buffered", bufferedRequestBodies, AtomicLong::get)
+                .description("HTTP/2 request body bytes held for requests not yet complete").baseUnit("bytes")
+                .register(registry);
         pushPromised = Counter.builder("herald.push.promised").description("PUSH_PROMISE frames sent")
                 .register(registry);
         pushCompleted = Counter.builder("herald.push.completed")

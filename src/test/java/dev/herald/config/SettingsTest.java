@@ -33,6 +33,7 @@ class SettingsTest {
                 "http2.max-rst-frames-per-window",
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
+                "http2.max-buffered-body-per-connection", "http2.max-buffered-body",
                 "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
                 "limits.max-connections", "limits.max-connections-per-ip", "limits.max-topics",
                 "limits.log-interval", "tls.reload-interval",
@@ -102,6 +103,8 @@ class SettingsTest {
         samples.put("http2.rst-window-seconds", "10");
         samples.put("http2.max-queued-control-frames", "500");
         samples.put("http2.max-consecutive-empty-data-frames", "5");
+        samples.put("http2.max-buffered-body-per-connection", "8MiB");
+        samples.put("http2.max-buffered-body", "64MiB");
         samples.put("max-uri-length", "4096");
         samples.put("max-request-body", "10k");
         samples.put("idle-timeout", "1m");
@@ -195,6 +198,31 @@ class SettingsTest {
                 .apply(HeraldConfig.builder(), "(["))
                 .hasMessage("files.immutable-pattern: ([ (expected: a Java regular expression matched against "
                         + "the path)");
+    }
+
+    /** Both default to auto; a value below max-request-body is refused, since such a body could never be taken. */
+    @Test
+    void bufferedBodyLimitsAreAutoByDefaultAndNeverBelowMaxRequestBody() {
+        assertThat(Settings.byKey("http2.max-buffered-body-per-connection").orElseThrow().defaultValue())
+                .contains("auto");
+        assertThat(Settings.byKey("http2.max-buffered-body").orElseThrow().defaultValue()).contains("auto");
+        assertThat(DEFAULTS.maxBufferedBodyPerConnection()).isEqualTo(HeraldConfig.SIZE_AUTO);
+        assertThat(DEFAULTS.maxBufferedBody()).isEqualTo(HeraldConfig.SIZE_AUTO);
+
+        assertThatThrownBy(() -> HeraldConfig.builder().maxBufferedBodyPerConnection(512L << 10).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("http2.max-buffered-body-per-connection: 524288 (expected: auto or a size >= "
+                        + "max-request-body, 1048576)");
+        assertThatThrownBy(() -> HeraldConfig.builder().maxRequestBody(2 << 20).maxBufferedBody(1L << 20).build())
+                .hasMessage("http2.max-buffered-body: 1048576 (expected: auto or a size >= max-request-body, "
+                        + "2097152)");
+        assertThatThrownBy(() -> Settings.byKey("http2.max-buffered-body").orElseThrow()
+                .apply(HeraldConfig.builder(), "-2"))
+                .isInstanceOf(ConfigException.class);
+        HeraldConfig equal = HeraldConfig.builder().maxRequestBody(64 << 10).maxBufferedBodyPerConnection(64 << 10)
+                .maxBufferedBody(64 << 10).build();
+        assertThat(equal.maxBufferedBodyPerConnection()).isEqualTo(64 << 10);
+        assertThat(equal.maxBufferedBody()).isEqualTo(64 << 10);
     }
 
     @Test

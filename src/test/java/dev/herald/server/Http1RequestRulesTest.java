@@ -8,14 +8,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -288,12 +282,7 @@ class Http1RequestRulesTest {
     }
 
     private static double openStreams() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + HERALD.httpPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        Matcher m = Pattern.compile("(?m)^herald_streams_open\\S* (\\S+)$").matcher(r.body());
-        assertThat(m.find()).as(r.body()).isTrue();
-        return Double.parseDouble(m.group(1));
+        return HERALD.metric("herald_streams_open");
     }
 
     private static int statusLines(String raw) {

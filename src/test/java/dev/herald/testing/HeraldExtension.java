@@ -7,8 +7,12 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +22,8 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Starts a real Herald on free ports (TLS and cleartext, loopback only) before a test class and stops it after,
@@ -37,6 +43,8 @@ public final class HeraldExtension implements BeforeAllCallback, AfterAllCallbac
     private Herald herald;
     private Path dataDir;
     private final List<TestClient> clients = new ArrayList<>();
+    /** For {@link #metric}: one client, so that polling a gauge does not open a connection per look. */
+    private HttpClient metricsClient;
 
     private HeraldExtension(String site) {
         this.site = site;
@@ -112,6 +120,7 @@ public final class HeraldExtension implements BeforeAllCallback, AfterAllCallbac
             c.close();
         }
         clients.clear();
+        metricsClient = null;
         if (herald != null) {
             herald.close();
             herald = null;
@@ -156,6 +165,24 @@ public final class HeraldExtension implements BeforeAllCallback, AfterAllCallbac
 
     public X509Certificate certificate() {
         return herald.certificate().orElseThrow();
+    }
+
+    /**
+     * The value of the Prometheus sample {@code name} (labels, if any, ignored), read from {@code /metrics} over a
+     * connection of its own, so that what is measured on the test's connections is not disturbed.
+     */
+    public double metric(String name) throws Exception {
+        if (metricsClient == null) {
+            metricsClient = HttpClient.newHttpClient();
+        }
+        HttpResponse<String> r = metricsClient.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? (\\S+)$").matcher(r.body());
+        if (!m.find()) {
+            throw new AssertionError("no sample " + name + " in /metrics:\n" + r.body());
+        }
+        return Double.parseDouble(m.group(1));
     }
 
     /** One client per protocol: h2 (TLS), h2c by Upgrade, h2c with prior knowledge, HTTP/1.1, HTTP/1.1 over TLS. */
