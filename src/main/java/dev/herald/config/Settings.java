@@ -168,8 +168,9 @@ public final class Settings {
             of("files.cache-max-bytes", SIZE, Builder::fileCacheBytes, HeraldConfig::fileCacheBytes,
                     "Memory for caching file contents; 32MiB holds a typical site's assets."),
             of("files.cache-max-file-size", SIZE, Builder::fileCacheMaxFile, HeraldConfig::fileCacheMaxFile,
-                    "Larger files are streamed from disk instead of cached; 256KiB keeps the cache for the many "
-                            + "small assets a page loads."),
+                    "Larger files are streamed from disk instead of cached, and their ETag is made from their "
+                            + "modification time and size (as nginx's), not their content; 256KiB keeps the cache "
+                            + "for the many small assets a page loads."),
             of("files.compress", BOOLEAN, Builder::filesCompress, HeraldConfig::filesCompress,
                     "Gzip text files (HTML, CSS, JavaScript, JSON, SVG...) for clients that accept it: once per "
                             + "version of a file, kept in the cache when the gzip fits files.cache-max-file-size "

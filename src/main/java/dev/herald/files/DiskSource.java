@@ -27,9 +27,10 @@ import java.util.function.LongSupplier;
  * only regular files are served (never a FIFO or a device, which could block a reader forever).
  *
  * <h2>Memory</h2>
- * Files up to {@code files.cache-max-file-size} are read whole and may be kept in the {@link FileCache}; larger ones
- * are answered as file regions that the protocol layer streams, and their tags are computed by streaming the file
- * through the digest, remembered in the {@link EtagCache}. With {@code files.compress}, a text file without a
+ * Files up to {@code files.cache-max-file-size} are read whole, tagged by their content and may be kept in the
+ * {@link FileCache}; larger ones are answered as file regions that the protocol layer streams, tagged by their
+ * stat and never read here ({@link EntityTags}: a first request for a 2 GB file costs a {@code stat}, not a pass
+ * over 2 GB on the pool that every cache miss waits for). With {@code files.compress}, a text file without a
  * {@code .gz} sibling gets a gzip variant made here, once per version, held in memory ({@link Compression}: a
  * streamed file too, up to a bound).
  *
@@ -66,17 +67,15 @@ final class DiskSource {
     private final CachePolicy policy;
     private final long maxFileInMemory;
     private final FileCache cache;
-    private final EtagCache etags;
     private final LongSupplier nanoClock;
     private final boolean compress;
 
-    DiskSource(Path realRoot, CachePolicy policy, long maxFileInMemory, FileCache cache, EtagCache etags,
-               LongSupplier nanoClock, boolean compress) {
+    DiskSource(Path realRoot, CachePolicy policy, long maxFileInMemory, FileCache cache, LongSupplier nanoClock,
+               boolean compress) {
         this.root = realRoot;
         this.policy = policy;
         this.maxFileInMemory = Math.min(maxFileInMemory, MAX_IN_MEMORY);
         this.cache = cache;
-        this.etags = etags;
         this.nanoClock = nanoClock;
         this.compress = compress;
     }
@@ -259,8 +258,9 @@ final class DiskSource {
     }
 
     /**
-     * Reads (small) or streams through the digest (large) one file, reusing {@code previous} when its stamp still
-     * matches. A file that changes while it is read is read again, up to three times.
+     * One file as a variant, reusing {@code previous} when its stamp still matches: read whole and tagged by content
+     * (small; a file that changes while it is read is read again, up to three times), or tagged by its stat and left
+     * for the protocol layer to stream (large).
      */
     private Variant variant(String encoding, Path real, Variant previous) throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -269,25 +269,15 @@ final class DiskSource {
                 return previous;
             }
             long modified = stamp.modified().toMillis();
-            Variant v = null;
-            if (stamp.size() <= maxFileInMemory) {
-                byte[] bytes;
-                try (InputStream in = Files.newInputStream(real)) {
-                    bytes = in.readNBytes((int) stamp.size() + 1);
-                }
-                if (bytes.length == stamp.size()) {
-                    v = new Variant(encoding, EntityTags.of(bytes), modified, bytes.length, bytes, stamp);
-                }
-            } else {
-                String etag = etags.get(stamp);
-                v = new Variant(encoding, etag != null ? etag : EntityTags.of(real), modified, stamp.size(), null,
-                        stamp);
+            if (stamp.size() > maxFileInMemory) {
+                return new Variant(encoding, EntityTags.of(stamp, encoding), modified, stamp.size(), null, stamp);
             }
-            if (v != null && stamp.equals(FileStamp.of(real))) {
-                if (v.bytes() == null) {
-                    etags.put(stamp, v.etag());
-                }
-                return v;
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(real)) {
+                bytes = in.readNBytes((int) stamp.size() + 1);
+            }
+            if (bytes.length == stamp.size() && stamp.equals(FileStamp.of(real))) {
+                return new Variant(encoding, EntityTags.of(bytes), modified, bytes.length, bytes, stamp);
             }
             if (attempt == 3) {
                 throw new IOException(real + " kept changing while it was read");

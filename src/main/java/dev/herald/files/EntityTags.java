@@ -1,24 +1,33 @@
 package dev.herald.files;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Strong entity tags derived from content, and the comparisons RFC 9110 §8.8.3.2 asks for: weak comparison for
- * {@code If-None-Match}, strong comparison for {@code If-Match} and {@code If-Range}.
+ * Strong entity tags, and the comparisons RFC 9110 §8.8.3.2 asks for: weak comparison for {@code If-None-Match},
+ * strong comparison for {@code If-Match} and {@code If-Range}.
  *
- * <p>A tag is {@code "} + base64url of the first 16 bytes of the content's SHA-256 + {@code "}: the same bytes
- * give the same tag on every server and after every restart, and 128 bits make a collision a non-issue.
+ * <h2>Two kinds of tag</h2>
+ * A representation held in memory (a file up to {@code files.cache-max-file-size}, a gzip variant, a bundled
+ * resource) is tagged by its content ({@link #of(byte[])}): {@code "} + base64url of the first 16 bytes of its
+ * SHA-256 + {@code "}. The same bytes give the same tag on every server and after every restart, and 128 bits make
+ * a collision a non-issue. The bytes are read anyway, so the hash costs little.
+ *
+ * <p>A file streamed from disk is tagged by its stat ({@link #of(FileStamp, String)}):
+ * {@code "<mtime in ns, hex>-<size, hex>"}, as nginx and h2o tag every file ({@code "<mtime s>-<size>"}). Hashing
+ * its content would read all of it before the first byte goes out: 7.9 s for a 2 GB file on 2 CPUs, even for
+ * {@code Range: bytes=0-0}, on the pool every cache miss waits for. The tag is strong, as theirs are, so
+ * {@code If-Range} resumes downloads: it changes whenever the size or the modification time does, which writes
+ * and replacements do. What it misses is a rewrite that keeps the size within the timestamp's resolution (a few
+ * ms on Linux, where nginx has a second). The inode is left out on purpose: copies made with their times
+ * ({@code rsync -t}, {@code cp -p}) get the same tag on every server behind a load balancer (why Apache 2.4
+ * dropped the inode from its default {@code FileETag}); an identical size and time to the nanosecond is in
+ * practice that same copy.
  */
 final class EntityTags {
-    private static final int CHUNK = 64 << 10;
-
     private EntityTags() {
     }
 
@@ -36,18 +45,15 @@ final class EntityTags {
     }
 
     /**
-     * The tag of a file's content, read through the digest in 64 KiB chunks: a file of any size costs one buffer,
-     * never its whole length in memory. Blocking; call it off the event loop.
+     * The tag of a file streamed from disk, from its stat alone (see "Two kinds of tag"); a precompressed sibling's
+     * tag names its encoding too, so it can never equal the tag of another representation of the same resource.
+     *
+     * @param encoding {@code null} for the identity file, else the sibling's {@code content-encoding}
      */
-    static String of(Path file) throws IOException {
-        MessageDigest digest = sha256();
-        byte[] buffer = new byte[CHUNK];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return fromDigest(digest.digest());
+    static String of(FileStamp stamp, String encoding) {
+        String tag = Long.toHexString(stamp.modified().to(TimeUnit.NANOSECONDS)) + '-'
+                + Long.toHexString(stamp.size());
+        return '"' + (encoding == null ? tag : tag + '-' + encoding) + '"';
     }
 
     static String fromDigest(byte[] sha256) {

@@ -11,7 +11,7 @@ import java.nio.file.attribute.FileTime;
 /**
  * What one {@code stat} says about a regular file: enough to notice that it changed (size, modification time) or
  * was replaced (the file key, an inode number on Unix), including by a symlink, since the stat does not follow
- * links. Used as the key of the {@link EtagCache} and to revalidate {@link FileCache} hits.
+ * links. Used to revalidate {@link FileCache} hits, and for the tags of streamed files ({@link EntityTags}).
  *
  * @param path     the file's real path (no symlink in it), inside the served root
  * @param fileKey  the platform's file identity, or {@code null} where there is none

@@ -42,8 +42,8 @@ import java.util.function.LongSupplier;
  * {@link #handle} runs on the event loop. A cached small file, or a cached large file's metadata, is answered there
  * after one {@code stat} (once a second, after its path is resolved again and its variants stat'ed: metadata only,
  * see {@link DiskSource}); everything else (a miss, a change on disk, reading, hashing) runs on the blocking
- * executor, which then calls {@link Exchange#respond}. Bundled resources are all in memory and always answered at
- * once.
+ * executor, which then calls {@link Exchange#respond}, one load per path at a time: misses for a path being loaded
+ * wait for that load ({@link Loads}). Bundled resources are all in memory and always answered at once.
  */
 public final class StaticFiles implements Handler {
     private static final Logger LOG = LoggerFactory.getLogger(StaticFiles.class);
@@ -52,7 +52,7 @@ public final class StaticFiles implements Handler {
     private final CachePolicy policy;
     private final DiskSource disk;
     private final ClasspathSource bundled;
-    private final Executor blocking;
+    private final Loads loads;
     private final FileCache cache;
 
     private StaticFiles(int maxUriLength, DiskSource disk, ClasspathSource bundled, Executor blocking,
@@ -61,7 +61,7 @@ public final class StaticFiles implements Handler {
         this.maxUriLength = maxUriLength;
         this.disk = disk;
         this.bundled = bundled;
-        this.blocking = blocking;
+        this.loads = disk == null ? null : new Loads(disk, blocking, StaticFiles::render);
         this.cache = cache;
     }
 
@@ -74,11 +74,10 @@ public final class StaticFiles implements Handler {
      * @throws ConfigException if {@code root} is not an existing folder
      */
     public static StaticFiles create(Path root, HeraldConfig config, Executor blockingExecutor) {
-        return create(root, config, blockingExecutor, EtagCache.DEFAULT_ENTRIES, System::nanoTime);
+        return create(root, config, blockingExecutor, System::nanoTime);
     }
 
-    static StaticFiles create(Path root, HeraldConfig config, Executor blockingExecutor, int etagEntries,
-                              LongSupplier nanoClock) {
+    static StaticFiles create(Path root, HeraldConfig config, Executor blockingExecutor, LongSupplier nanoClock) {
         if (blockingExecutor == null) {
             throw new NullPointerException("blockingExecutor");
         }
@@ -93,8 +92,8 @@ public final class StaticFiles implements Handler {
         }
         FileCache cache = new FileCache(config.fileCacheBytes());
         CachePolicy policy = new CachePolicy(config);
-        DiskSource disk = new DiskSource(realRoot, policy, config.fileCacheMaxFile(), cache,
-                new EtagCache(etagEntries), nanoClock, config.filesCompress());
+        DiskSource disk = new DiskSource(realRoot, policy, config.fileCacheMaxFile(), cache, nanoClock,
+                config.filesCompress());
         return new StaticFiles(config.maxUriLength(), disk, null, blockingExecutor, cache, policy);
     }
 
@@ -154,19 +153,7 @@ public final class StaticFiles implements Handler {
             exchange.respond(Responder.respond(request, hit));
             return;
         }
-        blocking.execute(() -> {
-            if (!exchange.isOpen()) {
-                return;
-            }
-            Response response;
-            try {
-                response = render(request, disk.load(path));
-            } catch (Exception | Error e) {
-                LOG.warn("{}: cannot serve {}", request, path.path(), e);
-                response = Response.error(500, "internal", "the file could not be read; see the server's log");
-            }
-            exchange.respond(response);
-        });
+        loads.answer(path, exchange);
     }
 
     /**
@@ -259,5 +246,10 @@ public final class StaticFiles implements Handler {
     /** The in-memory file cache, for tests; {@code null} when serving bundled resources. */
     FileCache cache() {
         return cache;
+    }
+
+    /** Paths being loaded now, for tests; {@code null} when serving bundled resources. */
+    Loads loads() {
+        return loads;
     }
 }

@@ -6,7 +6,8 @@ package dev.herald.files;
  * {@link #stamp}'s path.
  *
  * @param encoding     {@code null} for identity, else the {@code content-encoding} ({@code br}, {@code gzip})
- * @param etag         a strong tag of exactly these bytes
+ * @param etag         a strong tag of this representation: of its bytes, or of the stat of a file streamed from
+ *                     disk ({@link EntityTags})
  * @param lastModified epoch milliseconds
  * @param length       the body length in bytes
  * @param bytes        the body when held in memory, else {@code null}

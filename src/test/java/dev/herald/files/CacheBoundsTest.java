@@ -2,12 +2,9 @@ package dev.herald.files;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The two caches at and beyond their caps. */
+/** The file cache at and beyond its cap. */
 class CacheBoundsTest {
 
     private static Resource resource(String path, int bytes) {
@@ -69,23 +66,5 @@ class CacheBoundsTest {
         assertThat(cache.weight()).isEqualTo(large.weight());
         cache.remove(large);
         assertThat(cache.weight()).isZero();
-    }
-
-    @Test
-    void etagCacheStaysAtItsEntryCap() {
-        EtagCache cache = new EtagCache(3);
-        FileStamp[] stamps = new FileStamp[5];
-        for (int i = 0; i < stamps.length; i++) {
-            stamps[i] = new FileStamp(Path.of("/f" + i), i, FileTime.fromMillis(i), null);
-            cache.put(stamps[i], "\"" + i + "\"");
-            assertThat(cache.size()).isLessThanOrEqualTo(3);
-        }
-
-        assertThat(cache.size()).isEqualTo(3);
-        assertThat(cache.get(stamps[0])).isNull();
-        assertThat(cache.get(stamps[1])).isNull();
-        assertThat(cache.get(stamps[4])).isEqualTo("\"4\"");
-        assertThat(cache.get(new FileStamp(Path.of("/f4"), 4, FileTime.fromMillis(5), null)))
-                .as("a changed modification time is another version").isNull();
     }
 }

@@ -21,7 +21,7 @@ final class DiskSite {
     }
 
     StaticFiles files(HeraldConfig config) {
-        return StaticFiles.create(root, config, blocking, EtagCache.DEFAULT_ENTRIES, clock::get);
+        return StaticFiles.create(root, config, blocking, clock::get);
     }
 
     StaticFiles files() {

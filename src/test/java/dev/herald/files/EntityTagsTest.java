@@ -1,15 +1,13 @@
 package dev.herald.files;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.RandomAccessFile;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,32 +21,26 @@ class EntityTagsTest {
     }
 
     @Test
-    void fileTagEqualsBytesTag(@TempDir Path dir) throws Exception {
-        byte[] content = new byte[200_000];
-        for (int i = 0; i < content.length; i++) {
-            content[i] = (byte) (i * 31);
-        }
-        Path file = Files.write(dir.resolve("f.bin"), content);
+    void aStreamedFilesTagIsItsModificationTimeInNanosecondsAndItsSizeInHex() {
+        FileStamp stamp = new FileStamp(Path.of("/srv/a.mp4"), 0x7d000000L,
+                FileTime.from(1_700_000_000_123_456_789L, TimeUnit.NANOSECONDS), 42L);
 
-        assertThat(EntityTags.of(file)).isEqualTo(EntityTags.of(content));
+        assertThat(EntityTags.of(stamp, null)).isEqualTo("\"17979cfe3d85cd15-7d000000\"");
+        assertThat(EntityTags.of(stamp, "br")).as("a sibling's tag names its encoding")
+                .isEqualTo("\"17979cfe3d85cd15-7d000000-br\"");
     }
 
     @Test
-    void fileTagStreamsInsteadOfLoading(@TempDir Path dir) throws Exception {
-        Path big = dir.resolve("big.bin");
-        try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
-            f.setLength(64L << 20);
-        }
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        EntityTags.of(Files.write(dir.resolve("warm-up.bin"), new byte[1])); // loads the classes involved
+    void aStreamedFilesTagChangesWithItsSizeOrTimeButNotWithWhereItIs() {
+        FileTime t = FileTime.from(1_700_000_000_123_456_789L, TimeUnit.NANOSECONDS);
+        String tag = EntityTags.of(new FileStamp(Path.of("/srv/a.bin"), 1000, t, 42L), null);
 
-        long before = threads.getCurrentThreadAllocatedBytes();
-        String tag = EntityTags.of(big);
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-
-        assertThat(tag).matches("\"[A-Za-z0-9_-]{22}\"");
-        assertThat(allocated).as("bytes allocated hashing a 64 MiB file").isLessThan(4L << 20);
+        assertThat(EntityTags.of(new FileStamp(Path.of("/srv/a.bin"), 1001, t, 42L), null)).isNotEqualTo(tag);
+        assertThat(EntityTags.of(new FileStamp(Path.of("/srv/a.bin"), 1000,
+                FileTime.from(1_700_000_000_123_456_790L, TimeUnit.NANOSECONDS), 42L), null))
+                .as("a nanosecond later").isNotEqualTo(tag);
+        assertThat(EntityTags.of(new FileStamp(Path.of("/other/server/a.bin"), 1000, t, 7L), null))
+                .as("the same copy on another server (another inode) has the same tag").isEqualTo(tag);
     }
 
     @ParameterizedTest
