@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -33,6 +34,16 @@ import java.util.function.LongSupplier;
  * over 2 GB on the pool that every cache miss waits for). With {@code files.compress}, a text file without a
  * {@code .gz} sibling gets a gzip variant made here, once per version, held in memory ({@link Compression}: a
  * streamed file too, up to a bound).
+ *
+ * <h2>Files that change while they are read</h2>
+ * A file being written (a log, an upload in progress, an rsync target) is served as one snapshot, never refused.
+ * A streamed file is the length its {@code stat} gave, as nginx sends the length {@code fstat} gave: what is
+ * appended later is not sent, and its tag names that stat, so a later request of the grown file gets a new tag. A
+ * file read whole whose {@code stat} differs after the read is read again, up to {@link #MAX_READS} times (a
+ * replacement settles); then the last read is served, cut to the length the {@code stat} before it gave (for a
+ * file only appended to, the file as it was then), tagged by the hash of exactly those bytes. Its stamp is that
+ * earlier {@code stat}, which the file no longer matches, so the cache never answers with it: the next request
+ * reads the file again.
  *
  * <h2>Noticing changes</h2>
  * A cache hit costs one {@code stat} of the variant about to be served, on the calling thread: a changed size,
@@ -59,6 +70,11 @@ final class DiskSource {
      */
     static final int MAX_INLINE_SEGMENTS = 8;
     static final String INDEX = "index.html";
+    /**
+     * How often a file read whole is read while it keeps changing; then the last read is served. Three lets a
+     * replacement ({@code cp new old}) settle without reading a file that is written all the time much longer.
+     */
+    private static final int MAX_READS = 3;
     /** Byte arrays stay well below the JVM's array limit whatever {@code files.cache-max-file-size} says. */
     private static final long MAX_IN_MEMORY = 1L << 30;
     private static final Logger LOG = LoggerFactory.getLogger(DiskSource.class);
@@ -259,11 +275,11 @@ final class DiskSource {
 
     /**
      * One file as a variant, reusing {@code previous} when its stamp still matches: read whole and tagged by content
-     * (small; a file that changes while it is read is read again, up to three times), or tagged by its stat and left
-     * for the protocol layer to stream (large).
+     * (small), or tagged by its stat and left for the protocol layer to stream (large). See "Files that change
+     * while they are read".
      */
     private Variant variant(String encoding, Path real, Variant previous) throws IOException {
-        for (int attempt = 1; ; attempt++) {
+        for (int read = 1; ; read++) {
             FileStamp stamp = FileStamp.of(real);
             if (previous != null && stamp.equals(previous.stamp())) {
                 return previous;
@@ -276,11 +292,14 @@ final class DiskSource {
             try (InputStream in = Files.newInputStream(real)) {
                 bytes = in.readNBytes((int) stamp.size() + 1);
             }
-            if (bytes.length == stamp.size() && stamp.equals(FileStamp.of(real))) {
+            boolean settled = bytes.length == stamp.size() && stamp.equals(FileStamp.of(real));
+            if (settled || read == MAX_READS) {
+                if (!settled) {
+                    LOG.debug("{} changed during each of {} reads: serving the last, cut to the {} bytes stat gave "
+                            + "before it", real, MAX_READS, stamp.size());
+                    bytes = Arrays.copyOf(bytes, (int) Math.min(bytes.length, stamp.size()));
+                }
                 return new Variant(encoding, EntityTags.of(bytes), modified, bytes.length, bytes, stamp);
-            }
-            if (attempt == 3) {
-                throw new IOException(real + " kept changing while it was read");
             }
         }
     }

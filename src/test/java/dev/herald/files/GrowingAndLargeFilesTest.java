@@ -6,7 +6,9 @@ import dev.herald.testing.TestClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.FileOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,20 +17,22 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A large file being written while it is requested (a log, an upload in progress, an rsync target) is served as
- * one snapshot, never a 500; a first request for a large file reads none of it, so it neither waits for a hash of
- * the whole file nor holds up the misses behind it. Over the wire, with HTTP/1.1 (sendfile) and h2c (flow control).
+ * Files being written while they are requested (logs, uploads in progress, rsync targets) are served as one
+ * snapshot, never a 500; a first request for a large file reads none of it, so it neither waits for a hash of the
+ * whole file nor holds up the misses behind it. Over the wire, with HTTP/1.1 (sendfile) and h2c (flow control).
  */
 class GrowingAndLargeFilesTest {
     private static final long MAX_IN_MEMORY = 8L << 20;
@@ -38,6 +42,7 @@ class GrowingAndLargeFilesTest {
     static final HeraldExtension HERALD = HeraldExtension.folder(dir -> {
         Path root = dir.resolve("root");
         sparse(root.resolve("grow.log"), 32L << 20);
+        Files.writeString(root.resolve("small.log"), "started\n".repeat(256 << 10)); // 2 MiB
         for (int i = 0; i < 4; i++) {
             sparse(root.resolve("big" + i + ".iso"), BIG);
         }
@@ -81,6 +86,45 @@ class GrowingAndLargeFilesTest {
             assertSnapshot(log, r);
             assertThat(r.header("etag")).as("a stat tag ending in the length served")
                     .endsWith("-" + Long.toHexString(r.body().length) + '"');
+        }
+    }
+
+    @Test
+    void aSmallFileAppendedToWhileItIsReadIsServedAsOneSnapshot() throws Exception {
+        Path log = root().resolve("small.log");
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch started = new CountDownLatch(1);
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        // One byte per write, as fast as it goes: the file changes during nearly every read, so the server keeps
+        // finding it changed and serves the last of its reads.
+        Future<?> writing = writer.submit(() -> {
+            try (OutputStream out = new FileOutputStream(log.toFile(), true)) {
+                while (!stop.get() && Files.size(log) < MAX_IN_MEMORY * 3 / 4) {
+                    out.write('x');
+                    started.countDown();
+                }
+            }
+            return null;
+        });
+        List<HttpResult> results = new ArrayList<>();
+        try {
+            assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+            for (String protocol : List.of("http/1.1", "h2c-prior-knowledge")) {
+                TestClient client = HERALD.client(protocol);
+                for (int i = 0; i < 5; i++) {
+                    results.add(client.get("/small.log"));
+                }
+            }
+        } finally {
+            stop.set(true);
+            writing.get(10, TimeUnit.SECONDS);
+            writer.shutdown();
+        }
+
+        for (HttpResult r : results) {
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            assertSnapshot(log, r);
+            assertThat(r.header("etag")).as("a tag of exactly the bytes served").isEqualTo(EntityTags.of(r.body()));
         }
     }
 
