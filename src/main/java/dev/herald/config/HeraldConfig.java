@@ -48,6 +48,7 @@ public final class HeraldConfig {
     private final int maxRequestBody;
     private final Duration shutdownTimeout;
     private final Duration idleTimeout;
+    private final Duration sendTimeout;
     private final Duration handshakeTimeout;
     private final String cacheControl;
     private final String immutablePattern;
@@ -116,6 +117,7 @@ public final class HeraldConfig {
         maxRequestBody = b.maxRequestBody;
         shutdownTimeout = b.shutdownTimeout;
         idleTimeout = b.idleTimeout;
+        sendTimeout = b.sendTimeout;
         handshakeTimeout = b.handshakeTimeout;
         cacheControl = b.cacheControl;
         immutablePattern = b.immutablePattern;
@@ -189,6 +191,7 @@ public final class HeraldConfig {
         b.maxRequestBody = maxRequestBody;
         b.shutdownTimeout = shutdownTimeout;
         b.idleTimeout = idleTimeout;
+        b.sendTimeout = sendTimeout;
         b.handshakeTimeout = handshakeTimeout;
         b.cacheControl = cacheControl;
         b.immutablePattern = immutablePattern;
@@ -354,6 +357,18 @@ public final class HeraldConfig {
 
     public Duration idleTimeout() {
         return idleTimeout;
+    }
+
+    /**
+     * How long a response may wait with none of its bytes taken by the client before it is cut ({@code send-timeout},
+     * nginx's {@code send_timeout}, with its default of 60 s): an HTTP/1.1 or HTTP/2 connection whose bytes wait
+     * and are not acknowledged is closed, and an HTTP/2 stream whose data waits for a flow-control window the client
+     * keeps shut is reset with {@code CANCEL}. It frees the socket and the open file a client that stopped reading
+     * would otherwise hold for good (idle-timeout never applies while a response is in flight); a slow reader that
+     * takes something within each period is never cut.
+     */
+    public Duration sendTimeout() {
+        return sendTimeout;
     }
 
     public Duration handshakeTimeout() {
@@ -603,6 +618,7 @@ public final class HeraldConfig {
         private int maxRequestBody = 1 << 20;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private Duration idleTimeout = Duration.ofSeconds(120);
+        private Duration sendTimeout = Duration.ofSeconds(60);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private String cacheControl = "no-cache";
         private String immutablePattern = ".*[.-][0-9a-f]{8,}\\.[A-Za-z0-9]+";
@@ -795,6 +811,12 @@ public final class HeraldConfig {
         public Builder idleTimeout(Duration d) {
             require("idle-timeout", d, d != null && !d.isNegative() && !d.isZero(), "a duration > 0 such as 120s");
             this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder sendTimeout(Duration d) {
+            require("send-timeout", d, d != null && !d.isNegative() && !d.isZero(), "a duration > 0 such as 60s");
+            this.sendTimeout = d;
             return this;
         }
 

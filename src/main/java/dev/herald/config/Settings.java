@@ -130,6 +130,11 @@ public final class Settings {
                     "A connection without traffic for this long is closed; 120s lets browsers reuse it between "
                             + "page loads while idle sockets do not pile up. An HTTP/2 request whose body stops "
                             + "arriving for this long gets 408 and its stream is reset."),
+            of("send-timeout", DURATION, Builder::sendTimeout, HeraldConfig::sendTimeout,
+                    "A response the client takes none of for this long is cut: its connection closed, or on "
+                            + "HTTP/2 its stream reset (CANCEL) while the client keeps its flow-control window shut; "
+                            + "60s, nginx's send_timeout, frees the sockets and open files of clients that stopped "
+                            + "reading, while a slow reader that takes something now and then goes on."),
             of("shutdown-timeout", DURATION, Builder::shutdownTimeout, HeraldConfig::shutdownTimeout,
                     "On shutdown, time in-flight requests get to finish after GOAWAY; 10s fits within the "
                             + "grace period of container stops."),

@@ -44,6 +44,12 @@ import java.util.Map;
  * answered 408 and reset, and its body released, like nginx's {@code client_body_timeout}: the connection's own
  * idle timeout cannot see it, since the stream is open. Once the request is complete the timeout no longer applies,
  * so long-running responses are never cut by it.
+ *
+ * <p>A response whose data waits for the client's flow-control window (the stream's or the connection's) with none of
+ * it sent for {@code send-timeout} is reset with CANCEL ({@link #checkSend}), which closes its file: a client that
+ * opens streams and never reads them must not hold them, nor their files, for good. A stream that waits for anything
+ * else (the socket, the streams ahead of it) is not cut here; a connection whose client takes nothing at all is
+ * closed by {@link SendTimeoutHandler}.
  */
 final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2StreamHandler.class);
@@ -77,6 +83,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     private long lastRequestFrame;
     private io.netty.util.concurrent.Future<?> requestTimer;
     private boolean requestTimedOut;
+    /** {@code send-timeout}: since when the current wait of this stream's response is watched, and the next check. */
+    private long sendWaitStart;
+    private io.netty.util.concurrent.Future<?> sendCheck;
+    /** Whether {@code send-timeout} reset this stream: its response's failure then needs no reset of its own. */
+    private boolean sendTimedOut;
 
     /** The handler of a stream the client opened, on a connection whose request bodies share {@code bodies}. */
     Http2StreamHandler(ServerContext server, BodyBudget bodies) {
@@ -208,6 +219,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         server.metrics.openStreams.decrementAndGet();
         stopRequestTimer();
+        if (sendCheck != null) {
+            sendCheck.cancel(false);
+            sendCheck = null;
+        }
         release();
         if (stream != null) {
             stream.closed(false);
@@ -225,6 +240,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (!ctx.channel().isWritable() && holdsPageBody && !stallCheckPending) {
             watchForStall(ctx, sentBytes);
+        }
+        if (!ctx.channel().isWritable()) {
+            watchSend(ctx);
         }
         if (stream != null) {
             stream.writabilityChanged();
@@ -319,6 +337,70 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         Request r = exchange.request();
         server.limitLog.exceeded(limit, r.remote(), what + ", connection " + r.connectionId() + " stream "
                 + streamId(ctx) + " " + r.method() + " " + r.path() + ": " + outcome);
+    }
+
+    /** Starts watching this stream's response for {@code send-timeout}, unless it is watched already. */
+    private void watchSend(ChannelHandlerContext ctx) {
+        if (sendCheck == null && ctx.channel().isActive()) {
+            sendWaitStart = ctx.executor().ticker().nanoTime();
+            scheduleSendCheck(ctx, server.config.sendTimeout().toNanos());
+        }
+    }
+
+    private void scheduleSendCheck(ChannelHandlerContext ctx, long delayNanos) {
+        sendCheck = ctx.executor().schedule(() -> checkSend(ctx), delayNanos,
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * {@code send-timeout} for this stream, from when its response did not go out at once or its channel turned
+     * unwritable. The clock runs from the later of that moment and the last of its DATA sent
+     * ({@link Http2WriteProgress}, which sees part of a frame too); at the timeout the stream is reset if frames of
+     * it wait in the flow controller and the client's window, the stream's or the connection's, is what holds them.
+     * A stream held by anything else (the socket, the streams ahead of it) is watched one more timeout: a busy
+     * connection is not a stalled client, and one whose client takes nothing is {@link SendTimeoutHandler}'s. The
+     * watch ends when nothing of the stream waits (no frame in the flow controller, its channel writable).
+     */
+    private void checkSend(ChannelHandlerContext ctx) {
+        sendCheck = null;
+        Http2WriteProgress progress = Http2WriteProgress.of(ctx.channel().parent());
+        int id = streamId(ctx);
+        if (!ctx.channel().isActive() || progress == null) {
+            return;
+        }
+        boolean queued = progress.queued(id);
+        if (!queued && ctx.channel().isWritable()) {
+            return;
+        }
+        long timeout = server.config.sendTimeout().toNanos();
+        long now = ctx.executor().ticker().nanoTime();
+        long waited = now - Math.max(sendWaitStart, progress.lastWrite(id));
+        if (waited < timeout) {
+            scheduleSendCheck(ctx, timeout - waited);
+        } else if (queued && progress.windowShut(id)) {
+            sendTimedOut(ctx);
+        } else {
+            sendWaitStart = now;
+            scheduleSendCheck(ctx, timeout);
+        }
+    }
+
+    /** Resets the stream with CANCEL, which also ends the file its response was read from. */
+    private void sendTimedOut(ChannelHandlerContext ctx) {
+        sendTimedOut = true;
+        server.metrics.sendTimeoutStreams.increment();
+        ConnectionInfo conn = ConnectionInfo.of(ctx.channel());
+        Request r = exchange == null ? null : exchange.request();
+        server.limitLog.exceeded("send-timeout", conn.remote, "HTTP/2 connection " + conn.id + " stream "
+                + streamId(ctx) + (r == null ? "" : " " + r.method() + " " + r.path()) + ": data waiting for the "
+                + "client's flow-control window, none sent for " + server.config.sendTimeout().toMillis()
+                + " ms: RST_STREAM CANCEL");
+        if (stream != null) {
+            stream.beforeChildWrite(); // its DATA gathered for the connection goes before its reset
+        }
+        // From the head of the stream's pipeline: a chunked-file writer in it would queue the reset behind the file.
+        ctx.pipeline().firstContext().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
@@ -549,6 +631,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                         : writeFile(response);
                 ctx.flush();
                 finish(last, status, len, response);
+                if (!last.isDone()) {
+                    watchSend(ctx); // waits for the client's window, the socket or other streams: see checkSend
+                }
             };
             if (pushes != null && !pushes.pushed.isEmpty()) {
                 // The HEADERS go now; the body waits for the pushes sent before it, if any. Measured in bench/push
@@ -569,7 +654,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 if (!f.isSuccess() && response != null && response.file() != null) {
                     // The body failed part-way (the file shrank, or the client reset the stream): end the stream.
                     FileChunks.logIfShrunk(request, response.file(), response.fileOffset(), response.fileLength());
-                    if (ctx.channel().isActive()) {
+                    if (ctx.channel().isActive() && !sendTimedOut) {
                         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
                     }
                 }

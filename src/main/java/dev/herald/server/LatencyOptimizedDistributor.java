@@ -58,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Only on epoll sockets ({@code TCP_INFO}, {@code TCP_CORK}); elsewhere, and when off, it is the wrapped
  * distributor unchanged. Event-loop confined, like the flow controller that calls it.
  */
-final class LatencyOptimizedDistributor implements StreamByteDistributor {
+final class LatencyOptimizedDistributor extends ForwardingDistributor {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyOptimizedDistributor.class);
     /** Wake-up interval while ACKs arrive: a slow-start round's ACKs come within a few milliseconds. */
     static final long BURST_WAKE_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
@@ -74,7 +74,6 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
     /** A connection found outside the conditions (short RTT, large window) is looked at again after this. */
     static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final StreamByteDistributor delegate;
     private final Http2Connection connection;
     private final long minRttMicros;
     private final long maxCwndBytes;
@@ -105,7 +104,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
      */
     LatencyOptimizedDistributor(StreamByteDistributor delegate, Http2Connection connection, long minRttMicros,
             long maxCwndBytes) {
-        this.delegate = delegate;
+        super(delegate);
         this.connection = connection;
         this.minRttMicros = minRttMicros;
         this.maxCwndBytes = maxCwndBytes;
@@ -129,16 +128,6 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
 
     boolean corked() {
         return corked;
-    }
-
-    @Override
-    public void updateStreamableBytes(StreamState state) {
-        delegate.updateStreamableBytes(state);
-    }
-
-    @Override
-    public void updateDependencyTree(int childStreamId, int parentStreamId, short weight, boolean exclusive) {
-        delegate.updateDependencyTree(childStreamId, parentStreamId, weight, exclusive);
     }
 
     @Override
@@ -360,7 +349,7 @@ final class LatencyOptimizedDistributor implements StreamByteDistributor {
     }
 
     /** An epoll socket: {@code getsockopt(TCP_INFO)} through Netty's raw option, {@code TCP_CORK} through its config. */
-    private static final class EpollSocket implements Socket {
+    static final class EpollSocket implements Socket {
         /** {@code getsockopt(IPPROTO_TCP, TCP_INFO)}: {@code struct tcp_info} up to {@code tcpi_min_rtt}. */
         private static final RawUnixChannelOption TCP_INFO = new RawUnixChannelOption("TCP_INFO", 6, 11, 152);
         // Offsets in struct tcp_info (linux/tcp.h; u32, native byte order).

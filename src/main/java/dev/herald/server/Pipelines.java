@@ -73,10 +73,10 @@ import java.util.function.Supplier;
  *
  * <pre>
  * Each starts with ConnectionLimits, which counts the connection (or marks it refused) and steps aside.
- * TLS:       idle, handshake flush holder (until the handshake is done), ssl, record sizer,
+ * TLS:       idle, send timeout, handshake flush holder (until the handshake is done), ssl, record sizer,
  *            ALPN -> h2:       frame codec, multiplexer(stream handler), observer
  *                 -> http/1.1: http codec, aggregator, chunked writer, Http1Handler
- * cleartext: idle, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
+ * cleartext: idle, send timeout, h2c detection (prior knowledge | Upgrade: h2c | plain HTTP/1.1),
  *            aggregator, chunked writer, Http1Handler
  * </pre>
  */
@@ -105,6 +105,7 @@ final class Pipelines {
                 ch.pipeline()
                         .addLast(server.limits)
                         .addLast(idle(server.config))
+                        .addLast(new SendTimeoutHandler(server))
                         .addLast(new HandshakeFlushHolder(sslHandler.handshakeFuture(),
                                 server.config.sendBuffer() > 0 ? 0 : HandshakeFlushHolder.FIRST_FLIGHT_BYTES))
                         .addLast(sslHandler)
@@ -149,6 +150,7 @@ final class Pipelines {
                 ch.pipeline()
                         .addLast(server.limits)
                         .addLast(idle(c))
+                        .addLast(new SendTimeoutHandler(server))
                         .addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new PriorKnowledge(server)))
                         .addLast(AGGREGATOR, aggregator(server))
                         .addLast(CHUNKED, new ChunkedWriteHandler())
@@ -166,7 +168,8 @@ final class Pipelines {
      * Idle means Herald has written nothing for {@code idle-timeout}: a connection with no open stream and no
      * response in progress. Measured on writes, not reads, so a client that trickles a request head one byte at a
      * time (slowloris) cannot keep the connection alive; long-running streams write heartbeats, and the handlers
-     * never close a connection that still has a stream or request in flight.
+     * never close a connection that still has a stream or request in flight. A response its client stopped taking
+     * is {@code send-timeout}'s ({@link SendTimeoutHandler}, {@link Http2StreamHandler}).
      */
     private static WriteIdleHandler idle(HeraldConfig c) {
         return new WriteIdleHandler(c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -306,8 +309,8 @@ final class Pipelines {
 
     /**
      * The connection's state, with Netty's flow controller and priority-tree distributor, wrapped in the
-     * {@link LatencyOptimizedDistributor} ({@code http2.latency-optimization.*}). Netty's builder makes the same
-     * connection itself unless given one.
+     * {@link LatencyOptimizedDistributor} ({@code http2.latency-optimization.*}) and in {@link Http2WriteProgress}
+     * ({@code send-timeout}). Netty's builder makes the same connection itself unless given one.
      */
     private static Http2Connection connection(HeraldConfig c, Channel ch) {
         DefaultHttp2Connection connection = new DefaultHttp2Connection(true);
@@ -316,7 +319,8 @@ final class Pipelines {
                 TimeUnit.NANOSECONDS.toMicros(c.latencyOptimizationMinRtt().toNanos()),
                 c.latencyOptimizationMaxCwnd());
         distributor.channel(ch);
-        connection.remote().flowController(new DefaultHttp2RemoteFlowController(connection, distributor));
+        connection.remote().flowController(new DefaultHttp2RemoteFlowController(connection,
+                Http2WriteProgress.attach(ch, connection, distributor)));
         return connection;
     }
 

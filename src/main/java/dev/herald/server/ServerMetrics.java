@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Herald's Prometheus metrics: requests by status, bytes sent, open connections and streams, HTTP/2 request body
- * bytes buffered, server push
- * (promised, completed, cancelled, refused, bytes pushed and wasted) and early hints sent.
+ * bytes buffered, responses cut by {@code send-timeout}, server push (promised, completed, cancelled, refused,
+ * bytes pushed and wasted) and early hints sent.
  */
 public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -23,6 +23,9 @@ public final class ServerMetrics {
     final AtomicLong openStreams = new AtomicLong();
     /** HTTP/2 request body bytes held for requests not yet complete, on every connection ({@link BodyBudget}). */
     final AtomicLong bufferedRequestBodies = new AtomicLong();
+    /** {@code herald_send_timeouts_total{scope="connection"}} and {@code {scope="stream"}} (HTTP/2) in Prometheus. */
+    final Counter sendTimeoutConnections;
+    final Counter sendTimeoutStreams;
     // Server push and early hints (herald_push_*_total, herald_early_hints_sent_total in Prometheus)
     final Counter pushPromised;
     final Counter pushCompleted;
@@ -42,6 +45,8 @@ public final class ServerMetrics {
         Gauge.builder("herald.request.body.buffered", bufferedRequestBodies, AtomicLong::get)
                 .description("HTTP/2 request body bytes held for requests not yet complete").baseUnit("bytes")
                 .register(registry);
+        sendTimeoutConnections = sendTimeouts("connection");
+        sendTimeoutStreams = sendTimeouts("stream");
         pushPromised = Counter.builder("herald.push.promised").description("PUSH_PROMISE frames sent")
                 .register(registry);
         pushCompleted = Counter.builder("herald.push.completed")
@@ -60,6 +65,13 @@ public final class ServerMetrics {
                 .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
+    }
+
+    private Counter sendTimeouts(String scope) {
+        return Counter.builder("herald.send.timeouts")
+                .description("Connections closed, and HTTP/2 streams reset, because the client took none of their "
+                        + "bytes for send-timeout")
+                .tag("scope", scope).register(registry);
     }
 
     /** The registry, for features that add their own meters. */

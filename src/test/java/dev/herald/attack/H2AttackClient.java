@@ -153,6 +153,11 @@ final class H2AttackClient implements AutoCloseable {
         return c;
     }
 
+    /** The client's port, as Herald's log lines name the peer. */
+    int localPort() {
+        return socket.getLocalPort();
+    }
+
     synchronized void startReading() {
         if (reader == null) {
             reader = new Thread(this::readLoop, "h2-attack-reader-" + socket.getLocalPort());

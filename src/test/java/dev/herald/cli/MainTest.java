@@ -223,7 +223,7 @@ class MainTest {
         Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
         Path key = Files.writeString(dir.resolve("key.pem"), "x");
         Run run = run("--max-request-body", "64KiB", "--files-cache-max-bytes", "16k",
-                "--shutdown-timeout", "500ms", "--idle-timeout", "2m", "--data-dir", "d",
+                "--shutdown-timeout", "500ms", "--idle-timeout", "2m", "--send-timeout", "30s", "--data-dir", "d",
                 "--cert", cert.toString(), "--tls-key", key.toString(), "--files-cache-control", "no-store",
                 "--access-log=false", "--verbose", "--http-port", "-1");
         assertThat(run.code).as(run.err).isZero();
@@ -232,6 +232,7 @@ class MainTest {
         assertThat(c.fileCacheBytes()).isEqualTo(16_384);
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.sendTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.dataDir()).isEqualTo(Path.of("d"));
         assertThat(c.tlsCert()).contains(cert);
         assertThat(c.tlsKey()).contains(key);

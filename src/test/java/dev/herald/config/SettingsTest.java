@@ -34,7 +34,7 @@ class SettingsTest {
                 "http2.rst-window-seconds", "http2.max-queued-control-frames",
                 "http2.max-consecutive-empty-data-frames",
                 "http2.max-buffered-body-per-connection", "http2.max-buffered-body",
-                "max-uri-length", "max-request-body", "idle-timeout", "shutdown-timeout",
+                "max-uri-length", "max-request-body", "idle-timeout", "send-timeout", "shutdown-timeout",
                 "limits.max-connections", "limits.max-connections-per-ip", "limits.max-topics",
                 "limits.log-interval", "tls.reload-interval",
                 "files.cache-control", "files.immutable-pattern", "files.immutable-cache-control",
@@ -108,6 +108,7 @@ class SettingsTest {
         samples.put("max-uri-length", "4096");
         samples.put("max-request-body", "10k");
         samples.put("idle-timeout", "1m");
+        samples.put("send-timeout", "5s");
         samples.put("shutdown-timeout", "500ms");
         samples.put("limits.max-connections", "100");
         samples.put("limits.max-connections-per-ip", "8");
@@ -194,6 +195,9 @@ class SettingsTest {
         assertThat(DEFAULTS.latencyOptimizationMaxCwnd()).isEqualTo(65_535);
         assertThatThrownBy(() -> Settings.byKey("idle-timeout").orElseThrow().apply(HeraldConfig.builder(), "0s"))
                 .hasMessage("idle-timeout: 0s (expected: a duration > 0 such as 120s)");
+        assertThatThrownBy(() -> Settings.byKey("send-timeout").orElseThrow().apply(HeraldConfig.builder(), "0s"))
+                .hasMessage("send-timeout: 0s (expected: a duration > 0 such as 60s)");
+        assertThat(DEFAULTS.sendTimeout()).as("nginx's send_timeout").isEqualTo(java.time.Duration.ofSeconds(60));
         assertThatThrownBy(() -> Settings.byKey("files.immutable-pattern").orElseThrow()
                 .apply(HeraldConfig.builder(), "(["))
                 .hasMessage("files.immutable-pattern: ([ (expected: a Java regular expression matched against "
