@@ -278,6 +278,18 @@ final class DiskSource {
      * (small), or tagged by its stat and left for the protocol layer to stream (large). See "Files that change
      * while they are read".
      */
+    /**
+     * The ETag of {@code real}'s identity bytes as served: from its stat above the in-memory size, else the hash of
+     * its content (read whole: blocking).
+     */
+    String identityTag(Path real) throws IOException {
+        FileStamp stamp = FileStamp.of(real);
+        if (stamp.size() > maxFileInMemory) {
+            return EntityTags.of(stamp, null);
+        }
+        return EntityTags.of(Files.readAllBytes(real));
+    }
+
     private Variant variant(String encoding, Path real, Variant previous) throws IOException {
         for (int read = 1; ; read++) {
             FileStamp stamp = FileStamp.of(real);

@@ -134,10 +134,19 @@ final class Loads {
                 LOG.warn("{}: cannot serve {}", all.get(0).request(), path.path(), failure);
             }
             for (Exchange exchange : all) {
-                if (exchange.isOpen()) {
-                    exchange.respond(failure == null ? render.apply(exchange.request(), lookup)
-                            : Response.error(500, "internal", "the file could not be read; see the server's log"));
+                if (!exchange.isOpen()) {
+                    continue;
                 }
+                Response answer;
+                try {
+                    answer = failure == null ? render.apply(exchange.request(), lookup) : null;
+                } catch (RuntimeException | Error e) {
+                    // each waiting request is answered, whatever one of them does
+                    LOG.error("{}: cannot answer from {}", exchange.request(), path.path(), e);
+                    answer = null;
+                }
+                exchange.respond(answer != null ? answer
+                        : Response.error(500, "internal", "the file could not be read; see the server's log"));
             }
         }
     }

@@ -185,6 +185,14 @@ public final class StaticFiles implements Handler {
         return true;
     }
 
+    /**
+     * The strong ETag these files send for the identity bytes of {@code file}, a regular file under the root: its
+     * stat's above {@code cache-max-file-size}, else its content's (read whole: blocking). Null for bundled files.
+     */
+    public String identityTag(Path file) throws IOException {
+        return disk == null ? null : disk.identityTag(file.toRealPath());
+    }
+
     /** The strong ETag of the identity bytes the file cache holds for {@code urlPath} (no I/O), or null. */
     public String cachedEtag(String urlPath) {
         Resource r = held(urlPath);

@@ -46,13 +46,21 @@ final class Discovery {
     private static final Pattern COMMENT = Pattern.compile("/\\*.*?\\*/", Pattern.DOTALL);
 
     private final Path root;
+    private final Tagger tags;
     private final Map<String, Preload.Type> found = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new LinkedHashMap<>();
     private final Map<Path, Stamp> stamps = new LinkedHashMap<>();
     private final Map<String, Long> keys = new LinkedHashMap<>();
 
-    private Discovery(Path root) {
+    private Discovery(Path root, Tagger tags) {
         this.root = root;
+        this.tags = tags;
+    }
+
+    /** The ETag the files are served with, for the cache-digest keys: the static files' own rule. */
+    @FunctionalInterface
+    interface Tagger {
+        String etag(Path file) throws IOException;
     }
 
     /** A file's modification time and size: the manifest is rebuilt when any of them changes. */
@@ -90,7 +98,13 @@ final class Discovery {
      */
     static Manifest scan(Path root, Path pageFile, String pagePath, int maxPushes, long maxBytes)
             throws IOException {
-        Discovery d = new Discovery(root);
+        return scan(root, pageFile, pagePath, maxPushes, maxBytes, Discovery::etag);
+    }
+
+    /** {@link #scan(Path, Path, String, int, long)}, the digest keys made of the ETags {@code tags} gives. */
+    static Manifest scan(Path root, Path pageFile, String pagePath, int maxPushes, long maxBytes, Tagger tags)
+            throws IOException {
+        Discovery d = new Discovery(root, tags);
         d.stamps.put(pageFile, Stamp.of(pageFile));
         d.html(pageFile, pagePath);
         List<Map.Entry<String, Preload.Type>> ordered = new ArrayList<>(d.found.entrySet());
@@ -171,8 +185,10 @@ final class Discovery {
     }
 
     /**
-     * The strong ETag the static files send for this file: {@code "} + base64url of the first 16 bytes of the
-     * content's SHA-256 + {@code "} (the formula of {@code dev.herald.files.EntityTags}), read in 64 KiB chunks.
+     * The content ETag the static files send for a file that fits their cache: {@code "} + base64url of the first
+     * 16 bytes of the content's SHA-256 + {@code "} (the formula of {@code dev.herald.files.EntityTags}), read in
+     * 64 KiB chunks. For the handlers that are no {@code StaticFiles}; {@code StaticFiles.identityTag} knows the
+     * rule for larger files too.
      */
     static String etag(Path file) throws IOException {
         java.security.MessageDigest digest;
@@ -206,7 +222,7 @@ final class Discovery {
         }
         found.put(path, type);
         sizes.put(path, Files.size(file));
-        keys.put(path, CacheDigest.key(path, etag(file)));
+        keys.put(path, CacheDigest.key(path, tags.etag(file)));
         stamps.put(file, Stamp.of(file));
         if (type == Preload.Type.STYLE) {
             css(file, path, depth);

@@ -280,7 +280,7 @@ public final class PushingFiles implements Handler {
         blocking.execute(() -> {
             Discovery.Manifest built = null;
             try {
-                built = Discovery.scan(root, page, pagePath, maxPushes, maxBudgetBytes());
+                built = Discovery.scan(root, page, pagePath, maxPushes, maxBudgetBytes(), tagger());
                 synchronized (manifests) {
                     manifests.put(page, built);
                 }
@@ -543,6 +543,18 @@ public final class PushingFiles implements Handler {
         return out;
     }
 
+    /**
+     * The ETags of discovered files for their digest keys: the static files' own (a stat tag above the cache's file
+     * size), so that the keys agree with those of rules and learning, which take the served ETag.
+     */
+    private Discovery.Tagger tagger() {
+        StaticFiles files = cached;
+        return files == null ? Discovery::etag : f -> {
+            String tag = files.identityTag(f);
+            return tag != null ? tag : Discovery.etag(f);
+        };
+    }
+
     /** Adds the digest keys of {@code resources} the file cache knows an ETag for, unless they have one. */
     private void addCachedKeys(List<Preload> resources, Map<String, Long> keys) {
         for (Preload p : resources) {
@@ -764,7 +776,7 @@ public final class PushingFiles implements Handler {
         if (page == null) {
             return List.of();
         }
-        Discovery.Manifest m = Discovery.scan(root, page, urlPath, maxPushes, maxBudgetBytes());
+        Discovery.Manifest m = Discovery.scan(root, page, urlPath, maxPushes, maxBudgetBytes(), tagger());
         synchronized (manifests) {
             manifests.put(page, m);
         }

@@ -374,10 +374,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
         }
         long timeout = server.config.sendTimeout().toNanos();
         long now = ctx.executor().ticker().nanoTime();
-        long waited = now - Math.max(sendWaitStart, progress.lastWrite(id));
+        long since = Math.max(sendWaitStart, progress.lastWrite(id));
+        long waited = now - since;
         if (waited < timeout) {
             scheduleSendCheck(ctx, timeout - waited);
-        } else if (queued && progress.windowShut(id)) {
+        } else if (queued && progress.windowShut(id, since)) {
             sendTimedOut(ctx);
         } else {
             sendWaitStart = now;

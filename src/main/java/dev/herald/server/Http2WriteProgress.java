@@ -27,6 +27,8 @@ final class Http2WriteProgress extends ForwardingDistributor {
     private final Http2Connection.PropertyKey lastWrite;
     private final Ticker ticker;
     private final NotingWriter noting = new NotingWriter();
+    /** When DATA of any stream last went to the connection ({@link Ticker#nanoTime()}). */
+    private long lastAnyWrite = Long.MIN_VALUE;
 
     private Http2WriteProgress(StreamByteDistributor delegate, Http2Connection connection, Ticker ticker) {
         super(delegate);
@@ -60,11 +62,17 @@ final class Http2WriteProgress extends ForwardingDistributor {
         return s != null && connection.remote().flowController().hasFlowControlled(s);
     }
 
-    /** Whether the client's flow-control window for stream {@code id}, its own or the connection's, is used up. */
-    boolean windowShut(int id) {
+    /**
+     * Whether the client's flow-control window holds stream {@code id}: its own window is used up, or the
+     * connection's is and no stream's DATA went out since {@code sinceNanos} (a client that keeps opening the
+     * connection window a little, which other streams ahead of this one take, is reading: not this stream's staller).
+     */
+    boolean windowShut(int id, long sinceNanos) {
         Http2Stream s = connection.stream(id);
         Http2RemoteFlowController flow = connection.remote().flowController();
-        return s != null && (flow.windowSize(s) <= 0 || flow.windowSize(connection.connectionStream()) <= 0);
+        return s != null && (flow.windowSize(s) <= 0
+                || flow.windowSize(connection.connectionStream()) <= 0
+                        && (lastAnyWrite == Long.MIN_VALUE || lastAnyWrite - sinceNanos <= 0));
     }
 
     @Override
@@ -86,6 +94,7 @@ final class Http2WriteProgress extends ForwardingDistributor {
                     stream.setProperty(lastWrite, t);
                 }
                 t.nanos = ticker.nanoTime();
+                lastAnyWrite = t.nanos;
             }
             target.write(stream, numBytes);
         }

@@ -151,8 +151,9 @@ public final class RedisEventLog implements EventLog {
     private static final Duration RETRY = Duration.ofMillis(200);
 
     private static final String APPEND = """
-            local n = redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+            local n = (tonumber(redis.call('HGET', KEYS[3], ARGV[5])) or 0) + 1
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'd', ARGV[3], 'n', n)
+            redis.call('HSET', KEYS[3], ARGV[5], n)
             if ARGV[4] ~= '0' then redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4]) end
             redis.call('SADD', KEYS[2], ARGV[5])
             return id
@@ -590,9 +591,13 @@ public final class RedisEventLog implements EventLog {
         if (!placing.add(key)) {
             return; // the end is being fetched; its answer completes the interest
         }
-        // On the command connection: the reader's is busy in XREAD BLOCK.
-        call(() -> commands.async().xrevrange(key, Range.create("-", "+"), Limit.from(1)))
-                .whenCompleteAsync((last, err) -> {
+        // On the command connection: the reader's is busy in XREAD BLOCK. The append count first: an empty stream
+        // (new, or emptied by max-age) has no entry to take it from, and appends after it show in the last entry.
+        RedisAsyncCommands<String, String> c = commands.async();
+        CompletableFuture<String> appended = call(() -> c.hget(COUNTS, topic));
+        call(() -> c.xrevrange(key, Range.create("-", "+"), Limit.from(1)))
+                .thenCombine(appended, End::new)
+                .whenCompleteAsync((end, err) -> {
                     placing.remove(key);
                     Watch now = watches.get(topic);
                     if (err != null) {
@@ -607,8 +612,10 @@ public final class RedisEventLog implements EventLog {
                         return; // given back meanwhile
                     }
                     if (!cursors.containsKey(key)) {
+                        List<StreamMessage<String, String>> last = end.last();
                         cursors.put(key, last.isEmpty() ? EventId.ZERO : EventId.parse(last.get(0).getId()));
-                        Long n = last.isEmpty() ? null : count(last.get(0));
+                        Long n = last.isEmpty() ? (end.count() == null ? Long.valueOf(0) : parseCount(end.count()))
+                                : count(last.get(0));
                         if (n != null) {
                             counts.put(key, n);
                         }
@@ -807,9 +814,16 @@ public final class RedisEventLog implements EventLog {
         }
     }
 
+    /** What {@link #follow} reads of a stream's end: its last entry (if any) and the topic's append count before. */
+    private record End(List<StreamMessage<String, String>> last, String count) {
+    }
+
     /** The entry's append count (field {@code n}), or null when it has none. */
     private static Long count(StreamMessage<String, String> m) {
-        String n = m.getBody() == null ? null : m.getBody().get("n");
+        return parseCount(m.getBody() == null ? null : m.getBody().get("n"));
+    }
+
+    private static Long parseCount(String n) {
         if (n == null) {
             return null;
         }
