@@ -216,15 +216,10 @@ class SlowReadAttackTest {
 
     /** The first send-timeout line naming {@code peer}, waiting up to {@code timeout} for it. */
     private static Optional<String> awaitLine(LogCapture log, String peer, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        do {
-            Optional<String> line = log.messages().stream()
-                    .filter(m -> m.contains("send-timeout") && m.contains(peer)).findFirst();
-            if (line.isPresent() || System.nanoTime() > deadline) {
-                return line;
-            }
-            Thread.sleep(20);
-        } while (true);
+        java.util.function.Supplier<Optional<String>> line = () -> log.messages().stream()
+                .filter(m -> m.contains("send-timeout") && m.contains(peer)).findFirst();
+        await(() -> line.get().isPresent(), timeout);
+        return line.get();
     }
 
     /** Whether {@code condition} holds within {@code timeout}, looked at every 20 ms. */

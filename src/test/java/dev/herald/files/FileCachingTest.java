@@ -19,7 +19,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Where the work happens (cache hits on the calling thread, misses on the blocking executor), the memory bound,
@@ -382,7 +381,8 @@ class FileCachingTest {
     @Test
     void aLargeFilesFirstRequestReadsNoneOfItsBytes() throws Exception {
         Path io = Path.of("/proc/thread-self/io");
-        assumeTrue(Files.isReadable(io), "needs Linux's per-thread I/O counters");
+        assertThat(Files.isReadable(io)).as("%s: this test needs Linux's per-thread I/O counters (procfs, Linux 3.17+)",
+                io).isTrue();
         Path big = root.resolve("big.iso");
         try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
             f.setLength(256L << 20);
