@@ -173,16 +173,10 @@ public final class StaticFiles implements Handler {
      * {@code no-store}. Only such a response may be pushed (RFC 9113 §8.4: a promised request is cacheable).
      */
     public boolean storable(String urlPath) {
-        if (!(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path)) {
-            return true; // not a file: nothing to say
+        if (policy.allStorable()) {
+            return true; // no path is resolved for the usual configuration: this runs per announced resource
         }
-        for (String directive : policy.forPath(path.path()).split(",")) {
-            String d = directive.strip();
-            if (d.regionMatches(true, 0, "no-store", 0, 8) && (d.length() == 8 || d.charAt(8) == '=')) {
-                return false;
-            }
-        }
-        return true;
+        return !(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path) || policy.storable(path.path());
     }
 
     /**

@@ -112,8 +112,8 @@ public final class PushingFiles implements Handler {
     private final Handler files;
     /** {@code files} when it is the static files (encoded sizes, identity ETags, reading ahead); else null. */
     private final StaticFiles cached;
-    /** Rule resources read ahead once already ({@link #serveWarm}); bounded by the rules in the config. */
-    private final Set<String> warmedRulePaths = ConcurrentHashMap.newKeySet();
+    /** Rules whose resources were read ahead already ({@link #serveWarm}); bounded by the rules in the config. */
+    private final Set<PushRule> warmedRules = ConcurrentHashMap.newKeySet();
     private final Path root;
     private final Executor blocking;
     private final int maxPushes;
@@ -297,7 +297,8 @@ public final class PushingFiles implements Handler {
     /**
      * {@link #serve}, after reading the rule's resources into the file cache on the blocking executor the first
      * time they are needed: their digest keys come from the ETags it holds, so that the first page's cookie names
-     * them too. Each path is read ahead once (one too large for the cache would otherwise be read every time).
+     * them too. Each rule is read ahead once (a file too large for the cache would otherwise be read every time),
+     * so later requests of the rule's pages pay one set lookup.
      */
     private void serveWarm(Exchange exchange, Discovery.Manifest m, PushRule rule, boolean isPage) throws Exception {
         List<String> cold = coldRuleFiles(rule, exchange.request());
@@ -312,11 +313,11 @@ public final class PushingFiles implements Handler {
     }
 
     /**
-     * The files of the rule's resources and same-origin Link targets that the file cache holds no ETag for and that
-     * were not read ahead before (each is taken off that list now).
+     * The files of the rule's resources and same-origin Link targets that the file cache holds no ETag for, the first
+     * time the rule is asked (the rule is then taken off that list); after that none.
      */
     private List<String> coldRuleFiles(PushRule rule, Request request) {
-        if (!digest || cached == null || rule == null) {
+        if (!digest || cached == null || rule == null || !warmedRules.add(rule)) {
             return List.of();
         }
         List<String> paths = new ArrayList<>(rule.resources());
@@ -326,7 +327,7 @@ public final class PushingFiles implements Handler {
         List<String> cold = new ArrayList<>();
         for (String path : paths) {
             String file = withoutQuery(path);
-            if (cached.cachedEtag(file) == null && warmedRulePaths.add(file)) {
+            if (cached.cachedEtag(file) == null) {
                 cold.add(file);
             }
         }

@@ -177,8 +177,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter {
                 resetCode = Http2Error.REFUSED_STREAM.code(); // counted as refused; later writes are dropped
                 ReferenceCountUtil.release(msg);
                 promise.setFailure(new java.nio.channels.ClosedChannelException());
-                c.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL))
-                        .addListener(f -> c.channel().close());
+                c.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
             if (msg instanceof Http2DataFrame d) {

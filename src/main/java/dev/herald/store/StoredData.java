@@ -34,12 +34,14 @@ public final class StoredData {
         if (data.indexOf('\0') >= 0) {
             return "a NUL character"; // Jackson ends the document at a NUL after a root value
         }
+        if (data.isBlank()) {
+            return "empty";
+        }
         try (JsonParser p = FACTORY.createParser(data)) {
-            String problem = oneValue(p, s -> {
+            return oneValue(p, s -> {
                 s.getTextLength(); // parses the whole string: control characters and bad escapes are refused
                 return null;
             });
-            return "the body is empty (expected: a JSON value)".equals(problem) ? "empty" : problem;
         } catch (JsonProcessingException e) {
             return "not JSON: " + e.getOriginalMessage();
         } catch (IOException e) {
