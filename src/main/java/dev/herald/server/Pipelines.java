@@ -360,6 +360,21 @@ final class Pipelines {
             this.server = server;
         }
 
+        /**
+         * Netty closes the connection for an error it ran into while Herald wrote or flushed (INTERNAL_ERROR, "Error
+         * flushing") without a word: only the client learns of it. Such an error is Herald's own fault, never the
+         * client's, so it is logged with its cause.
+         */
+        @Override
+        protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+                                         Http2Exception http2Ex) {
+            if (outbound) {
+                LOG.warn("HTTP/2 connection from {} closed by an error while writing ({})",
+                        ConnectionInfo.of(ctx.channel()).remote, http2Ex == null ? "-" : http2Ex.error(), cause);
+            }
+            super.onConnectionError(ctx, outbound, cause, http2Ex);
+        }
+
         @Override
         protected void handleServerHeaderDecodeSizeError(ChannelHandlerContext ctx, Http2Stream stream) {
             Response response = server.headersTooLarge(ConnectionInfo.of(ctx.channel()).remote,

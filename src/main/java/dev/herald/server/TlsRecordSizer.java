@@ -2,12 +2,14 @@ package dev.herald.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.PendingWriteQueue;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Ticker;
 
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +25,11 @@ import java.util.concurrent.TimeUnit;
  * ({@code ssl_dyn_rec_size_lo 1369}, back to small after 1 s idle, when TCP restarts slow start too).
  *
  * <p>The wrap size is set at each flush (a flush's records are all small or all large): small while the
- * connection's bytes stay within the threshold; the write that crosses it first flushes what is pending.
+ * connection's bytes stay within the threshold. The write that crosses it, and the writes after it, wait here until
+ * the next flush, which sends what came before in small records, then them in large ones. It never flushes from a
+ * write: the HTTP/2 flow controller writes in the middle of walking its priority tree, and a flush there completes
+ * earlier writes, closes their streams and changes the tree under the walk (Netty then ends the connection with
+ * INTERNAL_ERROR, "Error flushing"; nghttp lost a pushed script that way on most page loads).
  *
  * <p>Measured and dropped: holding the flushes asked for during every read until it completes. It made the 103
  * Early Hints client of {@code bench/push} 5-20 ms slower (its assets' first round trip carried less of
@@ -32,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Event-loop confined.
  */
-final class TlsRecordSizer extends ChannelOutboundHandlerAdapter {
+final class TlsRecordSizer extends ChannelDuplexHandler {
     /**
      * Plaintext per small record: with TLS 1.3's 22 bytes of record overhead it fits one segment of a 1500-byte
      * MTU path over IPv6 with TCP timestamps (1,400-byte payload); Cloudflare's value.
@@ -55,6 +61,9 @@ final class TlsRecordSizer extends ChannelOutboundHandlerAdapter {
     private long flushed;
     private long lastFlush;
     private int size;
+    /** The write that crossed the threshold and those after it, until the next flush; null before handlerAdded. */
+    private PendingWriteQueue held;
+    private long heldBytes;
 
     TlsRecordSizer(SslHandler ssl) {
         this.ssl = ssl;
@@ -66,17 +75,20 @@ final class TlsRecordSizer extends ChannelOutboundHandlerAdapter {
         lastFlush = ticker.nanoTime();
         size = SMALL;
         ssl.setWrapDataSize(SMALL);
+        held = new PendingWriteQueue(ctx);
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         int n = msg instanceof ByteBuf b ? b.readableBytes()
                 : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
-        if (size == SMALL && written > 0 && flushed + written + n > BOOST_AFTER
+        if (!held.isEmpty() || size == SMALL && written > 0 && flushed + written + n > BOOST_AFTER
                 && ticker.nanoTime() - lastFlush < IDLE_NANOS) {
-            // This write takes the connection past the threshold: what is pending goes now, in small records, and
-            // the rest in large ones (one flush of 64 KiB would otherwise be all small).
-            flush(ctx);
+            // This write takes the connection past the threshold: what is pending goes at the next flush in small
+            // records, this write and the rest in large ones (one flush of 64 KiB would otherwise be all small).
+            held.add(msg, promise);
+            heldBytes += n;
+            return;
         }
         written += n;
         ctx.write(msg, promise);
@@ -84,6 +96,16 @@ final class TlsRecordSizer extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        sizeAndFlush(ctx);
+        if (!held.isEmpty()) {
+            written = heldBytes;
+            heldBytes = 0;
+            held.removeAndWriteAll();
+            sizeAndFlush(ctx);
+        }
+    }
+
+    private void sizeAndFlush(ChannelHandlerContext ctx) {
         if (written > 0) {
             long now = ticker.nanoTime();
             if (now - lastFlush >= IDLE_NANOS) {
@@ -99,5 +121,34 @@ final class TlsRecordSizer extends ChannelOutboundHandlerAdapter {
             written = 0;
         }
         ctx.flush();
+    }
+
+    /** Held writes keep their place before a close, as if they had gone on at once (a close does not flush). */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        releaseHeld();
+        ctx.close(promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseHeld();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (held != null && !held.isEmpty()) {
+            heldBytes = 0;
+            held.removeAndFailAll(new ClosedChannelException());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void releaseHeld() {
+        if (held != null && !held.isEmpty()) {
+            written += heldBytes;
+            heldBytes = 0;
+            held.removeAndWriteAll();
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.herald.config.HeraldConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -42,8 +43,13 @@ class TlsRecordSizerTest {
         int first = (int) TlsRecordSizer.BOOST_AFTER - 1 - 10 * 1024;
         assertThat(recordsOf(server, first)).allMatch(n -> n <= TlsRecordSizer.SMALL + OVERHEAD)
                 .hasSize((first + TlsRecordSizer.SMALL - 1) / TlsRecordSizer.SMALL);
-        server.write(Unpooled.wrappedBuffer(new byte[8 * 1024]));
-        List<Integer> crossing = recordsOf(server, 16 * 1024);
+        ChannelFuture below = server.write(Unpooled.wrappedBuffer(new byte[8 * 1024]));
+        server.write(Unpooled.wrappedBuffer(new byte[16 * 1024]));
+        // Never a flush from a write: the HTTP/2 flow controller writes in the middle of walking its priority tree,
+        // and a flush there completes writes and closes their streams under the walk.
+        assertThat(below.isDone()).as("the write below the threshold, before any flush").isFalse();
+        assertThat(server.outboundMessages()).isEmpty();
+        List<Integer> crossing = recordsOf(server, 0);
         assertThat(crossing.subList(0, 6)).allMatch(n -> n <= TlsRecordSizer.SMALL + OVERHEAD);
         assertThat(crossing.subList(6, crossing.size())).containsExactly(TlsRecordSizer.LARGE + OVERHEAD);
         List<Integer> bulk = recordsOf(server, 100 * 1024);
