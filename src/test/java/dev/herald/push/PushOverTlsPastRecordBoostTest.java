@@ -4,16 +4,25 @@ import ch.qos.logback.classic.Level;
 import dev.herald.config.HeraldConfig;
 import dev.herald.testing.ExternalTool;
 import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.JdkClient;
 import dev.herald.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -76,6 +85,31 @@ class PushOverTlsPastRecordBoostTest {
                 }
             }
             assertThat(log.messages(Level.WARN)).isEmpty();
+        }
+    }
+
+    @Test
+    void javaHttpClientGetsEveryPushWithItsBytesOnEveryNewConnection() throws Exception {
+        Path root = HERALD.scratch().resolve("root");
+        for (int load = 0; load < 10; load++) {
+            HttpClient client = JdkClient.builder(HERALD.certificate()).version(HttpClient.Version.HTTP_2).build();
+            Map<String, CompletableFuture<HttpResponse<byte[]>>> pushes = new ConcurrentHashMap<>();
+            HttpResponse.PushPromiseHandler<byte[]> handler = (initiating, promised, acceptor) ->
+                    pushes.put(promised.uri().getPath(), acceptor.apply(HttpResponse.BodyHandlers.ofByteArray()));
+
+            HttpResponse<byte[]> page = client.sendAsync(HttpRequest.newBuilder(
+                            URI.create("https://127.0.0.1:" + HERALD.tlsPort() + "/index.html")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray(), handler).get(20, TimeUnit.SECONDS);
+
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).isEqualTo(Files.readAllBytes(root.resolve("index.html")));
+            assertThat(pushes.keySet()).as("load %d", load).containsExactlyInAnyOrder(ASSETS);
+            for (Map.Entry<String, CompletableFuture<HttpResponse<byte[]>>> e : pushes.entrySet()) {
+                HttpResponse<byte[]> r = e.getValue().get(20, TimeUnit.SECONDS);
+                assertThat(r.statusCode()).as("load %d: %s", load, e.getKey()).isEqualTo(200);
+                assertThat(r.body()).as("load %d: %s", load, e.getKey())
+                        .isEqualTo(Files.readAllBytes(root.resolve(e.getKey().substring(1))));
+            }
         }
     }
 
