@@ -17,21 +17,22 @@ import java.util.concurrent.atomic.AtomicReference;
  * A TCP proxy in front of a redis-server, for the faults a real Redis cannot be made to show on cue. Armed with
  * {@link #dropReplyToNextEval()}, it forwards the next {@code EVAL} a client sends to Redis, then swallows Redis's
  * reply and closes that connection on both sides: Redis ran the command, the client never hears of it.
- * {@link #refuse(boolean)} cuts every connection and closes new ones at once, while Redis itself stays up.
+ * {@link #refuse(boolean)} cuts every connection and stops listening (a connect is refused, as with Redis down),
+ * while Redis itself stays up.
  */
 final class ReplyDroppingProxy implements AutoCloseable {
     /** How an {@code EVAL} starts on the wire (RESP: a bulk string of 4 bytes). */
     private static final byte[] EVAL = "$4\r\nEVAL\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final ServerSocket server;
+    private volatile ServerSocket server;
+    private final int port;
     private final int redisPort;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     /** Completed once the reply to the armed EVAL was dropped; null while not armed. */
     private final AtomicReference<CompletableFuture<Void>> armed = new AtomicReference<>();
-    private volatile boolean refusing;
-
     private ReplyDroppingProxy(ServerSocket server, int redisPort) {
         this.server = server;
+        this.port = server.getLocalPort();
         this.redisPort = redisPort;
     }
 
@@ -39,13 +40,13 @@ final class ReplyDroppingProxy implements AutoCloseable {
     static ReplyDroppingProxy start(int redisPort) throws IOException {
         ReplyDroppingProxy proxy = new ReplyDroppingProxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
                 redisPort);
-        daemon("proxy-accept-" + redisPort, proxy::accept);
+        daemon("proxy-accept-" + redisPort, () -> proxy.accept(proxy.server));
         return proxy;
     }
 
     /** The URL a log opens to go through the proxy. */
     String url() {
-        return "redis://127.0.0.1:" + server.getLocalPort();
+        return "redis://127.0.0.1:" + port;
     }
 
     /**
@@ -60,11 +61,21 @@ final class ReplyDroppingProxy implements AutoCloseable {
         return dropped;
     }
 
-    /** With {@code true}, closes every connection and every new one at once; with {@code false}, forwards again. */
-    void refuse(boolean refuse) {
-        refusing = refuse;
+    /**
+     * With {@code true}, closes every connection and stops listening, so that a client's connect is refused: a client
+     * never gets a connection it could write to. (Accepting and closing at once left a client a moment in which it
+     * wrote a command to a connection about to close.) With {@code false}, listens on the same port again.
+     */
+    void refuse(boolean refuse) throws IOException {
         if (refuse) {
+            closeQuietly(server);
             sockets.forEach(ReplyDroppingProxy::closeQuietly);
+        } else if (server.isClosed()) {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+            server = s;
+            daemon("proxy-accept-" + redisPort, () -> accept(s));
         }
     }
 
@@ -74,17 +85,13 @@ final class ReplyDroppingProxy implements AutoCloseable {
         sockets.forEach(ReplyDroppingProxy::closeQuietly);
     }
 
-    private void accept() {
-        while (!server.isClosed()) {
+    private void accept(ServerSocket listening) {
+        while (!listening.isClosed()) {
             Socket client;
             try {
-                client = server.accept();
+                client = listening.accept();
             } catch (IOException e) {
                 return; // closed
-            }
-            if (refusing) {
-                closeQuietly(client);
-                continue;
             }
             try {
                 Socket redis = new Socket(InetAddress.getLoopbackAddress(), redisPort);
