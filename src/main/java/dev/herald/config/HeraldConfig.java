@@ -620,7 +620,7 @@ public final class HeraldConfig {
         private Duration idleTimeout = Duration.ofSeconds(120);
         private Duration sendTimeout = Duration.ofSeconds(60);
         private Duration handshakeTimeout = Duration.ofSeconds(10);
-        private String cacheControl = "no-cache";
+        private String cacheControl = "max-age=60";
         private String immutablePattern = ".*[.-][0-9a-f]{8,}\\.[A-Za-z0-9]+";
         private String immutableCacheControl = "public, max-age=31536000, immutable";
         private long fileCacheBytes = 32L << 20;

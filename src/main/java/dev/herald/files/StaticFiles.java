@@ -180,6 +180,18 @@ public final class StaticFiles implements Handler {
     }
 
     /**
+     * Whether a client may use its stored response for {@code urlPath} without revalidating it first (no
+     * {@code no-store}, {@code no-cache} or {@code max-age=0}): only then is a copy that 103 Early Hints fetched of
+     * use to a browser, which keeps it in its HTTP cache.
+     */
+    public boolean reusable(String urlPath) {
+        if (policy.allReusable()) {
+            return true;
+        }
+        return !(PathResolver.resolve(urlPath) instanceof PathResolver.Accepted path) || policy.reusable(path.path());
+    }
+
+    /**
      * The strong ETag these files send for the identity bytes of {@code file}, a regular file under the root: its
      * stat's above {@code cache-max-file-size}, else its content's (read whole: blocking). Null for bundled files.
      */

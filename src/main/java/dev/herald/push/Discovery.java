@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +49,8 @@ final class Discovery {
     private final Path root;
     private final Tagger tags;
     private final Map<String, Preload.Type> found = new LinkedHashMap<>();
+    /** The CORS mode of a found path whose element had a {@code crossorigin} attribute. */
+    private final Map<String, String> cors = new HashMap<>();
     private final Map<String, Long> sizes = new LinkedHashMap<>();
     private final Map<Path, Stamp> stamps = new LinkedHashMap<>();
     private final Map<String, Long> keys = new LinkedHashMap<>();
@@ -117,6 +120,10 @@ final class Discovery {
             Preload p;
             try {
                 p = Preload.of(e.getKey(), e.getValue()).size(size);
+                String mode = d.cors.get(e.getKey());
+                if (mode != null) {
+                    p = p.cors(mode);
+                }
             } catch (IllegalArgumentException bad) {
                 LOG.debug("{}: {} cannot be announced: {}", pagePath, e.getKey(), bad.getMessage());
                 continue; // one odd reference must not cost the page its whole manifest
@@ -138,21 +145,37 @@ final class Discovery {
         }
         Document doc = Jsoup.parse(file.toFile(), StandardCharsets.UTF_8.name(), "");
         for (Element e : doc.select("link[rel][href], script[src]")) {
+            if (e.closest("noscript") != null) {
+                continue; // what a browser without scripts would load: one that uses the hints runs scripts
+            }
+            String mode = corsMode(e);
             if (e.tagName().equals("script")) {
                 boolean module = "module".equalsIgnoreCase(e.attr("type").trim());
-                add(urlPath, e.attr("src"), module ? Preload.Type.MODULE : Preload.Type.SCRIPT, 0);
+                add(urlPath, e.attr("src"), module ? Preload.Type.MODULE : Preload.Type.SCRIPT, 0, mode);
                 continue;
             }
             List<String> rels = List.of(e.attr("rel").toLowerCase(Locale.ROOT).trim().split("\\s+"));
             String href = e.attr("href");
             if (rels.contains("stylesheet") && !rels.contains("alternate")) {
-                add(urlPath, href, Preload.Type.STYLE, 0);
+                add(urlPath, href, Preload.Type.STYLE, 0, mode);
             } else if (rels.contains("modulepreload")) {
-                add(urlPath, href, Preload.Type.MODULE, 0);
+                add(urlPath, href, Preload.Type.MODULE, 0, mode);
             } else if (rels.contains("preload")) {
-                add(urlPath, href, typeOfAs(e.attr("as"), href), 0);
+                add(urlPath, href, typeOfAs(e.attr("as"), href), 0, mode);
             }
         }
+    }
+
+    /**
+     * The CORS mode an element's {@code crossorigin} attribute asks for (HTML: {@code use-credentials}, or
+     * {@code anonymous} for any other value, an empty one too); null without the attribute.
+     */
+    static String corsMode(Element e) {
+        if (!e.hasAttr("crossorigin")) {
+            return null;
+        }
+        return Preload.USE_CREDENTIALS.equalsIgnoreCase(e.attr("crossorigin").trim()) ? Preload.USE_CREDENTIALS
+                : Preload.ANONYMOUS;
     }
 
     private static Preload.Type typeOfAs(String as, String href) {
@@ -209,6 +232,10 @@ final class Discovery {
 
     /** Resolves {@code ref} against the URL path of the file that names it, and records it if it is ours. */
     private void add(String basePath, String ref, Preload.Type type, int depth) throws IOException {
+        add(basePath, ref, type, depth, null);
+    }
+
+    private void add(String basePath, String ref, Preload.Type type, int depth, String corsMode) throws IOException {
         if (found.size() >= MAX_DEPENDENCIES) {
             return;
         }
@@ -221,6 +248,9 @@ final class Discovery {
             return;
         }
         found.put(path, type);
+        if (corsMode != null) {
+            cors.put(path, corsMode);
+        }
         sizes.put(path, Files.size(file));
         keys.put(path, CacheDigest.key(path, tags.etag(file)));
         stamps.put(file, Stamp.of(file));

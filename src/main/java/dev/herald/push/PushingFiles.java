@@ -358,7 +358,7 @@ public final class PushingFiles implements Handler {
         Map<String, Long> keys = new LinkedHashMap<>(m == null ? Map.of() : m.keys());
         List<Preload> fromRule = ruleResources(rule);
         List<Preload> ruleLinks = ruleLinks(rule, request);
-        List<Preload> all = storableOnly(encodedSizes(merge(fromRule, m == null ? List.of() : pushable(m.resources()),
+        List<Preload> all = cacheableOnly(encodedSizes(merge(fromRule, m == null ? List.of() : pushable(m.resources()),
                 ruleLinks, learned(isPage ? request.path() : null, keys)), request));
         CacheDigest held = digest ? heldDigest(request) : CacheDigest.EMPTY;
         if (digest) {
@@ -454,16 +454,22 @@ public final class PushingFiles implements Handler {
     }
 
     /**
-     * The resources, those whose responses a client may not store ({@code cache-control: no-store}) hint-only:
-     * a promised request must be cacheable (RFC 9113 §8.4), and a push nobody may keep is waste.
+     * The resources, those whose responses a client may not store ({@code cache-control: no-store}) never pushed:
+     * a promised request must be cacheable (RFC 9113 §8.4), and a push nobody may keep is waste. Those a client
+     * must revalidate before each use (also {@code no-cache}, {@code max-age=0}) are left out of the 103 Early
+     * Hints: a browser keeps what early hints fetched in its HTTP cache only, so it would fetch or revalidate them
+     * again (measured with Chromium); they stay on the final response's Link lines, which the page's own preloads
+     * use.
      */
-    private List<Preload> storableOnly(List<Preload> resources) {
+    private List<Preload> cacheableOnly(List<Preload> resources) {
         if (cached == null) {
             return resources;
         }
         List<Preload> out = new ArrayList<>(resources.size());
         for (Preload p : resources) {
-            out.add(p.push() && !cached.storable(withoutQuery(p.path())) ? p.noPush() : p);
+            String path = withoutQuery(p.path());
+            Preload q = p.push() && !cached.storable(path) ? p.noPush() : p;
+            out.add(cached.reusable(path) ? q : q.notEarly());
         }
         return out;
     }
@@ -477,7 +483,7 @@ public final class PushingFiles implements Handler {
     private static List<Preload> pushable(List<Preload> resources) {
         List<Preload> out = new ArrayList<>(resources.size());
         for (Preload p : resources) {
-            out.add(Preload.of(p.path(), p.type()).size(p.size()));
+            out.add(p.pushable());
         }
         return out;
     }
@@ -605,7 +611,7 @@ public final class PushingFiles implements Handler {
         List<Integer> left = new ArrayList<>();
         for (int i = 0; i < out.length; i++) {
             Preload p = resources.get(i);
-            Preload q = Preload.of(p.path(), p.type()).size(p.size());
+            Preload q = p.pushable();
             out[i] = p.push() && p.size() >= 0 && maxPushes > 0 ? q : q.noPush();
             if (out[i].push()) {
                 left.add(i);

@@ -85,14 +85,18 @@ abstract class AbstractExchange implements Exchange {
             return;
         }
         List<String> values = new ArrayList<>(rest.size());
+        List<String> early = new ArrayList<>(rest.size());
         List<String> paths = new ArrayList<>(rest.size());
         for (Preload p : rest) {
             values.add(p.linkValue());
+            if (p.early()) {
+                early.add(p.linkValue());
+            }
             paths.add(p.path());
         }
         links = values;
         linkPaths = paths;
-        if (earlyHintsAllowed() && earlyHints(values)) {
+        if (!early.isEmpty() && earlyHintsAllowed() && earlyHints(early)) {
             server.metrics.earlyHintsSent.increment();
         }
     }

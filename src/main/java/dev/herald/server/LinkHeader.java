@@ -222,6 +222,7 @@ public final class LinkHeader {
         boolean noPush;
         boolean malformed;
         String as;
+        String cors;
 
         void set(String name, String paramValue) {
             switch (name) {
@@ -235,6 +236,8 @@ public final class LinkHeader {
                 }
                 case "as" -> as = paramValue == null ? null : paramValue.toLowerCase(Locale.ROOT);
                 case "nopush" -> noPush = true;
+                case "crossorigin" -> cors = paramValue != null && paramValue.trim().equalsIgnoreCase(
+                        Preload.USE_CREDENTIALS) ? Preload.USE_CREDENTIALS : Preload.ANONYMOUS;
                 default -> {
                 }
             }
@@ -247,6 +250,9 @@ public final class LinkHeader {
             Preload.Type type = module ? Preload.Type.MODULE : typeOf(as, path);
             try {
                 Preload p = Preload.of(path, type);
+                if (cors != null) {
+                    p = p.cors(cors);
+                }
                 return noPush ? p.noPush() : p;
             } catch (IllegalArgumentException e) {
                 return null;

@@ -75,8 +75,12 @@ public final class Preload {
     private final boolean push;
     private final long size;
     private final int round;
+    /** The element's CORS mode: null for the type's own, {@code anonymous} or {@code use-credentials}. */
+    private final String cors;
+    /** Whether it goes in the 103 Early Hints (it always goes on the final response). */
+    private final boolean early;
 
-    private Preload(String path, Type type, boolean push, long size, int round) {
+    private Preload(String path, Type type, boolean push, long size, int round, String cors, boolean early) {
         this.path = Objects.requireNonNull(path, "path");
         this.type = Objects.requireNonNull(type, "type");
         if (!path.startsWith("/") || path.startsWith("//")) {
@@ -91,28 +95,42 @@ public final class Preload {
         if (round < 0) {
             throw new IllegalArgumentException("round: " + round + " (expected: >= 0)");
         }
+        if (cors != null && !cors.equals(ANONYMOUS) && !cors.equals(USE_CREDENTIALS)) {
+            throw new IllegalArgumentException("cors: " + cors + " (expected: anonymous or use-credentials)");
+        }
         this.push = push;
         this.size = size;
         this.round = round;
+        this.cors = cors;
+        this.early = early;
     }
+
+    /** The CORS modes of an element's {@code crossorigin} attribute. */
+    public static final String ANONYMOUS = "anonymous";
+    public static final String USE_CREDENTIALS = "use-credentials";
 
     /** A resource that may be pushed; its type from the extension. */
     public static Preload of(String path) {
-        return new Preload(path, Type.ofPath(path), true, -1, 0);
+        return new Preload(path, Type.ofPath(path), true, -1, 0, null, true);
     }
 
     public static Preload of(String path, Type type) {
-        return new Preload(path, type, true, -1, 0);
+        return new Preload(path, type, true, -1, 0, null, true);
     }
 
     /** The same resource, hinted but never pushed. */
     public Preload noPush() {
-        return new Preload(path, type, false, size, round);
+        return new Preload(path, type, false, size, round, cors, early);
+    }
+
+    /** The same resource, pushable in round 0: where a budget starts over. */
+    public Preload pushable() {
+        return new Preload(path, type, true, size, 0, cors, early);
     }
 
     /** The same resource with its size in bytes (for budgets; -1 when unknown). */
     public Preload size(long bytes) {
-        return new Preload(path, type, push, bytes, round);
+        return new Preload(path, type, push, bytes, round, cors, early);
     }
 
     /**
@@ -120,7 +138,29 @@ public final class Preload {
      * {@code n > 0} only if the page's response has still not started once round {@code n - 1} is written.
      */
     public Preload round(int n) {
-        return new Preload(path, type, push, size, n);
+        return new Preload(path, type, push, size, n, cors, early);
+    }
+
+    /**
+     * The same resource fetched in the CORS mode of its element's {@code crossorigin} attribute ({@link #ANONYMOUS}
+     * or {@link #USE_CREDENTIALS}): a browser reuses a preload only if the modes match.
+     */
+    public Preload cors(String mode) {
+        return new Preload(path, type, push, size, round, mode, early);
+    }
+
+    /**
+     * The same resource, left out of the 103 Early Hints (still on the final response): a browser stores what
+     * early hints fetched in its HTTP cache only, and must revalidate or refetch it there when its
+     * {@code cache-control} says {@code no-cache} or {@code no-store}.
+     */
+    public Preload notEarly() {
+        return new Preload(path, type, push, size, round, cors, false);
+    }
+
+    /** Whether it goes in the 103 Early Hints. */
+    public boolean early() {
+        return early;
     }
 
     public String path() {
@@ -153,7 +193,7 @@ public final class Preload {
     /**
      * The Link field value: {@code </a.css>; rel=preload; as=style}; module scripts use
      * {@code rel=modulepreload}; fonts and fetches carry {@code crossorigin} (they are fetched in CORS mode, and a
-     * preload without it would not be reused).
+     * preload without it would not be reused), and so does any resource whose element had it, with its value.
      */
     public String linkValue() {
         StringBuilder sb = new StringBuilder().append('<').append(path).append('>');
@@ -162,7 +202,9 @@ public final class Preload {
         } else {
             sb.append("; rel=preload; as=").append(type.as());
         }
-        if (type == Type.FONT || type == Type.FETCH) {
+        if (USE_CREDENTIALS.equals(cors)) {
+            sb.append("; crossorigin=use-credentials");
+        } else if (cors != null || type == Type.FONT || type == Type.FETCH) {
             sb.append("; crossorigin");
         }
         return sb.toString();
@@ -171,16 +213,16 @@ public final class Preload {
     @Override
     public boolean equals(Object o) {
         return o instanceof Preload p && p.path.equals(path) && p.type == type && p.push == push && p.size == size
-                && p.round == round;
+                && p.round == round && Objects.equals(p.cors, cors) && p.early == early;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(path, type, push, size, round);
+        return Objects.hash(path, type, push, size, round, cors, early);
     }
 
     @Override
     public String toString() {
-        return linkValue() + (push ? (round > 0 ? "; round=" + round : "") : "; nopush");
+        return linkValue() + (push ? (round > 0 ? "; round=" + round : "") : "; nopush") + (early ? "" : "; not-early");
     }
 }

@@ -45,7 +45,7 @@ class ClasspathFilesTest {
         assertThat(ex.header("content-type")).isEqualTo("text/plain; charset=utf-8");
         assertThat(ex.header("etag")).isEqualTo(EntityTags.of(resource("sites/basic/hello.txt")));
         assertThat(ex.header("last-modified")).endsWith(" GMT");
-        assertThat(ex.header("cache-control")).isEqualTo("no-cache");
+        assertThat(ex.header("cache-control")).isEqualTo("max-age=60");
     }
 
     @ParameterizedTest

@@ -58,7 +58,7 @@ class StaticFilesTest {
         assertThat(ex.header("content-type")).isEqualTo("text/plain; charset=utf-8");
         assertThat(ex.header("etag")).isEqualTo(EntityTags.of(HELLO.getBytes(StandardCharsets.UTF_8)));
         assertThat(ex.header("last-modified")).isEqualTo(MODIFIED_HTTP);
-        assertThat(ex.header("cache-control")).isEqualTo("no-cache");
+        assertThat(ex.header("cache-control")).isEqualTo("max-age=60");
         assertThat(ex.header("accept-ranges")).isEqualTo("bytes");
         assertThat(ex.header("vary")).isNull();
         assertThat(ex.header("content-encoding")).isNull();
@@ -210,7 +210,7 @@ class StaticFilesTest {
     @Test
     void fingerprintedFilesAreImmutable() throws Exception {
         assertThat(get("/app.0123abcd.js").header("cache-control")).isEqualTo("public, max-age=31536000, immutable");
-        assertThat(get("/hello.txt").header("cache-control")).isEqualTo("no-cache");
+        assertThat(get("/hello.txt").header("cache-control")).isEqualTo("max-age=60");
     }
 
     @Test
@@ -239,7 +239,7 @@ class StaticFilesTest {
         assertThat(ex.response().file()).isNull();
         assertThat(ex.header("etag")).isEqualTo(etag);
         assertThat(ex.header("last-modified")).isEqualTo(MODIFIED_HTTP);
-        assertThat(ex.header("cache-control")).isEqualTo("no-cache");
+        assertThat(ex.header("cache-control")).isEqualTo("max-age=60");
     }
 
     @ParameterizedTest

@@ -77,6 +77,34 @@ class DiscoveryTest {
     }
 
     @Test
+    void anElementsCrossoriginGoesOnItsLinkLineAndNoscriptIsSkipped(@TempDir Path root) throws Exception {
+        for (String f : List.of("a.css", "b.css", "c.js", "d.js", "e.js", "nos.css", "f.woff2")) {
+            Files.writeString(root.resolve(f), "/* " + f + " */");
+        }
+        Files.writeString(root.resolve("index.html"), """
+                <!doctype html><html><head>
+                <link rel="stylesheet" href="a.css" crossorigin>
+                <link rel="stylesheet" href="b.css">
+                <script src="c.js" crossorigin="use-credentials" defer></script>
+                <script src="d.js" crossorigin="bogus" defer></script>
+                <script type="module" src="e.js"></script>
+                <link rel="preload" href="f.woff2" as="font" crossorigin="USE-CREDENTIALS">
+                <noscript><link rel="stylesheet" href="nos.css"></noscript>
+                </head><body></body></html>
+                """);
+
+        Discovery.Manifest m = Discovery.scan(root, root.resolve("index.html"), "/", 10, 1 << 20);
+
+        assertThat(m.resources()).extracting(Preload::linkValue).containsExactly(
+                "</a.css>; rel=preload; as=style; crossorigin",
+                "</b.css>; rel=preload; as=style",
+                "</f.woff2>; rel=preload; as=font; crossorigin=use-credentials",
+                "</c.js>; rel=preload; as=script; crossorigin=use-credentials",
+                "</d.js>; rel=preload; as=script; crossorigin",
+                "</e.js>; rel=modulepreload");
+    }
+
+    @Test
     void onlySameOriginPathsCount() {
         assertThat(Discovery.sameOriginPath("/a/page.html", "x.css")).isEqualTo("/a/x.css");
         assertThat(Discovery.sameOriginPath("/a/", "../b.js?v=2#frag")).isEqualTo("/b.js?v=2");

@@ -26,6 +26,16 @@ class LinkHeaderTest {
     }
 
     @Test
+    void keepsTheCrossoriginModeOnTheLinkLine() {
+        assertThat(LinkHeader.preloads("</a.css>; rel=preload; as=style; crossorigin, "
+                        + "</b.js>; rel=preload; as=script; crossorigin=\"use-credentials\", </c.js>; rel=preload; as=script",
+                "https", null)).extracting(Preload::linkValue).containsExactly(
+                "</a.css>; rel=preload; as=style; crossorigin",
+                "</b.js>; rel=preload; as=script; crossorigin=use-credentials",
+                "</c.js>; rel=preload; as=script");
+    }
+
+    @Test
     void nopushMakesAHintOnly() {
         List<Preload> preloads = LinkHeader.preloads("</a.css>; rel=preload; as=style; nopush", "https", null);
         assertThat(preloads).hasSize(1);

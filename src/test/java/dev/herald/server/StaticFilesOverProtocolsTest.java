@@ -46,7 +46,7 @@ class StaticFilesOverProtocolsTest {
         assertThat(r.header("content-length")).isEqualTo("14");
         assertThat(r.header("etag")).matches("\"[^\"]+\"");
         assertThat(r.header("last-modified")).endsWith("GMT");
-        assertThat(r.header("cache-control")).isEqualTo("no-cache");
+        assertThat(r.header("cache-control")).isEqualTo("max-age=60");
     }
 
     @ParameterizedTest(name = "{0}")
