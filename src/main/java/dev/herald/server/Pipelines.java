@@ -362,17 +362,32 @@ final class Pipelines {
 
         /**
          * Netty closes the connection for an error it ran into while Herald wrote or flushed (INTERNAL_ERROR, "Error
-         * flushing") without a word: only the client learns of it. Such an error is Herald's own fault, never the
-         * client's, so it is logged with its cause.
+         * flushing") without a word: only the client learns of it. Such an error is Herald's own fault, so it is
+         * logged with its cause; a failed write to a connection the client reset or Herald closed (an I/O error
+         * somewhere in the chain) is the client's doing or expected, and is only debug.
          */
         @Override
         protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
                                          Http2Exception http2Ex) {
             if (outbound) {
-                LOG.warn("HTTP/2 connection from {} closed by an error while writing ({})",
-                        ConnectionInfo.of(ctx.channel()).remote, http2Ex == null ? "-" : http2Ex.error(), cause);
+                if (causedByIo(cause)) {
+                    LOG.debug("HTTP/2 connection from {} failed while writing: {}",
+                            ConnectionInfo.of(ctx.channel()).remote, cause.toString());
+                } else {
+                    LOG.warn("HTTP/2 connection from {} closed by an error while writing ({})",
+                            ConnectionInfo.of(ctx.channel()).remote, http2Ex == null ? "-" : http2Ex.error(), cause);
+                }
             }
             super.onConnectionError(ctx, outbound, cause, http2Ex);
+        }
+
+        static boolean causedByIo(Throwable cause) {
+            for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof java.io.IOException) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
