@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import dev.herald.testing.HeraldExtension;
+import dev.herald.testing.HttpResult;
 import dev.herald.testing.RawHttp1;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -9,6 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,6 +75,51 @@ class Http1RequestRulesTest {
                 + "Transfer-Encoding: chunked\r\n\r\n5;" + "e".repeat(20_000) + "\r\nhello\r\n0\r\n\r\n");
         assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(400);
         assertThat(raw).contains("chunk-size line");
+    }
+
+    @Test
+    void aTransferCodingOtherThanChunkedIsNotImplemented() throws Exception {
+        SMUGGLED.set(0);
+        for (String coding : List.of("gzip, chunked", "x-custom, chunked", "deflate,chunked")) {
+            // Read as plain bytes before: a gzip body labelled so reached the handler as its compressed bytes.
+            String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /smuggled HTTP/1.1\r\nHost: x\r\n"
+                    + "Transfer-Encoding: " + coding + "\r\nContent-Type: text/plain\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(501);
+            assertThat(raw).contains("\"error\":\"not implemented\"").contains("is not supported (only chunked)");
+        }
+        assertThat(SMUGGLED).hasValue(0);
+        String chunked = RawHttp1.exchange(HERALD.httpPort(), "POST /smuggled HTTP/1.1\r\nHost: x\r\n"
+                + "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+                + "5\r\nhello\r\n0\r\n\r\n");
+        assertThat(RawHttp1.status(chunked)).as(chunked).isEqualTo(204);
+    }
+
+    @Test
+    void aCompressedRequestBodyIsUnsupportedMediaTypeNamingWhatIsAccepted() throws Exception {
+        SMUGGLED.set(0);
+        String raw = RawHttp1.exchange(HERALD.httpPort(), "POST /smuggled HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Encoding: gzip\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\nhello");
+        assertThat(RawHttp1.status(raw)).as(raw).isEqualTo(415);
+        assertThat(raw.toLowerCase(java.util.Locale.ROOT)).contains("accept-encoding: identity");
+        assertThat(raw).contains("the request body is encoded as gzip");
+        assertThat(SMUGGLED).hasValue(0);
+        String identity = RawHttp1.exchange(HERALD.httpPort(), "POST /smuggled HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Encoding: identity\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\nhello");
+        assertThat(RawHttp1.status(identity)).as(identity).isEqualTo(204);
+        String noBody = RawHttp1.exchange(HERALD.httpPort(), "GET /smuggled HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Encoding: gzip\r\nConnection: close\r\n\r\n");
+        assertThat(RawHttp1.status(noBody)).as("no body, nothing to decode: %s", noBody).isEqualTo(204);
+        // The same on every protocol (the check is the exchange's, before any route)
+        SMUGGLED.set(0);
+        for (dev.herald.testing.TestClient client : HERALD.clients()) {
+            HttpResult r = client.send("POST", "/smuggled", java.util.Map.of("content-encoding", "br",
+                    "content-type", "text/plain"), "hello".getBytes(StandardCharsets.UTF_8));
+            assertThat(r.status()).as(client.name()).isEqualTo(415);
+            assertThat(r.header("accept-encoding")).as(client.name()).isEqualTo("identity");
+        }
+        assertThat(SMUGGLED).hasValue(0);
     }
 
     @Test
