@@ -174,8 +174,7 @@ final class Discovery {
         if (!e.hasAttr("crossorigin")) {
             return null;
         }
-        return Preload.USE_CREDENTIALS.equalsIgnoreCase(e.attr("crossorigin").trim()) ? Preload.USE_CREDENTIALS
-                : Preload.ANONYMOUS;
+        return Preload.corsMode(e.attr("crossorigin"));
     }
 
     private static Preload.Type typeOfAs(String as, String href) {

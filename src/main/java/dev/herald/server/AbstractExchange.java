@@ -240,23 +240,8 @@ abstract class AbstractExchange implements Exchange {
      * 415, naming what it accepts); null for a request without a body or without a coding other than identity.
      */
     static String unsupportedContentCoding(Request request) {
-        if (request.body().length == 0) {
-            return null;
-        }
-        for (String value : request.headers().getAll("content-encoding")) {
-            for (String coding : value.split(",")) {
-                String c = coding.strip();
-                if (!c.isEmpty() && !c.equalsIgnoreCase("identity")) {
-                    // Named in the log and the answer only if it is a token: nothing of the client's goes out raw.
-                    return c.length() <= 32 && c.chars().allMatch(AbstractExchange::tokenChar) ? c : "(not a token)";
-                }
-            }
-        }
-        return null;
-    }
-
-    private static boolean tokenChar(int c) {
-        return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        return request.body().length == 0 ? null
+                : Headers.firstCodingOtherThan(request.headers().getAll("content-encoding"), "identity");
     }
 
     @Override

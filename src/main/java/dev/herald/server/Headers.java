@@ -32,6 +32,23 @@ public final class Headers {
         return true;
     }
 
+    /**
+     * The first coding in these comma-separated header values other than {@code allowed} (a Transfer-Encoding or
+     * Content-Encoding Herald cannot decode), as it may go in a log line and an answer: {@code (not a token)} when it
+     * is none; null when every coding is {@code allowed}.
+     */
+    static String firstCodingOtherThan(List<String> values, String allowed) {
+        for (String value : values) {
+            for (String coding : value.split(",")) {
+                String c = coding.strip();
+                if (!c.isEmpty() && !c.equalsIgnoreCase(allowed)) {
+                    return c.length() <= 32 && isToken(c) ? c : "(not a token)";
+                }
+            }
+        }
+        return null;
+    }
+
     public Headers() {
         entries = new ArrayList<>(16);
     }

@@ -149,20 +149,6 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** The first transfer coding of the request other than chunked; null when there is none. */
-    static String unsupportedTransferCoding(FullHttpRequest req) {
-        for (String value : req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
-            for (String coding : value.split(",")) {
-                String c = coding.strip();
-                if (!c.isEmpty() && !c.equalsIgnoreCase("chunked")) {
-                    return c.length() <= 32 && c.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f && ch != '"')
-                            ? c : "(not a token)";
-                }
-            }
-        }
-        return null;
-    }
-
     private void start(ChannelHandlerContext ctx, FullHttpRequest req) {
         ConnectionInfo conn = ConnectionInfo.of(ctx.channel());
         server.metrics.openStreams.incrementAndGet();
@@ -191,6 +177,8 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
             if (badHost == null && absolute != null) {
                 badHost = badHost(List.of(absolute[0]), true);
             }
+            String transferCoding = Headers.firstCodingOtherThan(
+                    req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING), "chunked");
             if (conn.refusal != null) {
                 current.keepAlive = false;
                 current.respond(Response.error(503, "too many connections", conn.refusal)
@@ -204,13 +192,13 @@ final class Http1Handler extends ChannelInboundHandlerAdapter {
                 LOG.debug("{}: refused with 400: {}", request, badTarget != null ? badTarget : badHost);
                 current.keepAlive = false;
                 current.respond(Response.error(400, "bad request", badTarget != null ? badTarget : badHost));
-            } else if (unsupportedTransferCoding(req) != null) {
+            } else if (transferCoding != null) {
                 // RFC 9112 §6.1: a transfer coding the server does not understand is 501; Netty unframed the
                 // chunked body and took the rest (gzip, ...) as plain bytes
-                LOG.info("{}: refused with 501: transfer coding {}", request, unsupportedTransferCoding(req));
+                LOG.info("{}: refused with 501: transfer coding {}", request, transferCoding);
                 current.keepAlive = false;
-                current.respond(Response.error(501, "not implemented", "transfer coding "
-                        + unsupportedTransferCoding(req) + " is not supported (only chunked)"));
+                current.respond(Response.error(501, "not implemented", "transfer coding " + transferCoding
+                        + " is not supported (only chunked)"));
             } else if (unsupportedExpectation(req)) {
                 // after its body, which the aggregator read as a body (Pipelines.aggregator): the connection goes on
                 current.respond(Response.error(417, "expectation failed", "Expect: "

@@ -236,8 +236,7 @@ public final class LinkHeader {
                 }
                 case "as" -> as = paramValue == null ? null : paramValue.toLowerCase(Locale.ROOT);
                 case "nopush" -> noPush = true;
-                case "crossorigin" -> cors = paramValue != null && paramValue.trim().equalsIgnoreCase(
-                        Preload.USE_CREDENTIALS) ? Preload.USE_CREDENTIALS : Preload.ANONYMOUS;
+                case "crossorigin" -> cors = Preload.corsMode(paramValue);
                 default -> {
                 }
             }

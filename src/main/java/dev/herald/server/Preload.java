@@ -109,6 +109,15 @@ public final class Preload {
     public static final String ANONYMOUS = "anonymous";
     public static final String USE_CREDENTIALS = "use-credentials";
 
+    /**
+     * The CORS mode a {@code crossorigin} attribute or Link parameter asks for (HTML: {@code use-credentials}, or
+     * {@code anonymous} for any other value, an empty or missing one too).
+     */
+    public static String corsMode(String crossorigin) {
+        return crossorigin != null && crossorigin.trim().equalsIgnoreCase(USE_CREDENTIALS) ? USE_CREDENTIALS
+                : ANONYMOUS;
+    }
+
     /** A resource that may be pushed; its type from the extension. */
     public static Preload of(String path) {
         return new Preload(path, Type.ofPath(path), true, -1, 0, null, true);
